@@ -1,0 +1,5 @@
+"""Allow ``python -m finance_tui``."""
+
+from finance_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""Password hashing and signed session tokens (DESIGN §5)."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from datetime import datetime, timedelta
+
+import bcrypt
+import jwt
+
+from finance_tui.config import settings
+from finance_tui.errors import SessionExpired, ValidationError
+from finance_tui.migrations import SIGNING_KEY
+from finance_tui.models import Meta, Session, utcnow
+
+ALGORITHM = "HS256"
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything after byte 72; refuse rather than truncate
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        return f"must be at most {MAX_PASSWORD_BYTES} bytes (bcrypt's limit)"
+    return None
+
+
+def validate_new_password(password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise ValidationError({field: problem})
+
+
+def hash_password(password: str) -> str:
+    validate_new_password(password)
+    salt = bcrypt.gensalt(rounds=settings().bcrypt_rounds)
+    return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    data = password.encode("utf-8")
+    if len(data) > MAX_PASSWORD_BYTES:
+        # Same cost as a real check, so the refusal does not stand out in timing.
+        bcrypt.checkpw(b"x", dummy_hash().encode("ascii"))
+        return False
+    try:
+        return bcrypt.checkpw(data, password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(rounds: int) -> str:
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=rounds)).decode("ascii")
+
+
+def dummy_hash() -> str:
+    """A hash at the configured cost, checked for unknown users to equalise timing."""
+    return _dummy_hash(settings().bcrypt_rounds)
+
+
+def signing_key() -> str:
+    configured = settings().secret_key
+    if configured:
+        if len(configured.encode("utf-8")) < 32:
+            raise SessionExpired("FINANCE_TUI_SECRET_KEY must be at least 32 bytes")
+        return configured
+    return Meta.get(Meta.key == SIGNING_KEY).value
+
+
+def issue_token(user_id: str) -> tuple[str, str, datetime]:
+    """Create a token and its registry row. Returns (token, jti, expires_at)."""
+    jti = secrets.token_hex(16)
+    now = utcnow()
+    expires = now + timedelta(minutes=settings().token_ttl_minutes)
+    Session.create(jti=jti, user=user_id, issued_at=now, expires_at=expires)
+    claims = {
+        "sub": str(user_id),
+        "jti": jti,
+        "iat": int(_epoch(now)),
+        "exp": int(_epoch(expires)),
+    }
+    return jwt.encode(claims, signing_key(), algorithm=ALGORITHM), jti, expires
+
+
+def decode_token(token: str) -> dict:
+    """Verify signature and expiry (HS256 only; ``alg: none`` is refused)."""
+    try:
+        return jwt.decode(
+            token,
+            signing_key(),
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "jti", "iat", "exp"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise SessionExpired("Your session has expired; please log in again") from None
+    except jwt.PyJWTError:
+        raise SessionExpired("Invalid session; please log in again") from None
+
+
+def _epoch(moment: datetime) -> float:
+    return (moment - datetime(1970, 1, 1)).total_seconds()

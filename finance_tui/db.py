@@ -1,0 +1,145 @@
+"""Opening a database by URL, engine-specific tuning, and the write-transaction helper."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+
+from finance_tui.config import settings
+from finance_tui.errors import FinanceError
+from finance_tui.models import database
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
+    "synchronous": "normal",
+    "cache_size": -32_000,  # 32 MB page cache
+    "temp_store": "memory",
+}
+
+
+class DatabaseUrlError(FinanceError):
+    pass
+
+
+def normalize_url(url: str | None) -> str:
+    """Turn a path or URL into a URL; ``None`` means the environment or the default."""
+    url = url or settings().database_url
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+def describe(url: str) -> str:
+    """URL without the password, for display ("connected to ...")."""
+    parsed = urlparse(url)
+    if parsed.scheme.startswith("sqlite"):
+        return sqlite_path(url)
+    host = parsed.hostname or "localhost"
+    port = f":{parsed.port}" if parsed.port else ""
+    user = f"{parsed.username}@" if parsed.username else ""
+    return f"{parsed.scheme}://{user}{host}{port}{parsed.path}"
+
+
+def sqlite_path(url: str) -> str:
+    path = url.split("://", 1)[1]
+    # sqlite:///relative or sqlite:////absolute; tolerate both.
+    return unquote(path[1:] if path.startswith("/") and not path.startswith("//") else path)
+
+
+def make_database(url: str) -> Database:
+    scheme = urlparse(url).scheme
+    if scheme == "sqlite":
+        path = sqlite_path(url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = str(Path(path).resolve())
+        return SqliteDatabase(
+            path,
+            pragmas=SQLITE_PRAGMAS,
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            lock_type="IMMEDIATE",  # take the write lock up front: no busy-snapshot errors
+            check_same_thread=False,
+        )
+    if scheme in ("postgres", "postgresql"):
+        parsed = urlparse(url)
+        return PostgresqlDatabase(
+            (parsed.path or "/").lstrip("/") or None,
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname,
+            port=parsed.port,
+            prefer_psycopg3=True,
+        )
+    raise DatabaseUrlError(
+        f"Unsupported database URL {url!r}: use a file path, sqlite:///PATH "
+        "or postgresql://user:password@host:port/dbname"
+    )
+
+
+def connect(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open (and by default create/migrate) the database and bind the models to it."""
+    from finance_tui.migrations import apply_migrations
+
+    url = normalize_url(url)
+    db = make_database(url)
+    if not isinstance(database.obj, type(None)) and database.obj is not db:
+        with contextlib.suppress(Exception):
+            database.obj.close()
+    database.initialize(db)
+    db.finance_url = url  # type: ignore[attr-defined]
+    try:
+        db.connect(reuse_if_open=True)
+    except Exception as exc:  # driver errors name the cause; show them without a traceback
+        raise FinanceError(f"Cannot open database {describe(url)}: {exc}") from exc
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def current_url() -> str:
+    return getattr(database.obj, "finance_url", "")
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, SqliteDatabase)
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[None]:
+    """One short write transaction (BEGIN IMMEDIATE on SQLite). Nests as a savepoint."""
+    with database.atomic():
+        yield
+
+
+def change_token() -> tuple[int, int]:
+    """Cheap value that changes whenever anyone commits a change (for live refresh).
+
+    Every change writes an audit event in its own transaction, so the newest audit id
+    moves on every write; SQLite's data_version also catches writes from other processes.
+    """
+    newest = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM audit_event").fetchone()[0]
+    version = 0
+    if is_sqlite():
+        version = database.execute_sql("PRAGMA data_version").fetchone()[0]
+    return int(newest), int(version)
+
+
+def advisory_lock(name: str) -> None:
+    """Serialise a check-then-write across processes (inside a write transaction).
+
+    SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a lock so
+    that, e.g., two admins demoting each other cannot both pass the last-admin check.
+    """
+    if is_postgres():
+        database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))

@@ -1,0 +1,133 @@
+"""Plain typed rows the core hands to screens and the CLI (no ORM objects escape)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Generic, TypeVar
+from uuid import UUID
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified acting user, re-read from the database on every action."""
+
+    user_id: UUID
+    username: str
+    email: str
+    role: str
+    session_jti: str
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    id: UUID
+    kind: str
+    amount: Decimal
+    category_id: int
+    category: str
+    date: date
+    notes: str
+    created_by: str | None
+    updated_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    is_deleted: bool = False
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount if self.kind == "income" else -self.amount
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: UUID
+    username: str
+    email: str
+    role: str
+    is_active: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    id: int
+    name: str
+    kind: str
+    is_archived: bool
+    record_count: int = 0
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict | None
+    after: dict | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    total: int | None  # None when the count was not asked for (it may come later)
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    category: str
+    kind: str
+    count: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    month: date  # first day of the month
+    income: Decimal
+    expense: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.income - self.expense
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """Every number of DESIGN §7 for one period."""
+
+    period_label: str
+    date_from: date | None
+    date_to: date | None
+    total_income: Decimal
+    total_expense: Decimal
+    net_balance: Decimal
+    month_income: Decimal
+    month_expense: Decimal
+    month_balance: Decimal
+    income_pct: Decimal
+    expense_pct: Decimal
+    record_count: int
+    income_count: int
+    expense_count: int
+    avg_income: Decimal
+    avg_expense: Decimal
+    avg_amount: Decimal
+    most_frequent_category: str
+    category_breakdown: list[CategoryTotal] = field(default_factory=list)
+    top_categories: list[CategoryTotal] = field(default_factory=list)
+    monthly: list[MonthPoint] = field(default_factory=list)
+    recent: list[RecordRow] = field(default_factory=list)

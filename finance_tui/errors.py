@@ -1,0 +1,57 @@
+"""Exceptions the core raises for user-facing problems. Each carries a clear message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class FinanceError(Exception):
+    """Base for every error that is the user's to fix, never a bug: shown, not traced."""
+
+
+class ValidationError(FinanceError):
+    """Input was rejected; ``fields`` maps each bad field to its message."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = dict(fields)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.fields.items()))
+
+
+class PermissionDenied(FinanceError):
+    def __init__(self, action: str, role: str | None = None):
+        self.action = action
+        self.role = role
+        who = f"role '{role}'" if role else "you"
+        super().__init__(f"Permission denied: {who} may not {action}")
+
+
+class AuthError(FinanceError):
+    """Login or token failure. Message is deliberately generic."""
+
+
+class AccountLocked(AuthError):
+    def __init__(self, until: datetime):
+        self.until = until
+        super().__init__(f"Too many failed attempts; try again after {until:%Y-%m-%d %H:%M:%S} UTC")
+
+
+class SessionExpired(AuthError):
+    pass
+
+
+class NotFound(FinanceError):
+    pass
+
+
+class ConflictError(FinanceError):
+    """A write named a version that is no longer current."""
+
+    def __init__(self, changed_by: str | None, changed_at: datetime | None, current_version: int):
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.current_version = current_version
+        when = f" at {changed_at:%Y-%m-%d %H:%M:%S} UTC" if changed_at else ""
+        super().__init__(
+            f"This record was changed by {changed_by or 'someone else'}{when} "
+            f"after you opened it (now version {current_version}); reload and try again"
+        )

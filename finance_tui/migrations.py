@@ -1,0 +1,56 @@
+"""Versioned schema migrations, applied on start inside one locked transaction.
+
+Each migration is a function ``(db) -> None`` that moves the schema from version N-1 to N.
+Append new ones to ``MIGRATIONS``; never edit a migration that has shipped.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from peewee import Database, PostgresqlDatabase
+
+from finance_tui.models import ALL_MODELS, SEED_CATEGORIES, Category, Meta
+
+SCHEMA_VERSION_KEY = "schema_version"
+SIGNING_KEY = "signing_key"
+_PG_MIGRATION_LOCK = 0x46494E54  # "FINT": serialises concurrent starts on PostgreSQL
+
+
+def _v1_initial(db: Database) -> None:
+    db.create_tables(ALL_MODELS, safe=True)
+    for name, kind in SEED_CATEGORIES:
+        Category.insert(name=name, name_lower=name, kind=kind).on_conflict_ignore().execute()
+    Meta.insert(key=SIGNING_KEY, value=secrets.token_hex(32)).on_conflict_ignore().execute()
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial]
+
+
+def schema_version(db: Database) -> int:
+    if not db.table_exists("meta"):
+        return 0
+    row = Meta.get_or_none(Meta.key == SCHEMA_VERSION_KEY)
+    return int(row.value) if row else 0
+
+
+def latest_version() -> int:
+    return len(MIGRATIONS)
+
+
+def apply_migrations(db: Database, target: int | None = None) -> int:
+    """Bring the schema to ``target`` (default: latest). Returns the version reached."""
+    target = latest_version() if target is None else target
+    if schema_version(db) >= target:
+        return schema_version(db)
+    with db.atomic():
+        if isinstance(db, PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_MIGRATION_LOCK,))
+        current = schema_version(db)  # re-read under the lock: another process may have won
+        for version in range(current + 1, target + 1):
+            MIGRATIONS[version - 1](db)
+            Meta.insert(key=SCHEMA_VERSION_KEY, value=str(version)).on_conflict(
+                conflict_target=[Meta.key], update={Meta.value: str(version)}
+            ).execute()
+    return target

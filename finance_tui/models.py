@@ -1,0 +1,147 @@
+"""Peewee models (DESIGN §3). Bound to a proxy so one process can open any engine."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from peewee import (
+    SQL,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+    UUIDField,
+)
+
+database = DatabaseProxy()
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp (stored the same way on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    id = UUIDField(primary_key=True, default=uuid.uuid4)
+    username = CharField(max_length=150)
+    username_lower = CharField(max_length=150, unique=True)
+    email = CharField(max_length=254)
+    email_lower = CharField(max_length=254, unique=True)
+    password_hash = CharField(max_length=100)
+    role = CharField(max_length=10, default="viewer")
+    is_active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    lockouts = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    last_login_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Category(BaseModel):
+    name = CharField(max_length=50)
+    name_lower = CharField(max_length=50, unique=True)
+    kind = CharField(max_length=10, default="both")
+    is_archived = BooleanField(default=False)
+
+
+class Record(BaseModel):
+    id = UUIDField(primary_key=True, default=uuid.uuid4)
+    kind = CharField(max_length=10)
+    amount = BigIntegerField()  # minor units (cents), always > 0
+    category = ForeignKeyField(Category, backref="records", on_delete="RESTRICT")
+    date = DateField()
+    notes = TextField(default="")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    is_deleted = BooleanField(default=False)
+    deleted_at = DateTimeField(null=True)
+    deleted_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    version = IntegerField(default=1)
+    import_fingerprint = CharField(max_length=64, null=True, unique=True)
+
+    class Meta:
+        indexes = (
+            (("date", "created_at"), False),
+            (("category", "date"), False),
+            (("amount",), False),
+            (("created_by", "date"), False),
+        )
+
+
+class MonthlyTotal(BaseModel):
+    """Summary maintained in the same transaction as every record write (live rows only)."""
+
+    month = DateField()  # first day of the month
+    category = ForeignKeyField(Category, on_delete="RESTRICT", backref="+")
+    kind = CharField(max_length=10)
+    count = BigIntegerField(default=0)
+    total = BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("month", "category", "kind"), True),)
+
+
+class AuditEvent(BaseModel):
+    at = DateTimeField(default=utcnow, index=True)
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    actor_name = CharField(max_length=150, default="")
+    action = CharField(max_length=40, index=True)
+    entity_type = CharField(max_length=20, default="")
+    entity_id = CharField(max_length=40, default="", index=True)
+    before = TextField(null=True)  # JSON
+    after = TextField(null=True)  # JSON
+
+
+class Session(BaseModel):
+    jti = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="sessions")
+    issued_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+
+
+class Meta(BaseModel):
+    key = CharField(max_length=50, primary_key=True)
+    value = TextField()
+
+
+ALL_MODELS = [User, Category, Record, MonthlyTotal, AuditEvent, Session, Meta]
+
+SEED_CATEGORIES = [
+    ("salary", "income"),
+    ("food", "expense"),
+    ("rent", "expense"),
+    ("investment", "both"),
+    ("other", "both"),
+]
+
+__all__ = [
+    "ALL_MODELS",
+    "AuditEvent",
+    "Category",
+    "Meta",
+    "MonthlyTotal",
+    "Record",
+    "SEED_CATEGORIES",
+    "SQL",
+    "Session",
+    "User",
+    "database",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Business services. Each class is bound to a SessionController and enforces permissions."""

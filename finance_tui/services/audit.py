@@ -1,0 +1,114 @@
+"""Audit trail: one event per change, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from finance_tui.dto import AuditRow, Page, Principal
+from finance_tui.errors import ValidationError
+from finance_tui.models import AuditEvent
+from finance_tui.permissions import Permission
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+MAX_PAGE = 500
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _dump(data: dict | None) -> str | None:
+    return None if data is None else json.dumps(data, default=_json_default, sort_keys=True)
+
+
+def record_event(
+    actor: Principal | None,
+    action: str,
+    entity_type: str = "",
+    entity_id: object = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    actor_name: str | None = None,
+) -> None:
+    """Append one event. Call inside the transaction of the change it describes."""
+    AuditEvent.create(
+        actor=actor.user_id if actor else None,
+        actor_name=actor_name if actor_name is not None else (actor.username if actor else ""),
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=_dump(before),
+        after=_dump(after),
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str | None = None
+    actor: str | None = None  # username, case-insensitive
+    entity_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    offset: int = 0
+    limit: int = 100
+
+
+def _to_row(event: AuditEvent) -> AuditRow:
+    return AuditRow(
+        id=event.id,
+        at=event.at,
+        actor=event.actor_name or "—",
+        action=event.action,
+        entity_type=event.entity_type,
+        entity_id=event.entity_id,
+        before=json.loads(event.before) if event.before else None,
+        after=json.loads(event.after) if event.after else None,
+    )
+
+
+class AuditService:
+    def __init__(self, session: SessionController):
+        self.session = session
+
+    def list(self, flt: AuditFilter | None = None) -> Page[AuditRow]:
+        self.session.require(Permission.VIEW_AUDIT)
+        flt = flt or AuditFilter()
+        if not 1 <= flt.limit <= MAX_PAGE:
+            raise ValidationError({"limit": f"must be between 1 and {MAX_PAGE}"})
+        if flt.offset < 0:
+            raise ValidationError({"offset": "must not be negative"})
+        if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
+            raise ValidationError({"date_to": "must not be before the start date"})
+        query = AuditEvent.select()
+        if flt.action:
+            query = query.where(AuditEvent.action == flt.action)
+        if flt.actor:
+            query = query.where(AuditEvent.actor_name.ilike(flt.actor))
+        if flt.entity_id:
+            query = query.where(AuditEvent.entity_id == flt.entity_id)
+        if flt.date_from:
+            query = query.where(
+                AuditEvent.at >= datetime.combine(flt.date_from, datetime.min.time())
+            )
+        if flt.date_to:
+            end = datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time())
+            query = query.where(AuditEvent.at < end)
+        total = query.count()
+        rows = query.order_by(AuditEvent.id.desc()).offset(flt.offset).limit(flt.limit)
+        return Page([_to_row(e) for e in rows], total, flt.offset, flt.limit)
+
+    def actions(self) -> list[str]:
+        self.session.require(Permission.VIEW_AUDIT)
+        query = AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+        return [e.action for e in query]

@@ -1,0 +1,106 @@
+"""Categories: list for everyone; create, rename, archive for admins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from peewee import fn
+
+from finance_tui.db import write_transaction
+from finance_tui.dto import CategoryRow
+from finance_tui.errors import NotFound, ValidationError
+from finance_tui.models import Category, MonthlyTotal
+from finance_tui.permissions import Permission
+from finance_tui.services.audit import record_event
+from finance_tui.services.validation import CATEGORY_KINDS
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+MAX_NAME = 50
+
+
+def clean_name(name: str) -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise ValidationError({"name": "is required"})
+    if len(text) > MAX_NAME:
+        raise ValidationError({"name": f"must be at most {MAX_NAME} characters"})
+    if text.isdigit():
+        raise ValidationError({"name": "must not be only digits"})
+    if any(ord(ch) < 32 for ch in text):
+        raise ValidationError({"name": "must not contain control characters"})
+    return text
+
+
+def _to_row(cat: Category, count: int = 0) -> CategoryRow:
+    return CategoryRow(cat.id, cat.name, cat.kind, cat.is_archived, count)
+
+
+def _snapshot(cat: Category) -> dict:
+    return {"name": cat.name, "kind": cat.kind, "is_archived": cat.is_archived}
+
+
+class CategoryService:
+    def __init__(self, session: SessionController):
+        self.session = session
+
+    def list(self, *, kind: str | None = None, include_archived: bool = False) -> list[CategoryRow]:
+        """Categories usable for ``kind`` (or all), with live record counts from summaries."""
+        self.session.require(Permission.VIEW_RECORDS)
+        counts = dict(
+            MonthlyTotal.select(MonthlyTotal.category, fn.SUM(MonthlyTotal.count))
+            .group_by(MonthlyTotal.category)
+            .tuples()
+        )
+        query = Category.select().order_by(Category.name_lower)
+        if not include_archived:
+            query = query.where(Category.is_archived == False)  # noqa: E712
+        if kind:
+            query = query.where(Category.kind.in_([kind, "both"]))
+        return [_to_row(c, int(counts.get(c.id) or 0)) for c in query]
+
+    def create(self, name: str, kind: str = "both") -> CategoryRow:
+        principal = self.session.require(Permission.MANAGE_CATEGORIES)
+        name = clean_name(name)
+        if kind not in CATEGORY_KINDS:
+            raise ValidationError({"kind": "must be income, expense or both"})
+        with write_transaction():
+            if Category.get_or_none(Category.name_lower == name.lower()):
+                raise ValidationError({"name": f"a category named {name!r} already exists"})
+            cat = Category.create(name=name, name_lower=name.lower(), kind=kind)
+            record_event(principal, "category_create", "category", cat.id, after=_snapshot(cat))
+        return _to_row(cat)
+
+    def rename(self, category_id: int, new_name: str) -> CategoryRow:
+        return self._change(category_id, name=clean_name(new_name))
+
+    def set_kind(self, category_id: int, kind: str) -> CategoryRow:
+        if kind not in CATEGORY_KINDS:
+            raise ValidationError({"kind": "must be income, expense or both"})
+        return self._change(category_id, kind=kind)
+
+    def archive(self, category_id: int, archived: bool = True) -> CategoryRow:
+        return self._change(category_id, is_archived=archived)
+
+    def _change(self, category_id: int, **changes: object) -> CategoryRow:
+        principal = self.session.require(Permission.MANAGE_CATEGORIES)
+        with write_transaction():
+            cat = Category.get_or_none(Category.id == category_id)
+            if cat is None:
+                raise NotFound(f"No category with id {category_id}")
+            before = _snapshot(cat)
+            name = changes.get("name")
+            if isinstance(name, str):
+                clash = Category.get_or_none(
+                    (Category.name_lower == name.lower()) & (Category.id != cat.id)
+                )
+                if clash:
+                    raise ValidationError({"name": f"a category named {name!r} already exists"})
+                cat.name_lower = name.lower()
+            for key, value in changes.items():
+                setattr(cat, key, value)
+            cat.save()
+            action = "category_archive" if "is_archived" in changes else "category_update"
+            record_event(principal, action, "category", cat.id, before, _snapshot(cat))
+        return _to_row(cat)

@@ -1,0 +1,249 @@
+"""Record create / read / update / soft delete / restore, with audit and summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from peewee import JOIN
+
+from finance_tui.db import write_transaction
+from finance_tui.dto import Page, Principal, RecordRow
+from finance_tui.errors import ConflictError, NotFound, ValidationError
+from finance_tui.models import Category, Record, User, utcnow
+from finance_tui.money import from_minor
+from finance_tui.permissions import Permission
+from finance_tui.services import summaries
+from finance_tui.services.audit import record_event
+from finance_tui.services.validation import CleanRecord, validate_record
+
+if TYPE_CHECKING:
+    from finance_tui.services.query import RecordFilter
+    from finance_tui.session import SessionController
+
+Creator = User.alias("creator")
+Updater = User.alias("updater")
+Deleter = User.alias("deleter")
+
+
+def record_select():
+    """Records with category and user names joined in: one query per page, no N+1."""
+    return (
+        Record.select(
+            Record,
+            Category.name.alias("category_name"),
+            Creator.username.alias("creator_name"),
+            Updater.username.alias("updater_name"),
+            Deleter.username.alias("deleter_name"),
+        )
+        .join(Category, on=(Record.category == Category.id))
+        .switch(Record)
+        .join(Creator, JOIN.LEFT_OUTER, on=(Record.created_by == Creator.id))
+        .switch(Record)
+        .join(Updater, JOIN.LEFT_OUTER, on=(Record.updated_by == Updater.id))
+        .switch(Record)
+        .join(Deleter, JOIN.LEFT_OUTER, on=(Record.deleted_by == Deleter.id))
+        .objects()
+    )
+
+
+def to_row(rec: Record) -> RecordRow:
+    return RecordRow(
+        id=rec.id if isinstance(rec.id, UUID) else UUID(str(rec.id)),
+        kind=rec.kind,
+        amount=from_minor(rec.amount),
+        category_id=rec.category_id,
+        category=rec.category_name,
+        date=rec.date if isinstance(rec.date, date) else date.fromisoformat(str(rec.date)),
+        notes=rec.notes,
+        created_by=rec.creator_name,
+        updated_by=rec.updater_name,
+        created_at=rec.created_at,
+        updated_at=rec.updated_at,
+        version=rec.version,
+        is_deleted=rec.is_deleted,
+        deleted_at=rec.deleted_at,
+        deleted_by=rec.deleter_name,
+    )
+
+
+def snapshot(rec: Record) -> dict:
+    """Audit before/after view of a record (money as a decimal string)."""
+    return {
+        "kind": rec.kind,
+        "amount": str(from_minor(rec.amount)),
+        "category_id": rec.category_id,
+        "date": rec.date,
+        "notes": rec.notes,
+        "is_deleted": rec.is_deleted,
+        "version": rec.version,
+    }
+
+
+def _clean_of(rec: Record) -> CleanRecord:
+    return CleanRecord(rec.kind, rec.amount, rec.category_id, rec.date, rec.notes)
+
+
+def _parse_id(record_id: UUID | str) -> UUID:
+    try:
+        return record_id if isinstance(record_id, UUID) else UUID(str(record_id).strip())
+    except ValueError:
+        raise NotFound(f"No record with id {record_id!s}") from None
+
+
+class RecordService:
+    def __init__(self, session: SessionController):
+        self.session = session
+
+    # ---- reads ---------------------------------------------------------
+    def get(self, record_id: UUID | str) -> RecordRow:
+        principal = self.session.require(Permission.VIEW_RECORDS)
+        rec = record_select().where(Record.id == _parse_id(record_id)).first()
+        if rec is None or (rec.is_deleted and not self._may_see_deleted(principal)):
+            raise NotFound(f"No record with id {record_id!s}")
+        return to_row(rec)
+
+    def list(self, flt: RecordFilter, *, with_total: bool = True) -> Page[RecordRow]:
+        from finance_tui.services.query import run_query
+
+        self.session.require(Permission.VIEW_RECORDS)
+        if flt.include_deleted or flt.only_deleted:
+            self.session.require(Permission.VIEW_DELETED)
+        return run_query(flt, with_total=with_total)
+
+    def count(self, flt: RecordFilter) -> int:
+        from finance_tui.services.query import run_count
+
+        self.session.require(Permission.VIEW_RECORDS)
+        if flt.include_deleted or flt.only_deleted:
+            self.session.require(Permission.VIEW_DELETED)
+        return run_count(flt)
+
+    @staticmethod
+    def _may_see_deleted(principal: Principal) -> bool:
+        from finance_tui.permissions import role_allows
+
+        return role_allows(principal.role, Permission.VIEW_DELETED)
+
+    # ---- writes --------------------------------------------------------
+    def create(self, data: Mapping[str, object], *, today: date | None = None) -> RecordRow:
+        principal = self.session.require(Permission.WRITE_RECORDS)
+        clean = validate_record(data, today=today)
+        now = utcnow()
+        with write_transaction():
+            rec = Record.create(
+                kind=clean.kind,
+                amount=clean.amount_minor,
+                category=clean.category_id,
+                date=clean.date,
+                notes=clean.notes,
+                created_by=principal.user_id,
+                updated_by=principal.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            summaries.add_record(clean.date, clean.category_id, clean.kind, clean.amount_minor)
+            record_event(principal, "record_create", "record", rec.id, after=snapshot(rec))
+        return self.get(rec.id)
+
+    def update(
+        self,
+        record_id: UUID | str,
+        version: int,
+        changes: Mapping[str, object],
+        *,
+        today: date | None = None,
+    ) -> RecordRow:
+        """Apply a partial change; ``version`` is the one the caller read."""
+        principal = self.session.require(Permission.WRITE_RECORDS)
+        rid = _parse_id(record_id)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValidationError({"version": "must be the integer version you read"})
+        with write_transaction():
+            rec = self._load_live(rid)
+            self._check_version(rec, version)
+            clean = validate_record(changes, current=_clean_of(rec), today=today)
+            before = snapshot(rec)
+            if clean == _clean_of(rec):
+                return to_row(record_select().where(Record.id == rid).first())
+            updated = (
+                Record.update(
+                    kind=clean.kind,
+                    amount=clean.amount_minor,
+                    category=clean.category_id,
+                    date=clean.date,
+                    notes=clean.notes,
+                    updated_by=principal.user_id,
+                    updated_at=utcnow(),
+                    version=Record.version + 1,
+                )
+                .where(Record.id == rid, Record.version == version)
+                .execute()
+            )
+            if updated != 1:
+                self._check_version(Record.get_by_id(rid), version)
+            summaries.apply(
+                [
+                    (rec.date, rec.category_id, rec.kind, -1, -rec.amount),
+                    (clean.date, clean.category_id, clean.kind, 1, clean.amount_minor),
+                ]
+            )
+            after = Record.get_by_id(rid)
+            record_event(principal, "record_update", "record", rid, before, snapshot(after))
+        return self.get(rid)
+
+    def delete(self, record_id: UUID | str, version: int | None = None) -> RecordRow:
+        """Soft delete. With ``version``, refuse if someone changed it since it was read."""
+        return self._set_deleted(record_id, version, deleted=True)
+
+    def restore(self, record_id: UUID | str) -> RecordRow:
+        return self._set_deleted(record_id, None, deleted=False)
+
+    def _set_deleted(self, record_id: UUID | str, version: int | None, deleted: bool) -> RecordRow:
+        principal = self.session.require(Permission.WRITE_RECORDS)
+        rid = _parse_id(record_id)
+        with write_transaction():
+            rec = Record.get_or_none(Record.id == rid)
+            if rec is None:
+                raise NotFound(f"No record with id {record_id!s}")
+            if rec.is_deleted == deleted:
+                state = "already deleted" if deleted else "not deleted"
+                raise ValidationError({"record": f"is {state}"})
+            if version is not None:
+                self._check_version(rec, version)
+            before = snapshot(rec)
+            updated = (
+                Record.update(
+                    is_deleted=deleted,
+                    deleted_at=utcnow() if deleted else None,
+                    deleted_by=principal.user_id if deleted else None,
+                    updated_by=principal.user_id,
+                    updated_at=utcnow(),
+                    version=Record.version + 1,
+                )
+                .where(Record.id == rid, Record.version == rec.version)
+                .execute()
+            )
+            if updated != 1:  # changed between our read and our write (PostgreSQL)
+                self._check_version(Record.get_by_id(rid), rec.version)
+            sign = -1 if deleted else 1
+            summaries.add_record(rec.date, rec.category_id, rec.kind, rec.amount, sign)
+            after = Record.get_by_id(rid)
+            action = "record_delete" if deleted else "record_restore"
+            record_event(principal, action, "record", rid, before, snapshot(after))
+        return to_row(record_select().where(Record.id == rid).first())
+
+    @staticmethod
+    def _load_live(rid: UUID) -> Record:
+        rec = Record.get_or_none(Record.id == rid)
+        if rec is None or rec.is_deleted:
+            raise NotFound(f"No record with id {rid}")
+        return rec
+
+    @staticmethod
+    def _check_version(rec: Record, version: int) -> None:
+        if rec.version != version:
+            who = User.get_or_none(User.id == rec.updated_by_id) if rec.updated_by_id else None
+            raise ConflictError(who.username if who else None, rec.updated_at, rec.version)

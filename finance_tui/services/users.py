@@ -1,0 +1,214 @@
+"""User accounts: admins manage everyone; everyone changes their own password."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from finance_tui import auth
+from finance_tui.db import advisory_lock, write_transaction
+from finance_tui.dto import UserRow
+from finance_tui.errors import NotFound, ValidationError
+from finance_tui.models import Session, User, utcnow
+from finance_tui.permissions import Permission, Role
+from finance_tui.services.audit import record_event
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,150}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def to_row(user: User) -> UserRow:
+    return UserRow(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        role=user.role,
+        is_active=user.is_active,
+        locked_until=user.locked_until,
+        last_login_at=user.last_login_at,
+        created_at=user.created_at,
+    )
+
+
+def _snapshot(user: User) -> dict:
+    return {
+        "username": user.username,
+        "email": user.email,
+        "role": user.role,
+        "is_active": user.is_active,
+    }
+
+
+def validate_new_user(username: str, email: str, password: str, role: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username or ""):
+        errors["username"] = "must be 3-150 letters, digits, '_', '.' or '-'"
+    elif User.get_or_none(User.username_lower == username.lower()):
+        errors["username"] = f"{username!r} is already taken"
+    if not EMAIL_RE.match(email or "") or len(email) > 254:
+        errors["email"] = "is not a valid email address"
+    elif User.get_or_none(User.email_lower == email.lower()):
+        errors["email"] = f"{email!r} is already registered"
+    problem = auth.password_problem(password or "")
+    if problem:
+        errors["password"] = problem
+    if role not in {r.value for r in Role}:
+        errors["role"] = "must be viewer, analyst or admin"
+    return errors
+
+
+def insert_user(username: str, email: str, password: str, role: str) -> User:
+    """Validate and insert (inside the caller's transaction). Used by the service and init."""
+    username, email = username.strip(), email.strip()
+    errors = validate_new_user(username, email, password, role)
+    if errors:
+        raise ValidationError(errors)
+    return User.create(
+        username=username,
+        username_lower=username.lower(),
+        email=email,
+        email_lower=email.lower(),
+        password_hash=auth.hash_password(password),
+        role=role,
+    )
+
+
+def active_admin_count() -> int:
+    return User.select().where(User.role == Role.ADMIN.value, User.is_active == True).count()  # noqa: E712
+
+
+class UserService:
+    def __init__(self, session: SessionController):
+        self.session = session
+
+    def list(self) -> list[UserRow]:
+        self.session.require(Permission.MANAGE_USERS)
+        return [to_row(u) for u in User.select().order_by(User.username_lower)]
+
+    def get(self, user_id: UUID | str) -> UserRow:
+        self.session.require(Permission.MANAGE_USERS)
+        return to_row(self._load(user_id))
+
+    def create(self, username: str, email: str, password: str, role: str = "viewer") -> UserRow:
+        principal = self.session.require(Permission.MANAGE_USERS)
+        with write_transaction():
+            user = insert_user(username, email, password, role)
+            record_event(principal, "user_create", "user", user.id, after=_snapshot(user))
+        return to_row(user)
+
+    def set_role(self, user_id: UUID | str, role: str) -> UserRow:
+        if role not in {r.value for r in Role}:
+            raise ValidationError({"role": "must be viewer, analyst or admin"})
+        return self._change(user_id, "user_set_role", role=role)
+
+    def set_active(self, user_id: UUID | str, active: bool) -> UserRow:
+        action = "user_activate" if active else "user_deactivate"
+        row = self._change(user_id, action, is_active=active)
+        if not active:
+            self._revoke_all(row.id)
+        return row
+
+    def reset_password(self, user_id: UUID | str, new_password: str) -> UserRow:
+        principal = self.session.require(Permission.MANAGE_USERS)
+        auth.validate_new_password(new_password)
+        with write_transaction():
+            user = self._load(user_id)
+            User.update(
+                password_hash=auth.hash_password(new_password),
+                failed_logins=0,
+                lockouts=0,
+                locked_until=None,
+                updated_at=utcnow(),
+            ).where(User.id == user.id).execute()
+            self._revoke_all(user.id)
+            record_event(principal, "user_reset_password", "user", user.id)
+        return to_row(self._load(user.id))
+
+    def sign_out_everywhere(self, user_id: UUID | str) -> int:
+        principal = self.session.require(Permission.MANAGE_USERS)
+        with write_transaction():
+            user = self._load(user_id)
+            count = self._revoke_all(user.id)
+            record_event(principal, "user_sign_out_all", "user", user.id, after={"sessions": count})
+        return count
+
+    def change_own_password(self, old_password: str, new_password: str) -> None:
+        principal = self.session.require(Permission.CHANGE_OWN_PASSWORD)
+        user = User.get_by_id(principal.user_id)
+        if not auth.check_password(old_password, user.password_hash):
+            raise ValidationError({"old_password": "is not your current password"})
+        auth.validate_new_password(new_password, "new_password")
+        if old_password == new_password:
+            raise ValidationError({"new_password": "must differ from the current password"})
+        with write_transaction():
+            User.update(password_hash=auth.hash_password(new_password), updated_at=utcnow()).where(
+                User.id == user.id
+            ).execute()
+            # Other sessions of this user end; this one stays.
+            Session.update(revoked_at=utcnow()).where(
+                Session.user == user.id,
+                Session.revoked_at.is_null(),
+                Session.jti != principal.session_jti,
+            ).execute()
+            record_event(principal, "user_change_password", "user", user.id)
+
+    # ---- helpers -------------------------------------------------------
+    def _change(self, user_id: UUID | str, action: str, **changes: object) -> UserRow:
+        principal = self.session.require(Permission.MANAGE_USERS)
+        with write_transaction():
+            advisory_lock("finance_tui.users")
+            user = self._load(user_id)
+            before = _snapshot(user)
+            demotes_admin = (
+                user.role == Role.ADMIN.value
+                and user.is_active
+                and (
+                    changes.get("role", Role.ADMIN.value) != Role.ADMIN.value
+                    or changes.get("is_active", True) is False
+                )
+            )
+            if demotes_admin and active_admin_count() <= 1:
+                raise ValidationError(
+                    {"role": f"{user.username} is the last active admin; promote another first"}
+                )
+            for key, value in changes.items():
+                setattr(user, key, value)
+            user.updated_at = utcnow()
+            user.save()
+            record_event(principal, action, "user", user.id, before, _snapshot(user))
+        return to_row(user)
+
+    @staticmethod
+    def _load(user_id: UUID | str) -> User:
+        try:
+            uid = user_id if isinstance(user_id, UUID) else UUID(str(user_id))
+        except ValueError:
+            user = User.get_or_none(User.username_lower == str(user_id).strip().lower())
+        else:
+            user = User.get_or_none(User.id == uid)
+        if user is None:
+            raise NotFound(f"No user {user_id!s}")
+        return user
+
+    @staticmethod
+    def _revoke_all(user_id: UUID) -> int:
+        return (
+            Session.update(revoked_at=utcnow())
+            .where(Session.user == user_id, Session.revoked_at.is_null())
+            .execute()
+        )
+
+
+def bootstrap_admin(username: str, email: str, password: str) -> UserRow:
+    """Create the first admin on an empty database (``init``); refused once users exist."""
+    with write_transaction():
+        advisory_lock("finance_tui.users")
+        if User.select().exists():
+            raise ValidationError({"username": "users already exist; log in as an admin instead"})
+        user = insert_user(username, email, password, Role.ADMIN.value)
+        record_event(None, "user_create", "user", user.id, after=_snapshot(user), actor_name="init")
+    return to_row(user)

@@ -1,0 +1,248 @@
+"""SessionController: the acting user's verified session, the one gate every service uses.
+
+Screens and the CLI hold one controller per logged-in user. ``can()`` answers the UI
+(what to show); ``require()`` is called inside every service entry point and is the
+security boundary: it re-verifies the token, reloads the user (role comes from the
+database, never the token), and audits refusals.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from finance_tui import auth
+from finance_tui.config import settings
+from finance_tui.db import write_transaction
+from finance_tui.dto import Principal
+from finance_tui.errors import AccountLocked, AuthError, PermissionDenied, SessionExpired
+from finance_tui.models import Session, User, utcnow
+from finance_tui.permissions import Permission, role_allows
+from finance_tui.services.audit import record_event
+
+if TYPE_CHECKING:
+    from finance_tui.services.audit import AuditService
+    from finance_tui.services.categories import CategoryService
+    from finance_tui.services.csvio import CsvService
+    from finance_tui.services.dashboard import DashboardService
+    from finance_tui.services.records import RecordService
+    from finance_tui.services.users import UserService
+
+INVALID_CREDENTIALS = "Invalid credentials"
+MAX_LOCK = timedelta(hours=24)
+
+
+def find_user(identifier: str) -> User | None:
+    key = identifier.strip().lower()
+    if not key:
+        return None
+    field = User.email_lower if "@" in key else User.username_lower
+    return User.get_or_none(field == key)
+
+
+def lock_duration(lockouts: int) -> timedelta:
+    """Doubling lock time per lockout: 30 s, 1 min, 2 min, ... capped at a day."""
+    seconds = settings().lockout_base_seconds * (2 ** max(lockouts - 1, 0))
+    return min(timedelta(seconds=seconds), MAX_LOCK)
+
+
+def _register_failure(user: User) -> AccountLocked | None:
+    """Count a failed password atomically; lock the account at the threshold."""
+    with write_transaction():
+        User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
+        fresh = User.get_by_id(user.id)
+        locked = None
+        if fresh.failed_logins >= settings().lockout_threshold:
+            lockouts = fresh.lockouts + 1
+            until = utcnow() + lock_duration(lockouts)
+            User.update(failed_logins=0, lockouts=lockouts, locked_until=until).where(
+                User.id == user.id
+            ).execute()
+            locked = AccountLocked(until)
+        record_event(
+            None,
+            "login_failed",
+            "user",
+            user.id,
+            after={"reason": "locked" if locked else "bad_password"},
+            actor_name=user.username,
+        )
+    return locked
+
+
+def authenticate(identifier: str, password: str) -> User:
+    """Check credentials. Raises AuthError with one generic message on any failure."""
+    user = find_user(identifier)
+    if user is None:
+        auth.check_password(password, auth.dummy_hash())  # same cost as a real check
+        with write_transaction():
+            record_event(
+                None,
+                "login_failed",
+                "user",
+                "",
+                after={"reason": "unknown_user", "identifier": identifier[:150]},
+                actor_name="",
+            )
+        raise AuthError(INVALID_CREDENTIALS)
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        auth.check_password(password, auth.dummy_hash())
+        raise AccountLocked(user.locked_until)
+    if not auth.check_password(password, user.password_hash):
+        locked = _register_failure(user)
+        if locked:
+            raise locked
+        raise AuthError(INVALID_CREDENTIALS)
+    if not user.is_active:
+        with write_transaction():
+            record_event(
+                None,
+                "login_failed",
+                "user",
+                user.id,
+                after={"reason": "inactive"},
+                actor_name=user.username,
+            )
+        raise AuthError("This account is deactivated; ask an administrator")
+    return user
+
+
+class SessionController:
+    """One logged-in user's session. Create with :meth:`login` or :meth:`resume`."""
+
+    def __init__(self, token: str):
+        self.token = token
+        self._principal: Principal | None = None
+
+    # ---- construction -------------------------------------------------
+    @classmethod
+    def login(cls, identifier: str, password: str) -> SessionController:
+        user = authenticate(identifier, password)
+        with write_transaction():
+            token, jti, _ = auth.issue_token(str(user.id))
+            User.update(
+                failed_logins=0, lockouts=0, locked_until=None, last_login_at=utcnow()
+            ).where(User.id == user.id).execute()
+            principal = Principal(user.id, user.username, user.email, user.role, jti)
+            record_event(principal, "login", "user", user.id)
+        controller = cls(token)
+        controller._principal = principal
+        return controller
+
+    @classmethod
+    def resume(cls, token: str) -> SessionController:
+        """Rebuild a session from a stored token (CLI); verifies it immediately."""
+        controller = cls(token)
+        controller.verify()
+        return controller
+
+    # ---- verification -------------------------------------------------
+    def verify(self) -> Principal:
+        """Check signature, expiry and revocation; reload the user from the database."""
+        claims = auth.decode_token(self.token)
+        row = Session.select(Session, User).join(User).where(Session.jti == claims["jti"]).first()
+        if row is None or str(row.user.id) != claims["sub"]:
+            raise SessionExpired("Invalid session; please log in again")
+        if row.revoked_at is not None:
+            raise SessionExpired("You have been signed out; please log in again")
+        if row.expires_at <= utcnow():
+            raise SessionExpired("Your session has expired; please log in again")
+        user = row.user
+        if not user.is_active:
+            raise SessionExpired("This account has been deactivated")
+        self._principal = Principal(user.id, user.username, user.email, user.role, row.jti)
+        return self._principal
+
+    @property
+    def principal(self) -> Principal:
+        """Last verified principal (no database round trip); verify() refreshes it."""
+        if self._principal is None:
+            return self.verify()
+        return self._principal
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+    def can(self, permission: Permission) -> bool:
+        """For the UI: may the current user do this? (Uses the last verified role.)"""
+        return self._principal is not None and role_allows(self._principal.role, permission)
+
+    def require(self, permission: Permission) -> Principal:
+        """For services: verify the session now and refuse (audited) if not allowed."""
+        principal = self.verify()
+        if not role_allows(principal.role, permission):
+            with write_transaction():
+                record_event(
+                    principal,
+                    "permission_denied",
+                    "permission",
+                    permission.name,
+                    after={"role": principal.role, "action": permission.value},
+                )
+            raise PermissionDenied(permission.value, principal.role)
+        return principal
+
+    # ---- session lifecycle -------------------------------------------
+    def logout(self) -> None:
+        """Revoke this token. Safe to call twice or on an already invalid session."""
+        try:
+            claims = auth.decode_token(self.token)
+        except SessionExpired:
+            return
+        with write_transaction():
+            updated = (
+                Session.update(revoked_at=utcnow())
+                .where(Session.jti == claims["jti"], Session.revoked_at.is_null())
+                .execute()
+            )
+            if updated and self._principal:
+                record_event(self._principal, "logout", "user", self._principal.user_id)
+
+    def unlock(self, password: str) -> None:
+        """Idle-lock re-entry: the same password check (and lockout) as a login."""
+        principal = self.verify()
+        user = authenticate(principal.username, password)
+        if user.id != principal.user_id:
+            raise AuthError(INVALID_CREDENTIALS)
+        with write_transaction():
+            User.update(failed_logins=0).where(User.id == user.id).execute()
+
+    # ---- bound services ------------------------------------------------
+    @functools.cached_property
+    def records(self) -> RecordService:
+        from finance_tui.services.records import RecordService
+
+        return RecordService(self)
+
+    @functools.cached_property
+    def dashboard(self) -> DashboardService:
+        from finance_tui.services.dashboard import DashboardService
+
+        return DashboardService(self)
+
+    @functools.cached_property
+    def users(self) -> UserService:
+        from finance_tui.services.users import UserService
+
+        return UserService(self)
+
+    @functools.cached_property
+    def categories(self) -> CategoryService:
+        from finance_tui.services.categories import CategoryService
+
+        return CategoryService(self)
+
+    @functools.cached_property
+    def audit(self) -> AuditService:
+        from finance_tui.services.audit import AuditService
+
+        return AuditService(self)
+
+    @functools.cached_property
+    def csv(self) -> CsvService:
+        from finance_tui.services.csvio import CsvService
+
+        return CsvService(self)

@@ -1,0 +1,1 @@
+"""Textual screens and the widgets they share (one screen per file)."""

@@ -1,0 +1,83 @@
+"""Shared fixtures: a real database per test (SQLite file, and PostgreSQL when
+FINANCE_TUI_TEST_DATABASE_URL is set), and logged-in sessions for each role."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+
+os.environ.setdefault("FINANCE_TUI_BCRYPT_ROUNDS", "4")  # fast hashing in tests only
+os.environ.pop("FINANCE_TUI_SECRET_KEY", None)
+os.environ.pop("FINANCE_TUI_DATABASE_URL", None)
+
+from finance_tui.config import reset_settings  # noqa: E402
+from finance_tui.db import connect  # noqa: E402
+from finance_tui.migrations import apply_migrations  # noqa: E402
+from finance_tui.models import ALL_MODELS, database  # noqa: E402
+from finance_tui.services.users import bootstrap_admin, insert_user  # noqa: E402
+from finance_tui.session import SessionController  # noqa: E402
+
+PG_URL = os.environ.get("FINANCE_TUI_TEST_DATABASE_URL", "")
+ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct-horse-1"
+
+
+def _reset_postgres() -> None:
+    """Empty every table and re-apply the migrations (fast compared to a new database)."""
+    db = connect(PG_URL, migrate=False)
+    tables = [m._meta.table_name for m in reversed(ALL_MODELS)]
+    with db.atomic():
+        db.execute_sql("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        for extra in db.get_tables():
+            db.execute_sql(f'DROP TABLE IF EXISTS "{extra}" CASCADE')
+    apply_migrations(db)
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request, tmp_path) -> Iterator[str]:
+    """URL of a fresh, migrated database for this test (tests may reconnect to it)."""
+    reset_settings()
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'finance.db'}"
+        connect(url)
+    else:
+        _reset_postgres()
+        url = PG_URL
+    yield url
+    if not database.is_closed():
+        database.close()
+    reset_settings()
+
+
+@pytest.fixture
+def db(db_url):
+    """The connected peewee database for this test."""
+    return database.obj
+
+
+@pytest.fixture
+def admin(db) -> SessionController:
+    bootstrap_admin("root", "root@example.com", PASSWORD)
+    return SessionController.login("root", PASSWORD)
+
+
+@pytest.fixture
+def make_user(admin) -> Callable[..., SessionController]:
+    """``make_user("analyst")`` → a logged-in session of a new user with that role."""
+    counter = {"n": 0}
+
+    def factory(role: str = "viewer", name: str | None = None) -> SessionController:
+        counter["n"] += 1
+        username = name or f"{role}{counter['n']}"
+        with database.atomic():
+            insert_user(username, f"{username}@example.com", PASSWORD, role)
+        return SessionController.login(username, PASSWORD)
+
+    return factory
+
+
+@pytest.fixture
+def sessions(admin, make_user) -> dict[str, SessionController]:
+    return {"viewer": make_user("viewer"), "analyst": make_user("analyst"), "admin": admin}
