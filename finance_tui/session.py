@@ -22,6 +22,7 @@ from finance_tui.permissions import Permission, role_allows
 from finance_tui.services.audit import record_event
 
 if TYPE_CHECKING:
+    from finance_tui.services.analytics import AnalyticsService
     from finance_tui.services.audit import AuditService
     from finance_tui.services.categories import CategoryService
     from finance_tui.services.csvio import CsvService
@@ -234,6 +235,12 @@ class SessionController:
         from finance_tui.services.categories import CategoryService
 
         return CategoryService(self)
+
+    @functools.cached_property
+    def analytics(self) -> AnalyticsService:
+        from finance_tui.services.analytics import AnalyticsService
+
+        return AnalyticsService(self)
 
     @functools.cached_property
     def audit(self) -> AuditService:
