@@ -81,3 +81,14 @@ def make_user(admin) -> Callable[..., SessionController]:
 @pytest.fixture
 def sessions(admin, make_user) -> dict[str, SessionController]:
     return {"viewer": make_user("viewer"), "analyst": make_user("analyst"), "admin": admin}
+
+
+def table_counts() -> dict[str, int]:
+    """Row count of every table: tests compare before/after to prove nothing changed."""
+    return {m._meta.table_name: m.select().count() for m in ALL_MODELS}
+
+
+@pytest.fixture
+def counts() -> Callable[[], dict[str, int]]:
+    """``counts()`` → {table: rows}; compare two calls to prove a refusal wrote nothing."""
+    return table_counts

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from peewee import fn
 
 from finance_tui.db import write_transaction
-from finance_tui.dto import CategoryRow
+from finance_tui.dto import CategoryRow, Principal
 from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Category, MonthlyTotal
 from finance_tui.permissions import Permission
@@ -73,18 +73,20 @@ class CategoryService:
         return _to_row(cat)
 
     def rename(self, category_id: int, new_name: str) -> CategoryRow:
-        return self._change(category_id, name=clean_name(new_name))
+        principal = self.session.require(Permission.MANAGE_CATEGORIES)  # before the input
+        return self._change(principal, category_id, name=clean_name(new_name))
 
     def set_kind(self, category_id: int, kind: str) -> CategoryRow:
+        principal = self.session.require(Permission.MANAGE_CATEGORIES)
         if kind not in CATEGORY_KINDS:
             raise ValidationError({"kind": "must be income, expense or both"})
-        return self._change(category_id, kind=kind)
+        return self._change(principal, category_id, kind=kind)
 
     def archive(self, category_id: int, archived: bool = True) -> CategoryRow:
-        return self._change(category_id, is_archived=archived)
-
-    def _change(self, category_id: int, **changes: object) -> CategoryRow:
         principal = self.session.require(Permission.MANAGE_CATEGORIES)
+        return self._change(principal, category_id, is_archived=bool(archived))
+
+    def _change(self, principal: Principal, category_id: int, **changes: object) -> CategoryRow:
         with write_transaction():
             cat = Category.get_or_none(Category.id == category_id)
             if cat is None:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from finance_tui import auth
 from finance_tui.db import advisory_lock, write_transaction
-from finance_tui.dto import UserRow
+from finance_tui.dto import Principal, UserRow
 from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Session, User, utcnow
 from finance_tui.permissions import Permission, Role
@@ -101,16 +101,15 @@ class UserService:
         return to_row(user)
 
     def set_role(self, user_id: UUID | str, role: str) -> UserRow:
+        principal = self.session.require(Permission.MANAGE_USERS)  # before looking at input
         if role not in {r.value for r in Role}:
             raise ValidationError({"role": "must be viewer, analyst or admin"})
-        return self._change(user_id, "user_set_role", role=role)
+        return self._change(principal, user_id, "user_set_role", role=role)
 
     def set_active(self, user_id: UUID | str, active: bool) -> UserRow:
+        principal = self.session.require(Permission.MANAGE_USERS)
         action = "user_activate" if active else "user_deactivate"
-        row = self._change(user_id, action, is_active=active)
-        if not active:
-            self._revoke_all(row.id)
-        return row
+        return self._change(principal, user_id, action, is_active=bool(active))
 
     def reset_password(self, user_id: UUID | str, new_password: str) -> UserRow:
         principal = self.session.require(Permission.MANAGE_USERS)
@@ -157,8 +156,9 @@ class UserService:
             record_event(principal, "user_change_password", "user", user.id)
 
     # ---- helpers -------------------------------------------------------
-    def _change(self, user_id: UUID | str, action: str, **changes: object) -> UserRow:
-        principal = self.session.require(Permission.MANAGE_USERS)
+    def _change(
+        self, principal: Principal, user_id: UUID | str, action: str, **changes: object
+    ) -> UserRow:
         with write_transaction():
             advisory_lock("finance_tui.users")
             user = self._load(user_id)
@@ -179,6 +179,9 @@ class UserService:
                 setattr(user, key, value)
             user.updated_at = utcnow()
             user.save()
+            if changes.get("is_active") is False:
+                # In the same transaction: a deactivated user has no live session left.
+                self._revoke_all(user.id)
             record_event(principal, action, "user", user.id, before, _snapshot(user))
         return to_row(user)
 
