@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from conftest import PASSWORD
 
 from finance_tui.db import write_transaction
 from finance_tui.errors import NotFound, PermissionDenied
@@ -23,8 +24,6 @@ from finance_tui.services.audit import AuditFilter
 from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import insert_user
 from finance_tui.session import SessionController
-
-from conftest import PASSWORD
 
 # Copied verbatim from DESIGN.md §4.
 DESIGN_TABLE = """
@@ -91,9 +90,9 @@ def _csv_import(s: SessionController, w: World) -> object:
     return s.csv.import_file(w.csv_path)
 
 
-ROW_DASH, ROW_RECORDS, ROW_ANALYTICS, ROW_EXPORT, ROW_WRITE, ROW_IMPORT, ROW_CATS, ROW_USERS = (
-    list(EXPECTED)[:8]
-)
+ROW_DASH, ROW_RECORDS, ROW_ANALYTICS, ROW_EXPORT, ROW_WRITE, ROW_IMPORT, ROW_CATS, ROW_USERS = list(
+    EXPECTED
+)[:8]
 ROW_AUDIT, ROW_OWN = list(EXPECTED)[8:]
 
 CALLS = [
