@@ -1,0 +1,268 @@
+"""Pieces the admin, account and analytics screens share beyond ``screens.widgets``.
+
+- :class:`FormModal` is a small modal form (built from ``FormRow``) whose submit runs in
+  a worker and shows the core's ``ValidationError`` messages beside the matching fields.
+- :class:`ChoiceModal` asks one-of-N (a role, a category kind).
+- :func:`signed_money_text` and :func:`pct_text` show changes (+/-) for analytics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from finance_tui.errors import FinanceError, SessionExpired, ValidationError
+from finance_tui.money import format_decimal
+from screens.widgets import EXPENSE_STYLE, INCOME_STYLE, FormRow, literal, run_in_thread
+
+
+def signed_money_text(amount: Decimal, *, good_when_up: bool = True) -> Text:
+    """A change such as ``+1,200.00`` / ``-35.10``, coloured by whether it is good news."""
+    shown = ("+" if amount > 0 else "") + format_decimal(amount)
+    good = amount > 0 if good_when_up else amount < 0
+    style = "" if amount == 0 else (INCOME_STYLE if good else EXPENSE_STYLE)
+    return Text(shown, style=style, justify="right")
+
+
+def pct_text(value: Decimal | None, *, good_when_up: bool = True) -> Text:
+    """``+12.50%``; ``n/a`` when the previous period was zero (no base to compare)."""
+    if value is None:
+        return Text("n/a", style="dim", justify="right")
+    good = value > 0 if good_when_up else value < 0
+    style = "" if value == 0 else (INCOME_STYLE if good else EXPENSE_STYLE)
+    return Text(f"{'+' if value > 0 else ''}{value}%", style=style, justify="right")
+
+
+# ---- modals -------------------------------------------------------------------
+@dataclass(frozen=True)
+class FormField:
+    """One input of a :class:`FormModal`; ``choices`` (label, value) makes it a Select."""
+
+    name: str
+    label: str
+    value: str = ""
+    password: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    placeholder: str = ""
+
+
+class FormModal(ModalScreen[Any]):
+    """A form whose submit runs ``submit(values)`` in a worker.
+
+    ``check(values)`` runs first on the UI thread for purely local rules (e.g. the
+    confirmation matches). A ``ValidationError`` from the core puts each message under
+    its field (``aliases`` maps core field names to form field names); other errors go
+    to the line above the buttons. Success dismisses with ``submit``'s result.
+    """
+
+    DEFAULT_CSS = """
+    FormModal { align: center middle; }
+    FormModal > #form-dialog {
+        width: 100; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    FormModal #form-title { text-style: bold; margin-bottom: 1; }
+    FormModal #form-fields { height: auto; max-height: 24; }
+    FormModal FormRow > .form-label { width: 20; }
+    FormModal #form-error { color: $error; height: auto; margin-top: 1; }
+    FormModal #form-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    FormModal #form-buttons Button { margin-left: 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Save"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[FormField],
+        submit: Callable[[dict[str, str]], Any],
+        *,
+        check: Callable[[dict[str, str]], dict[str, str]] | None = None,
+        aliases: Mapping[str, str] | None = None,
+        submit_label: str = "Save",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.form_title = title
+        self.fields = list(fields)
+        self.submit_call = submit
+        self.check = check
+        self.aliases = dict(aliases or {})
+        self.submit_label = submit_label
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-dialog"):
+            yield Label(literal(self.form_title), id="form-title")
+            with VerticalScroll(id="form-fields"):
+                for f in self.fields:
+                    field: Input | Select
+                    if f.choices:
+                        field = Select(
+                            [(literal(label), value) for label, value in f.choices],
+                            value=f.value or f.choices[0][1],
+                            allow_blank=False,
+                            id=f"field-{f.name}",
+                        )
+                    else:
+                        field = Input(
+                            f.value,
+                            placeholder=f.placeholder,
+                            password=f.password,
+                            id=f"field-{f.name}",
+                        )
+                    yield FormRow(f.label, field, name=f.name)
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button(self.submit_label, variant="primary", id="form-submit")
+                yield Button("Cancel", id="form-cancel")
+
+    def on_mount(self) -> None:
+        if self.fields:
+            self.query_one(f"#field-{self.fields[0].name}").focus()
+
+    def values(self) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.name}")
+            if isinstance(widget, Select):
+                result[f.name] = "" if widget.value is Select.NULL else str(widget.value)
+            else:
+                assert isinstance(widget, Input)
+                result[f.name] = widget.value
+        return result
+
+    def show_errors(self, errors: Mapping[str, str], general: str = "") -> None:
+        names = {f.name for f in self.fields}
+        leftovers = []
+        for f in self.fields:
+            self._set_error(f.name, "")
+        for key, message in errors.items():
+            name = self.aliases.get(key, key)
+            if name in names:
+                self._set_error(name, message)
+            else:
+                leftovers.append(f"{key}: {message}")
+        self.query_one("#form-error", Static).update(
+            literal(" · ".join([general, *leftovers]).strip(" ·"))
+        )
+        for f in self.fields:
+            if self.aliases.get(f.name, f.name) in errors or f.name in errors:
+                self.query_one(f"#field-{f.name}").focus()
+                break
+
+    def _set_error(self, name: str, message: str) -> None:
+        self.query_one(f"#row-{name}", FormRow).set_error(message)
+
+    def error_of(self, name: str) -> str:
+        """The message shown beside a field ('' when none)."""
+        return self.query_one(f"#row-{name}", FormRow).error
+
+    @on(Input.Submitted)
+    def _next_or_submit(self, event: Input.Submitted) -> None:
+        event.stop()
+        ids = [f"field-{f.name}" for f in self.fields]
+        position = ids.index(event.input.id) if event.input.id in ids else len(ids) - 1
+        if position < len(ids) - 1:
+            self.query_one(f"#{ids[position + 1]}").focus()
+        else:
+            self.action_submit()
+
+    @on(Button.Pressed, "#form-submit")
+    def _pressed_submit(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _pressed_cancel(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        values = self.values()
+        local = self.check(values) if self.check else {}
+        if local:
+            self.show_errors(local)
+            return
+        self.show_errors({})
+        self.busy = True
+        self.query_one("#form-submit", Button).disabled = True
+
+        def done(result: Any) -> None:
+            self.busy = False
+            self.dismiss(result)
+
+        def failed(exc: FinanceError) -> bool:
+            self.busy = False
+            self.query_one("#form-submit", Button).disabled = False
+            if isinstance(exc, ValidationError):
+                self.show_errors(exc.fields)
+                return True
+            if isinstance(exc, SessionExpired):
+                return False  # app-level handling (back to login)
+            self.show_errors({}, str(exc))
+            return True
+
+        run_in_thread(self, lambda: self.submit_call(values), done, on_error=failed, group="form")
+
+
+class ChoiceModal(ModalScreen[str | None]):
+    """Pick one of a few values (role, kind): arrows + Enter, Escape cancels."""
+
+    DEFAULT_CSS = """
+    ChoiceModal { align: center middle; }
+    ChoiceModal > #choice-dialog {
+        width: 50; height: auto; border: thick $primary; background: $surface; padding: 1 2;
+    }
+    ChoiceModal #choice-title { text-style: bold; margin-bottom: 1; }
+    ChoiceModal OptionList { height: auto; max-height: 12; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, str]], current: str | None = None
+    ) -> None:
+        super().__init__()
+        self.choice_title = title
+        self.choices = list(choices)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="choice-dialog"):
+            yield Label(literal(self.choice_title), id="choice-title")
+            yield OptionList(
+                *[Option(literal(label), id=value) for label, value in self.choices],
+                id="choice-list",
+            )
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        values = [value for _, value in self.choices]
+        if self.current in values:
+            options.highlighted = values.index(self.current)
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

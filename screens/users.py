@@ -1,0 +1,267 @@
+"""Users (admin): list accounts, create, change role, activate/deactivate, reset a
+password, sign someone out everywhere. The core enforces every rule (including "the
+last active admin stays"); this screen shows its messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from finance_tui.dto import UserRow
+from finance_tui.errors import FinanceError, ValidationError
+from finance_tui.permissions import Permission, Role
+from screens.admin_widgets import ChoiceModal, FormField, FormModal
+from screens.widgets import ConfirmModal, fmt_dt, literal, run_in_thread
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+STYLES = Path(__file__).resolve().parent.parent / "styles"
+ROLE_CHOICES = tuple((role.value.capitalize(), role.value) for role in Role)
+COLUMNS = ("Username", "Email", "Role", "Active", "Locked until", "Last login")
+
+
+def _confirm_matches(first: str, second: str) -> dict[str, str]:
+    return {} if first == second else {"confirm": "does not match the password"}
+
+
+class UsersScreen(Screen):
+    """Account administration. Needs ``Permission.MANAGE_USERS``."""
+
+    TITLE = "Users"
+    CSS_PATH = STYLES / "users.tcss"
+    BINDINGS = [
+        Binding("n", "create", "New user"),
+        Binding("r", "change_role", "Role"),
+        Binding("a", "toggle_active", "Activate/deactivate"),
+        Binding("p", "reset_password", "Reset password"),
+        Binding("o", "sign_out", "Sign out everywhere"),
+        Binding("f5", "refresh", "Refresh"),
+    ]
+
+    def __init__(self, session: SessionController, *, now: datetime | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.now = now  # fixed "now" for tests; decides whether a lock is current
+        self.rows: list[UserRow] = []
+        self.allowed = session.can(Permission.MANAGE_USERS)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if not self.allowed:
+            yield Static(
+                "You do not have permission to manage users (admins only).", id="users-denied"
+            )
+        else:
+            yield Static("", id="users-summary")
+            yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.allowed:
+            return
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        table.focus()
+        self.action_refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {b.action for b in self.BINDINGS if isinstance(b, Binding)}:
+            return self.allowed
+        return True
+
+    # ---- loading ------------------------------------------------------------
+    def action_refresh(self, select_id: str | None = None) -> None:
+        current = select_id or self._selected_id()
+        run_in_thread(
+            self,
+            self.session.users.list,
+            lambda rows: self._show(rows, current),
+            group="users-load",
+            exclusive=True,
+        )
+
+    def _show(self, rows: list[UserRow], select_id: str | None) -> None:
+        self.rows = rows
+        table = self.query_one(DataTable)
+        table.clear()
+        now = self.now or datetime.now(UTC).replace(tzinfo=None)
+        for row in rows:
+            locked = fmt_dt(row.locked_until) if row.locked_until and row.locked_until > now else ""
+            table.add_row(
+                literal(row.username),
+                literal(row.email),
+                Text(row.role),
+                Text("yes" if row.is_active else "no", style="" if row.is_active else "red"),
+                Text(locked, style="yellow"),
+                Text(fmt_dt(row.last_login_at) or "never"),
+                key=str(row.id),
+            )
+        ids = [str(r.id) for r in rows]
+        if select_id in ids:
+            table.move_cursor(row=ids.index(select_id))
+        active_admins = sum(1 for r in rows if r.role == Role.ADMIN.value and r.is_active)
+        self.query_one("#users-summary", Static).update(
+            f"{len(rows)} users · {active_admins} active admin(s) · "
+            "n new · r role · a activate/deactivate · p reset password · o sign out everywhere"
+        )
+
+    def _selected(self) -> UserRow | None:
+        if not self.rows:
+            return None
+        table = self.query_one(DataTable)
+        if 0 <= table.cursor_row < len(self.rows):
+            return self.rows[table.cursor_row]
+        return None
+
+    def _selected_id(self) -> str | None:
+        if not self.allowed or not self.is_mounted:
+            return None
+        row = self._selected()
+        return str(row.id) if row else None
+
+    def _refused(self, exc: FinanceError) -> bool:
+        """Rule violations (e.g. the last active admin) as one plain sentence."""
+        if isinstance(exc, ValidationError):
+            self.notify(
+                "Refused: " + "; ".join(exc.fields.values()),
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+            return True
+        return False
+
+    def _need_selection(self) -> UserRow | None:
+        row = self._selected()
+        if row is None:
+            self.notify("Select a user first", severity="warning")
+        return row
+
+    # ---- actions ------------------------------------------------------------
+    def action_create(self) -> None:
+        users = self.session.users
+
+        def check(values: dict[str, str]) -> dict[str, str]:
+            return _confirm_matches(values["password"], values["confirm"])
+
+        form = FormModal(
+            "New user",
+            [
+                FormField("username", "Username"),
+                FormField("email", "Email"),
+                FormField("role", "Role", value="viewer", choices=ROLE_CHOICES),
+                FormField("password", "Password", password=True),
+                FormField("confirm", "Confirm password", password=True),
+            ],
+            lambda v: users.create(v["username"], v["email"], v["password"], v["role"]),
+            check=check,
+            submit_label="Create",
+        )
+
+        def created(row: UserRow | None) -> None:
+            if row is not None:
+                self.notify(f"Created user {row.username} ({row.role})", markup=False)
+                self.action_refresh(select_id=str(row.id))
+
+        self.app.push_screen(form, created)
+
+    def action_change_role(self) -> None:
+        row = self._need_selection()
+        if row is None:
+            return
+
+        def chosen(role: str | None) -> None:
+            if role is None or role == row.role:
+                return
+            run_in_thread(
+                self,
+                lambda: self.session.users.set_role(row.id, role),
+                lambda _: self.action_refresh(select_id=str(row.id)),
+                success=f"{row.username} is now {role}",
+                on_error=self._refused,
+            )
+
+        self.app.push_screen(
+            ChoiceModal(f"Role for {row.username}", ROLE_CHOICES, row.role), chosen
+        )
+
+    def action_toggle_active(self) -> None:
+        row = self._need_selection()
+        if row is None:
+            return
+        activate = not row.is_active
+
+        def apply(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            run_in_thread(
+                self,
+                lambda: self.session.users.set_active(row.id, activate),
+                lambda _: self.action_refresh(select_id=str(row.id)),
+                success=f"{row.username} {'activated' if activate else 'deactivated'}",
+                on_error=self._refused,
+            )
+
+        if activate:
+            apply(True)
+        else:
+            self.app.push_screen(
+                ConfirmModal(
+                    f"Deactivate {row.username}? They are signed out everywhere and "
+                    "cannot log in until reactivated.",
+                    yes="Deactivate",
+                ),
+                apply,
+            )
+
+    def action_reset_password(self) -> None:
+        row = self._need_selection()
+        if row is None:
+            return
+        users = self.session.users
+        form = FormModal(
+            f"Reset password of {row.username}",
+            [
+                FormField("password", "New password", password=True),
+                FormField("confirm", "Confirm new password", password=True),
+            ],
+            lambda v: users.reset_password(row.id, v["password"]),
+            check=lambda v: _confirm_matches(v["password"], v["confirm"]),
+            submit_label="Reset",
+        )
+
+        def done(result: UserRow | None) -> None:
+            if result is not None:
+                self.notify(
+                    f"Password of {row.username} reset; their sessions were signed out",
+                    markup=False,
+                )
+                self.action_refresh(select_id=str(row.id))
+
+        self.app.push_screen(form, done)
+
+    def action_sign_out(self) -> None:
+        row = self._need_selection()
+        if row is None:
+            return
+
+        def apply(confirmed: bool | None) -> None:
+            if confirmed:
+                run_in_thread(
+                    self,
+                    lambda: self.session.users.sign_out_everywhere(row.id),
+                    success=lambda n: f"Signed {row.username} out of {n} session(s)",
+                )
+
+        message = f"Sign {row.username} out of every session?"
+        if row.id == self.session.principal.user_id:
+            message += " This includes this session: you will have to log in again."
+        self.app.push_screen(ConfirmModal(message, yes="Sign out"), apply)

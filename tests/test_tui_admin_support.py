@@ -1,0 +1,69 @@
+"""Helpers for the admin/account/analytics screen tests (no tests here).
+
+``HostApp`` is a test-only app that pushes one screen, so each screen can be tested
+and snapshotted on its own at a fixed size, independent of the app shell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from finance_tui.db import write_transaction
+from finance_tui.models import AuditEvent, User
+
+SIZE = (120, 36)
+FIXED_NOW = datetime(2026, 11, 25, 9, 30)
+
+
+class HostApp(App):
+    """Pushes the screen made by ``factory`` on mount; remembers what it dismissed."""
+
+    def __init__(self, factory: Callable[[], Screen]) -> None:
+        super().__init__()
+        self.factory = factory
+        self.expired: list[str] = []
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        self.push_screen(self.factory())
+
+    def session_expired(self, message: str) -> None:
+        self.expired.append(message)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until no worker runs (completions may start further workers)."""
+    for _ in range(50):
+        await pilot.pause()
+        running = [w for w in pilot.app.workers if not w.is_finished]
+        if not running:
+            break
+        await pilot.app.workers.wait_for_complete(running)
+    await pilot.pause()
+
+
+def notifications(app: App) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def fix_user_times(when: datetime = FIXED_NOW) -> None:
+    """Deterministic timestamps for snapshots (login/creation times are wall-clock)."""
+    with write_transaction():
+        User.update(created_at=when, updated_at=when, last_login_at=when).execute()
+
+
+def fix_audit_times(when: datetime = FIXED_NOW) -> None:
+    with write_transaction():
+        AuditEvent.update(at=when).execute()
+
+
+def sqlite_only(db_url: str) -> None:
+    """Snapshots do not depend on the engine: take them once, on SQLite."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("appearance is engine-independent; snapshot taken on SQLite")

@@ -1,0 +1,197 @@
+"""Users screen: Pilot behaviour against a real database, plus a snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from test_tui_admin_support import (
+    FIXED_NOW,
+    SIZE,
+    HostApp,
+    fix_user_times,
+    notifications,
+    settle,
+    sqlite_only,
+)
+from textual.widgets import DataTable, Input, OptionList, Select, Static
+
+from finance_tui.db import write_transaction
+from finance_tui.models import Session, User
+from screens.admin_widgets import ChoiceModal, FormModal
+from screens.users import UsersScreen
+from screens.widgets import ConfirmModal
+
+
+def _user(name: str) -> User:
+    return User.get(User.username_lower == name.lower())
+
+
+def _table_usernames(app) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def _select_user(pilot, name: str) -> None:
+    names = _table_usernames(pilot.app)
+    pilot.app.screen.query_one(DataTable).move_cursor(row=names.index(name))
+    await pilot.pause()
+
+
+async def test_admin_creates_user_changes_role_and_deactivates(admin, make_user):
+    viewer = make_user("viewer", name="vera")
+    app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert _table_usernames(app) == ["root", "vera"]
+
+        # Create with a mismatched confirmation: inline error, nothing written.
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        await pilot.press(*"alice", "enter", *"alice@example.com", "enter")
+        form.query_one("#field-role", Select).value = "analyst"
+        form.query_one("#field-password", Input).value = "s3cret-pass"
+        form.query_one("#field-confirm", Input).value = "s3cret-pasz"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.error_of("confirm") == "does not match the password"
+        assert User.get_or_none(User.username_lower == "alice") is None
+
+        # Fix it and submit: the user exists with the chosen role.
+        form.query_one("#field-confirm", Input).value = "s3cret-pass"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        alice = _user("alice")
+        assert (alice.email, alice.role, alice.is_active) == ("alice@example.com", "analyst", True)
+        assert "Created user alice (analyst)" in notifications(app)
+        assert _table_usernames(app) == ["alice", "root", "vera"]
+
+        # Change alice's role to admin via the choice list (Viewer, Analyst, Admin).
+        await _select_user(pilot, "alice")
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceModal)
+        assert app.screen.query_one(OptionList).highlighted == 1  # current role: analyst
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert _user("alice").role == "admin"
+        assert "alice is now admin" in notifications(app)
+
+        # Deactivate vera after confirming; her session is revoked.
+        await _select_user(pilot, "vera")
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert _user("vera").is_active is False
+        assert Session.get(Session.jti == viewer.principal.session_jti).revoked_at is not None
+        row = app.screen.query_one(DataTable).get_row_at(_table_usernames(app).index("vera"))
+        assert str(row[3]) == "no"
+        assert "vera deactivated" in notifications(app)
+
+        # Activate again needs no confirmation.
+        await pilot.press("a")
+        await settle(pilot)
+        assert _user("vera").is_active is True
+
+
+async def test_create_user_shows_core_field_errors(admin):
+    app = HostApp(lambda: UsersScreen(admin))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#field-username", Input).value = "ROOT"
+        form.query_one("#field-email", Input).value = "not-an-email"
+        form.query_one("#field-password", Input).value = "short"
+        form.query_one("#field-confirm", Input).value = "short"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        errors = {name: form.error_of(name) for name in ("username", "email", "password")}
+        assert "already taken" in errors["username"]
+        assert "not a valid email" in errors["email"]
+        assert "at least 8" in errors["password"]
+        assert User.select().count() == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+
+
+async def test_last_admin_rule_is_a_clear_message(admin, make_user):
+    make_user("analyst", name="ann")
+    app = HostApp(lambda: UsersScreen(admin))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _select_user(pilot, "root")
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("up", "enter")  # admin → analyst
+        await settle(pilot)
+        assert _user("root").role == "admin"
+        assert "Refused: root is the last active admin; promote another first" in notifications(app)
+        # Deactivating the last admin is refused the same way.
+        await pilot.press("a", "y")
+        await settle(pilot)
+        assert _user("root").is_active is True
+        assert (
+            notifications(app).count(
+                "Refused: root is the last active admin; promote another first"
+            )
+            == 2
+        )
+
+
+async def test_reset_password_and_sign_out_everywhere(admin, make_user):
+    other = make_user("viewer", name="vic")
+    app = HostApp(lambda: UsersScreen(admin))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _select_user(pilot, "vic")
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Signed vic out of 1 session(s)" in notifications(app)
+        assert Session.get(Session.jti == other.principal.session_jti).revoked_at is not None
+
+        await pilot.press("p")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press(*"brand-new-pass", "enter", *"brand-new-pass", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        from finance_tui.session import SessionController
+
+        assert SessionController.login("vic", "brand-new-pass").principal.username == "vic"
+        assert form.is_attached is False
+
+
+async def test_viewer_sees_no_user_management(sessions):
+    app = HostApp(lambda: UsersScreen(sessions["viewer"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app.screen.query(DataTable)
+        assert "permission" in str(app.screen.query_one("#users-denied", Static).render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+
+
+def test_users_snapshot(snap_compare, db_url, admin, make_user):
+    sqlite_only(db_url)
+    make_user("analyst", name="ann")
+    make_user("viewer", name="vera")
+    fix_user_times()
+    with write_transaction():
+        User.update(is_active=False).where(User.username_lower == "vera").execute()
+        User.update(locked_until=datetime(2026, 11, 25, 10, 0)).where(
+            User.username_lower == "ann"
+        ).execute()
+    app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
