@@ -44,8 +44,9 @@ def find_user(identifier: str) -> User | None:
 
 def lock_duration(lockouts: int) -> timedelta:
     """Doubling lock time per lockout: 30 s, 1 min, 2 min, ... capped at a day."""
+    # Compare as plain seconds: past ~40 lockouts 2**n overflows timedelta.
     seconds = settings().lockout_base_seconds * (2 ** max(lockouts - 1, 0))
-    return min(timedelta(seconds=seconds), MAX_LOCK)
+    return timedelta(seconds=min(seconds, MAX_LOCK.total_seconds()))
 
 
 def _register_failure(user: User) -> AccountLocked | None:

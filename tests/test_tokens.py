@@ -96,7 +96,7 @@ def test_ttl_from_environment(db, monkeypatch):
         claims = _claims(session.token)
         assert claims["exp"] - claims["iat"] == 7 * 60
     finally:
-        monkeypatch.delenv("FINANCE_TUI_TOKEN_TTL_MINUTES")
+        monkeypatch.undo()
         reset_settings()
 
 
@@ -247,5 +247,5 @@ def test_secret_key_from_environment(db, monkeypatch):
         with pytest.raises(AuthError, match="at least 32 bytes"):
             SessionController.login("root", PASSWORD)
     finally:
-        monkeypatch.delenv("FINANCE_TUI_SECRET_KEY")
+        monkeypatch.undo()
         reset_settings()
