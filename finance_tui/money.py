@@ -10,7 +10,8 @@ MAX_MINOR = 9_999_999_999  # 99,999,999.99 — the original Decimal(10, 2) ceili
 MAX_AMOUNT = Decimal(MAX_MINOR) / MINOR_PER_UNIT
 
 # Digits with optional well-formed thousands separators, then up to any decimals.
-_AMOUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$|^\.(\d+)$")
+# ASCII digits only: ``\d`` would also take Arabic-Indic or full-width digits.
+_AMOUNT_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d*))?$|^\.(\d+)$", re.ASCII)
 
 
 class AmountError(ValueError):
@@ -23,7 +24,11 @@ def parse_amount(value: str | int | Decimal) -> Decimal:
         raise AmountError("amounts must not be floats")
     if isinstance(value, bool):
         raise AmountError("is not a number")
-    if isinstance(value, int | Decimal):
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise AmountError("is not a number")
+        text = format(value, "f")  # str() would give '1E+2' for a normalised 100
+    elif isinstance(value, int):
         text = str(value)
     else:
         text = str(value).strip().replace("_", "")
