@@ -181,16 +181,16 @@ class AuditScreen(Screen):
             box = self.query_one(widget_id, Input)
             text = box.value.strip()
             dates[name] = None
-            box.remove_class("-invalid")
+            box.remove_class("bad-date")
             if text:
                 try:
                     dates[name] = parse_date(text, self.today)
                 except DateError as exc:
                     errors[name] = str(exc)
-                    box.add_class("-invalid")
+                    box.add_class("bad-date")
         if dates["date_from"] and dates["date_to"] and dates["date_from"] > dates["date_to"]:
             errors["date_to"] = "must not be before the start date"
-            self.query_one("#audit-to", Input).add_class("-invalid")
+            self.query_one("#audit-to", Input).add_class("bad-date")
         if errors:
             message = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
             self.notify(f"Filter not applied — {message}", severity="error", markup=False)
@@ -229,7 +229,7 @@ class AuditScreen(Screen):
         for widget_id in ("#audit-actor", "#audit-from", "#audit-to"):
             box = self.query_one(widget_id, Input)
             box.value = ""
-            box.remove_class("-invalid")
+            box.remove_class("bad-date")
         select = self.query_one("#audit-action", Select)
         with select.prevent(Select.Changed):
             select.clear()
