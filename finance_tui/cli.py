@@ -2,8 +2,9 @@
 
 Each subcommand lives in ``finance_tui/commands/<name>.py`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``handler=fn(args) -> int``.
-Errors the user can fix (:class:`FinanceError`) print one line and exit 1; tracebacks
-are reserved for bugs. With no subcommand the TUI opens.
+Errors the user can fix (:class:`FinanceError`, an unreachable database) print one
+line and exit 1; command-line usage errors exit 2 (argparse); tracebacks are reserved
+for bugs. With no subcommand the TUI opens.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from peewee import InterfaceError, OperationalError
 
 from finance_tui import __version__
 from finance_tui.errors import FinanceError, ValidationError
@@ -26,11 +29,16 @@ COMMAND_MODULES = (
     "doctor",
 )
 
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="finance-tui",
-        description="Shared income and expense records in your terminal.",
+        description="Shared income and expense records in your terminal. "
+        "Without a command, opens the terminal UI.",
     )
     parser.add_argument("--version", action="version", version=f"finance-tui {__version__}")
     add_db_option(parser)
@@ -43,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # command not built yet
         module.register(subparsers)
+    _add_db_everywhere(parser)
     return parser
 
 
@@ -56,24 +65,56 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_db_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--db`` after any (sub)command too: ``finance-tui user list --db x.db``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                if "--db" not in sub._option_string_actions:
+                    add_db_option(sub)
+                _add_db_everywhere(sub)
+
+
 def format_error(exc: FinanceError) -> str:
+    """One line, even when a driver's message spans several."""
     if isinstance(exc, ValidationError):
-        return "error: " + "; ".join(f"{field}: {msg}" for field, msg in exc.fields.items())
-    return f"error: {exc}"
+        text = "; ".join(f"{field}: {msg}" for field, msg in exc.fields.items())
+    else:
+        text = str(exc)
+    return "error: " + " ".join(text.split())
+
+
+def _open_tui(args: argparse.Namespace) -> int:
+    from finance_tui.commands.common import db_url, open_db
+
+    open_db(args)  # report a bad URL or unreachable server before the screen takes over
+    try:
+        from finance_tui.app import run_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "finance_tui.app":
+            raise
+        raise FinanceError("the terminal UI is not part of this installation") from None
+    return int(run_app(db_url(args)) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from finance_tui.commands.common import end_one_shot_sessions
+
     try:
         if getattr(args, "handler", None) is None:
-            from finance_tui.app import run_app
-
-            return run_app(getattr(args, "db", None))
+            return _open_tui(args)
         return int(args.handler(args) or 0)
     except FinanceError as exc:
         print(format_error(exc), file=sys.stderr)
-        return 1
+        return EXIT_ERROR
+    except (OperationalError, InterfaceError) as exc:  # connection lost, server gone, ...
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"error: database error: {message}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        end_one_shot_sessions()
