@@ -19,10 +19,21 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything after byte 72; refuse rather than truncate
 
 
+def utf8_bytes(text: str) -> bytes | None:
+    """UTF-8 bytes, or None for text with lone surrogates (undecodable terminal input)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"must be at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+    data = utf8_bytes(password)
+    if data is None:
+        return "contains characters that are not valid text"
+    if len(data) > MAX_PASSWORD_BYTES:
         return f"must be at most {MAX_PASSWORD_BYTES} bytes (bcrypt's limit)"
     return None
 
@@ -40,8 +51,8 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str, password_hash: str) -> bool:
-    data = password.encode("utf-8")
-    if len(data) > MAX_PASSWORD_BYTES:
+    data = utf8_bytes(password)
+    if data is None or len(data) > MAX_PASSWORD_BYTES:
         # Same cost as a real check, so the refusal does not stand out in timing.
         bcrypt.checkpw(b"x", dummy_hash().encode("ascii"))
         return False

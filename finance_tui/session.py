@@ -36,7 +36,7 @@ MAX_LOCK = timedelta(hours=24)
 
 def find_user(identifier: str) -> User | None:
     key = identifier.strip().lower()
-    if not key:
+    if not key or auth.utf8_bytes(key) is None:  # undecodable input cannot name anyone
         return None
     field = User.email_lower if "@" in key else User.username_lower
     return User.get_or_none(field == key)
@@ -73,6 +73,11 @@ def _register_failure(user: User) -> AccountLocked | None:
     return locked
 
 
+def _printable(text: str) -> str:
+    """Storable form of what was typed (lone surrogates escaped instead of crashing)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def authenticate(identifier: str, password: str) -> User:
     """Check credentials. Raises AuthError with one generic message on any failure."""
     user = find_user(identifier)
@@ -84,7 +89,7 @@ def authenticate(identifier: str, password: str) -> User:
                 "login_failed",
                 "user",
                 "",
-                after={"reason": "unknown_user", "identifier": identifier[:150]},
+                after={"reason": "unknown_user", "identifier": _printable(identifier[:150])},
                 actor_name="",
             )
         raise AuthError(INVALID_CREDENTIALS)

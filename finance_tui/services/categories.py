@@ -12,7 +12,7 @@ from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Category, MonthlyTotal
 from finance_tui.permissions import Permission
 from finance_tui.services.audit import record_event
-from finance_tui.services.validation import CATEGORY_KINDS
+from finance_tui.services.validation import CATEGORY_KINDS, text_problem
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -30,6 +30,8 @@ def clean_name(name: str) -> str:
         raise ValidationError({"name": "must not be only digits"})
     if any(ord(ch) < 32 for ch in text):
         raise ValidationError({"name": "must not contain control characters"})
+    if problem := text_problem(text):
+        raise ValidationError({"name": problem})
     return text
 
 

@@ -13,6 +13,7 @@ from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Session, User, utcnow
 from finance_tui.permissions import Permission, Role
 from finance_tui.services.audit import record_event
+from finance_tui.services.validation import text_problem
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -49,7 +50,7 @@ def validate_new_user(username: str, email: str, password: str, role: str) -> di
         errors["username"] = "must be 3-150 letters, digits, '_', '.' or '-'"
     elif User.get_or_none(User.username_lower == username.lower()):
         errors["username"] = f"{username!r} is already taken"
-    if not EMAIL_RE.match(email or "") or len(email) > 254:
+    if not EMAIL_RE.match(email or "") or len(email) > 254 or text_problem(email):
         errors["email"] = "is not a valid email address"
     elif User.get_or_none(User.email_lower == email.lower()):
         errors["email"] = f"{email!r} is already registered"

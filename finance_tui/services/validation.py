@@ -51,6 +51,17 @@ def parse_date(value: str | date, today: date | None = None) -> date:
     return result
 
 
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as typed (NUL, or a lone surrogate from a bad byte)."""
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains characters that are not valid text (check the file's encoding)"
+    return None
+
+
 def parse_kind(value: object) -> str:
     text = str(value or "").strip().lower()
     if text not in KINDS:
@@ -154,8 +165,8 @@ def validate_record(
         notes = notes.strip()
         if len(notes) > MAX_NOTES:
             errors["notes"] = f"must be at most {MAX_NOTES} characters (got {len(notes)})"
-        elif "\x00" in notes:
-            errors["notes"] = "must not contain NUL characters"
+        elif problem := text_problem(notes):
+            errors["notes"] = problem
 
     if errors:
         raise ValidationError(errors)
