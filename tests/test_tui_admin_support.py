@@ -22,19 +22,30 @@ FIXED_NOW = datetime(2026, 11, 25, 9, 30)
 
 
 class HostApp(App):
-    """Pushes the screen made by ``factory`` on mount; remembers what it dismissed."""
+    """Pushes the screens made by ``factories`` on mount; records what they dismissed
+    with and the app-shell hooks they call (``logout``, ``session_expired``)."""
 
-    def __init__(self, factory: Callable[[], Screen]) -> None:
+    def __init__(self, *factories: Callable[[], Screen], session=None) -> None:
         super().__init__()
-        self.factory = factory
+        self.factories = factories
+        self.session = session
+        self.results: list[object] = []
         self.expired: list[str] = []
+        self.logged_out = 0
 
     def on_mount(self) -> None:
         self.theme = "textual-dark"
-        self.push_screen(self.factory())
+        for factory in self.factories:
+            self.push_screen(factory(), self.results.append)
 
     def session_expired(self, message: str) -> None:
         self.expired.append(message)
+
+    def logout(self, message: str = "") -> None:
+        """Like the real shell: revoke the token (here synchronously) and leave."""
+        self.logged_out += 1
+        if self.session is not None:
+            self.session.logout()
 
 
 async def settle(pilot: Pilot) -> None:

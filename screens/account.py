@@ -1,0 +1,247 @@
+"""Account (everyone): change your own password, log out; and the idle ``LockScreen``.
+
+Contract with the app shell: ``LockScreen(session)`` is pushed after the idle time and
+dismisses with ``True`` once ``session.unlock(password)`` succeeds, or ``False`` when
+the user chooses to log out. Logging out from either screen goes through
+``app.logout()``, which revokes the token and shows the login screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from finance_tui.errors import AccountLocked, FinanceError, SessionExpired, ValidationError
+from finance_tui.permissions import Permission
+from screens.widgets import FormRow, literal, run_in_thread
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+STYLES = Path(__file__).resolve().parent.parent / "styles"
+PASSWORD_FIELDS = ("old_password", "new_password", "confirm")
+
+
+def _log_out(screen: Screen, session: SessionController) -> None:
+    """Prefer the app shell's logout (revokes and returns to login); else revoke here."""
+    logout = getattr(screen.app, "logout", None)
+    if callable(logout):
+        logout()
+    else:
+        run_in_thread(screen, session.logout, lambda _: screen.app.exit())
+
+
+class AccountScreen(Screen):
+    """Your account: who you are, change your password, log out."""
+
+    TITLE = "Account"
+    CSS_PATH = STYLES / "account.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "change_password", "Change password"),
+        Binding("ctrl+o", "log_out", "Log out"),
+    ]
+
+    def __init__(self, session: SessionController) -> None:
+        super().__init__()
+        self.session = session
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        principal = self.session.principal
+        yield Header()
+        with Vertical(id="account-box"):
+            yield Static(
+                literal(
+                    f"Signed in as {principal.username} · {principal.email} · role {principal.role}"
+                ),
+                id="account-info",
+            )
+            yield Label("Change your password", id="account-form-title")
+            yield FormRow(
+                "Current", Input(password=True, id="field-old_password"), name="old_password"
+            )
+            yield FormRow("New", Input(password=True, id="field-new_password"), name="new_password")
+            yield FormRow("Confirm", Input(password=True, id="field-confirm"), name="confirm")
+            yield Static(
+                "At least 8 characters. Your other sessions are signed out when it changes.",
+                id="account-hint",
+            )
+            with Horizontal(id="account-buttons"):
+                yield Button("Change password", variant="primary", id="account-change")
+                yield Button("Log out", variant="error", id="account-logout")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#field-old_password", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "change_password":
+            return self.session.can(Permission.CHANGE_OWN_PASSWORD)
+        return True
+
+    def error_of(self, name: str) -> str:
+        return self.query_one(f"#row-{name}", FormRow).error
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for name in PASSWORD_FIELDS:
+            self.query_one(f"#row-{name}", FormRow).set_error(errors.get(name, ""))
+        first = next((n for n in PASSWORD_FIELDS if n in errors), None)
+        if first:
+            self.query_one(f"#field-{first}", Input).focus()
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        event.stop()
+        ids = [f"field-{name}" for name in PASSWORD_FIELDS]
+        position = ids.index(event.input.id) if event.input.id in ids else len(ids) - 1
+        if position < len(ids) - 1:
+            self.query_one(f"#{ids[position + 1]}", Input).focus()
+        else:
+            self.action_change_password()
+
+    @on(Button.Pressed, "#account-change")
+    def _pressed_change(self) -> None:
+        self.action_change_password()
+
+    @on(Button.Pressed, "#account-logout")
+    def _pressed_logout(self) -> None:
+        self.action_log_out()
+
+    def action_change_password(self) -> None:
+        if self.busy:
+            return
+        old, new, confirm = (
+            self.query_one(f"#field-{name}", Input).value for name in PASSWORD_FIELDS
+        )
+        errors: dict[str, str] = {}
+        if not old:
+            errors["old_password"] = "is required"
+        if not new:
+            errors["new_password"] = "is required"
+        elif new != confirm:
+            errors["confirm"] = "does not match the new password"
+        self._show_errors(errors)
+        if errors:
+            return
+        self.busy = True
+        users = self.session.users
+
+        def done(_: object) -> None:
+            self.busy = False
+            for name in PASSWORD_FIELDS:
+                self.query_one(f"#field-{name}", Input).value = ""
+            self.query_one("#field-old_password", Input).focus()
+            self.notify("Password changed; your other sessions were signed out")
+
+        def failed(exc: FinanceError) -> bool:
+            self.busy = False
+            if isinstance(exc, ValidationError):
+                self._show_errors(exc.fields)
+                return True
+            return False
+
+        run_in_thread(
+            self,
+            lambda: users.change_own_password(old, new),
+            done,
+            on_error=failed,
+            group="account",
+        )
+
+    def action_log_out(self) -> None:
+        _log_out(self, self.session)
+
+
+class LockScreen(ModalScreen[bool]):
+    """Idle lock: covers everything until the password is given again."""
+
+    CSS_PATH = STYLES / "account.tcss"
+    BINDINGS = [
+        Binding("ctrl+o", "log_out", "Log out"),
+        Binding("escape", "ignore", show=False),  # a lock is not dismissed by Escape
+    ]
+
+    def __init__(self, session: SessionController) -> None:
+        super().__init__()
+        self.session = session
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        principal = self.session.principal
+        with Vertical(id="lock-box"):
+            yield Label("Locked", id="lock-title")
+            yield Static(
+                literal(
+                    f"{principal.username}, this session was locked after inactivity. "
+                    "Enter your password to continue."
+                ),
+                id="lock-message",
+            )
+            yield Input(password=True, placeholder="password", id="lock-password")
+            yield Static("", id="lock-error")
+            with Horizontal(id="lock-buttons"):
+                yield Button("Unlock", variant="primary", id="lock-unlock")
+                yield Button("Log out", id="lock-logout")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lock-password", Input).focus()
+
+    @property
+    def error_text(self) -> str:
+        """The message under the password ('' when none)."""
+        return str(self.query_one("#lock-error", Static).content)
+
+    def _set_error(self, message: str) -> None:
+        self.query_one("#lock-error", Static).update(literal(message))
+
+    def action_ignore(self) -> None:
+        """Escape does nothing here."""
+
+    @on(Input.Submitted, "#lock-password")
+    @on(Button.Pressed, "#lock-unlock")
+    def unlock(self) -> None:
+        if self.busy:
+            return
+        box = self.query_one("#lock-password", Input)
+        password = box.value
+        if not password:
+            self._set_error("Enter your password")
+            return
+        self.busy = True
+        self._set_error("")
+
+        def failed(exc: FinanceError) -> bool:
+            self.busy = False
+            box.value = ""
+            box.focus()
+            if isinstance(exc, SessionExpired):
+                return False  # the app shell takes the user back to login
+            if isinstance(exc, AccountLocked):
+                self._set_error(str(exc))
+            else:
+                self._set_error(str(exc) or "Invalid credentials")
+            return True
+
+        def done(_: object) -> None:
+            self.busy = False
+            self.dismiss(True)
+
+        run_in_thread(
+            self,
+            lambda: self.session.unlock(password),
+            done,
+            on_error=failed,
+            group="unlock",
+        )
+
+    @on(Button.Pressed, "#lock-logout")
+    def action_log_out(self) -> None:
+        self.dismiss(False)
