@@ -113,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"error: database error: {message}", file=sys.stderr)
         return EXIT_ERROR
+    except EOFError:  # Ctrl+D at a prompt
+        print("error: no input; nothing was changed", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -254,8 +254,9 @@ def test_login_stores_a_private_token_that_later_commands_use(run, boss):
     assert str(path).startswith(os.environ["XDG_STATE_HOME"])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    url_line, token = path.read_text().splitlines()
-    assert url_line == boss
+    where, token = path.read_text().splitlines()
+    assert where == common.describe(boss)
+    assert ":" not in where.partition("://")[2].partition("@")[0]  # no password kept
     assert SessionController.resume(token).principal.username == "boss"
 
     code, out, _ = run(["user", "list", "--db", boss])  # no --user, no password
@@ -643,3 +644,23 @@ def test_subprocess_bad_input_is_one_line_without_traceback(
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     one_line_error(result.stderr, fragment)
+
+
+def test_token_file_never_holds_the_database_password():
+    url = "postgresql://finance:s3cret-pw@db.internal:5432/team"
+    path = common.store_token(url, "header.payload.signature")
+    assert "s3cret-pw" not in path.read_text()
+    assert common.load_token(url) == "header.payload.signature"
+    assert common.load_token("postgresql://finance:s3cret-pw@db.internal:5432/other") is None
+    assert common.delete_token(url) and not path.exists()
+
+
+def test_end_of_input_at_a_prompt_is_an_error_not_a_traceback(db_url, monkeypatch, capsys):
+    def no_more_input(prompt=""):
+        raise EOFError
+
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    monkeypatch.setattr("builtins.input", no_more_input)
+    assert cli.main(["init", "--db", db_url]) == 1
+    one_line_error(capsys.readouterr().err, "no input")
+    assert User.select().count() == 0

@@ -108,7 +108,11 @@ def token_path(url: str) -> Path:
 
 
 def store_token(url: str, token: str) -> Path:
-    """Write the token readable by its owner only (0600, in a 0700 directory)."""
+    """Write the token readable by its owner only (0600, in a 0700 directory).
+
+    The first line names the database (without any password in its URL) for people
+    reading the file; the file name is a hash of the full URL.
+    """
     path = token_path(url)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path.parent, 0o700)
@@ -117,7 +121,7 @@ def store_token(url: str, token: str) -> Path:
         tmp.unlink()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"{url}\n{token}\n")
+        handle.write(f"{describe(url)}\n{token}\n")
     os.replace(tmp, path)
     return path
 
@@ -128,7 +132,7 @@ def load_token(url: str) -> str | None:
         stored_url, _, token = path.read_text(encoding="utf-8").partition("\n")
     except FileNotFoundError:
         return None
-    if stored_url.strip() != url:
+    if stored_url.strip() != describe(url):
         return None
     return token.strip() or None
 
