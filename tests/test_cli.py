@@ -14,6 +14,7 @@ import types
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 
 from finance_tui import __version__, cli
 from finance_tui.commands import common
@@ -21,7 +22,6 @@ from finance_tui.config import reset_settings
 from finance_tui.models import Session, User
 from finance_tui.services.users import bootstrap_admin, insert_user
 from finance_tui.session import SessionController
-from tests.conftest import PASSWORD
 
 REPO = Path(__file__).resolve().parent.parent
 UNREACHABLE_PG = "postgresql://postgres@127.0.0.1:1/nowhere"
