@@ -266,3 +266,78 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+# ---- charts -----------------------------------------------------------------------
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value_minor: int, max_minor: int, width: int) -> str:
+    """A horizontal bar of ``width`` cells for ``value/max``, in eighths of a cell.
+
+    Integer arithmetic only: money never becomes a float, and bars are deterministic.
+    """
+    if width <= 0 or max_minor <= 0 or value_minor <= 0:
+        return " " * max(width, 0)
+    eighths = max(1, value_minor * width * 8 // max_minor)
+    full, part = divmod(eighths, 8)
+    text = "█" * full + (_EIGHTHS[part] if part else "")
+    return text.ljust(width)[:width]
+
+
+def _minor(amount: Decimal) -> int:
+    return int(amount * 100)
+
+
+class MonthBars(Static):
+    """Income and expense per month as two bar columns, with the amounts and the net.
+
+    ``points`` are objects with ``month`` (a date), ``income``, ``expense`` and ``net``
+    (``Decimal``), e.g. ``finance_tui.dto.MonthPoint``. Bars share one scale.
+    """
+
+    DEFAULT_CSS = """
+    MonthBars { height: auto; }
+    """
+
+    AMOUNT = 14
+    LABEL = 9
+
+    def __init__(self, *, id: str | None = None, classes: str = "") -> None:
+        super().__init__("", id=id, classes=classes)
+        self.points: list[Any] = []
+        self.empty_message = "No data"
+
+    def set_points(self, points: Sequence[Any], empty_message: str = "No data") -> None:
+        self.points = list(points)
+        self.empty_message = empty_message
+        self.update(self.build(self.size.width or 118))
+
+    def on_resize(self) -> None:
+        if self.points:
+            self.update(self.build(self.size.width))
+
+    def build(self, width: int) -> Text:
+        """The chart as plain text lines for ``width`` columns."""
+        if not self.points:
+            return Text(self.empty_message, style="dim")
+        bar_width = max((width - self.LABEL - 2 * (self.AMOUNT + 3) - self.AMOUNT - 1) // 2, 4)
+        top = max(max(_minor(p.income), _minor(p.expense)) for p in self.points)
+        out = Text(no_wrap=True, overflow="crop")
+        out.append("Month".ljust(self.LABEL), style="bold")
+        out.append("Income".ljust(bar_width + self.AMOUNT + 3), style="bold")
+        out.append("Expense".ljust(bar_width + self.AMOUNT + 3), style="bold")
+        out.append("Net".rjust(self.AMOUNT), style="bold")
+        for p in self.points:
+            out.append("\n")
+            out.append(f"{p.month:%Y-%m}".ljust(self.LABEL))
+            out.append(bar(_minor(p.income), top, bar_width), style=INCOME_STYLE)
+            out.append(format_decimal(p.income).rjust(self.AMOUNT + 1) + "  ")
+            out.append(bar(_minor(p.expense), top, bar_width), style=EXPENSE_STYLE)
+            out.append(format_decimal(p.expense).rjust(self.AMOUNT + 1) + "  ")
+            net = p.income - p.expense
+            out.append(
+                (("+" if net > 0 else "") + format_decimal(net)).rjust(self.AMOUNT),
+                style=INCOME_STYLE if net > 0 else (EXPENSE_STYLE if net < 0 else ""),
+            )
+        return out
