@@ -247,3 +247,34 @@ class ConfirmModal(ModalScreen[bool]):
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "confirm-yes")
+
+
+class NavBar(Static):
+    """The screens this user may open (key + title), the current one highlighted,
+    and who is logged in. Reads ``app.nav_entries()`` so it follows the role."""
+
+    DEFAULT_CSS = """
+    NavBar { height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, current: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.current = current
+
+    def on_mount(self) -> None:
+        self.update(self.build())
+
+    def build(self) -> Text:
+        app = self.app
+        entries = getattr(app, "nav_entries", lambda: [])()
+        text = Text()
+        for entry in entries:
+            style = "bold reverse" if entry.name == self.current else ""
+            text.append(f" {entry.key} ", style="bold")
+            text.append(f"{entry.title} ", style=style)
+        session = getattr(app, "session", None)
+        if session is not None:
+            who = session.principal  # set by login/verify: no database round trip
+            text.append("   ")
+            text.append_text(literal(f"{who.username} ({who.role})", style="italic"))
+        return text

@@ -1,0 +1,462 @@
+"""The Textual app shell: login, screen routing by role, palette, help, themes, live refresh.
+
+This is the only module under ``finance_tui/`` that imports Textual. Screens live in the
+top-level ``screens`` package and talk to the core only through the
+:class:`~finance_tui.session.SessionController` they are given.
+
+Adding a screen (for the engineers building screens)
+----------------------------------------------------
+Append a :class:`ScreenEntry` to :data:`SCREEN_REGISTRY`::
+
+    ScreenEntry("users", "screens.users", "UsersScreen", Permission.MANAGE_USERS, "5", "Users")
+
+- The class is constructed as ``cls(session)`` the first time the user opens it and is
+  kept (installed) until logout, so filters and cursor positions survive navigation.
+- The module is imported lazily; while it does not exist the entry is simply hidden.
+- The entry's key (and a palette command "Go to <title>") appear only when
+  ``session.can(permission)``; otherwise they are absent and inert.
+- Optional hooks a screen may define:
+  ``refresh_data()`` — called when another session changed the database (live refresh)
+  while the screen is visible, or when it is shown again after such a change;
+  ``palette_commands()`` — yields ``(title, help, callback)`` for the command palette;
+  it must itself only yield what ``self.session.can(...)`` allows.
+- Idle lock: ``screens.account.LockScreen(session)`` is pushed after the idle time; it
+  dismisses with ``True`` once unlocked (``False`` logs out). Without that module the
+  app logs out on idle instead.
+- ``app.today`` is the date to treat as today (fixed in tests/snapshots) and
+  ``app.session_expired(message)`` returns to the login screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from finance_tui.errors import FinanceError
+from finance_tui.permissions import Permission
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
+DEFAULT_THEME = "textual-dark"
+REFRESH_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    """One navigable screen: where it lives, who may open it, its key and title."""
+
+    name: str
+    module: str
+    class_name: str
+    permission: Permission
+    key: str
+    title: str
+
+    def available(self) -> bool:
+        """The module exists (screens being built elsewhere stay hidden until then)."""
+        try:
+            return importlib.util.find_spec(self.module) is not None
+        except (ImportError, ValueError):
+            return False
+
+    def load(self) -> type[Screen]:
+        module = importlib.import_module(self.module)
+        return getattr(module, self.class_name)
+
+
+SCREEN_REGISTRY: list[ScreenEntry] = [
+    ScreenEntry(
+        "dashboard", "screens.dashboard", "DashboardScreen", Permission.VIEW_DASHBOARD, "1",
+        "Dashboard",
+    ),
+    ScreenEntry(
+        "records", "screens.records", "RecordsScreen", Permission.VIEW_RECORDS, "2", "Records"
+    ),
+    ScreenEntry(
+        "analytics", "screens.analytics", "AnalyticsScreen", Permission.VIEW_ANALYTICS, "3",
+        "Analytics",
+    ),
+    ScreenEntry(
+        "categories", "screens.categories", "CategoriesScreen", Permission.MANAGE_CATEGORIES,
+        "4", "Categories",
+    ),
+    ScreenEntry("users", "screens.users", "UsersScreen", Permission.MANAGE_USERS, "5", "Users"),
+    ScreenEntry("audit", "screens.audit", "AuditScreen", Permission.VIEW_AUDIT, "6", "Audit log"),
+    ScreenEntry(
+        "account", "screens.account", "AccountScreen", Permission.CHANGE_OWN_PASSWORD, "7",
+        "Account",
+    ),
+]  # fmt: skip
+
+
+def registry_entry(name: str) -> ScreenEntry | None:
+    return next((e for e in SCREEN_REGISTRY if e.name == name), None)
+
+
+def default_state_path() -> Path:
+    from finance_tui.config import state_dir
+
+    return state_dir() / "tui.json"
+
+
+class Blank(Screen):
+    """Bottom of the stack; only visible for an instant between login and dashboard."""
+
+    def compose(self):
+        yield Static("")
+
+
+class FinanceApp(App[int]):
+    """The finance-tui terminal app. Constructor arguments exist for tests and snapshots."""
+
+    TITLE = "finance-tui"
+    CSS_PATH = [
+        STYLES_DIR / "app.tcss",
+        STYLES_DIR / "login.tcss",
+        STYLES_DIR / "dashboard.tcss",
+        STYLES_DIR / "records.tcss",
+        STYLES_DIR / "form.tcss",
+    ]
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+t", "change_theme", "Theme", show=False),
+        Binding("ctrl+l", "lock", "Lock", show=False),
+        *[
+            Binding(e.key, f"goto('{e.name}')", e.title, show=False, id=f"goto-{e.name}")
+            for e in SCREEN_REGISTRY
+        ],
+    ]
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        *,
+        today: date | None = None,
+        idle_lock_minutes: int | None = None,
+        state_path: Path | None = None,
+        session: SessionController | None = None,
+        db_label: str | None = None,
+        refresh_seconds: float = REFRESH_SECONDS,
+    ) -> None:
+        """``db_url`` is only displayed (run_app connects); ``session`` skips the login."""
+        super().__init__()
+        self.db_url = db_url
+        self._today = today
+        if idle_lock_minutes is None:
+            from finance_tui.config import settings
+
+            idle_lock_minutes = settings().idle_lock_minutes
+        self.idle_lock_minutes = idle_lock_minutes
+        self.state_path = state_path or default_state_path()
+        self.session: SessionController | None = session
+        self._db_label = db_label
+        self.refresh_seconds = refresh_seconds
+        self._installed: dict[str, Screen] = {}
+        self._stale: set[str] = set()
+        self._current: str | None = None
+        self._last_activity = time.monotonic()
+        self._locked = False
+        self._change_token: Any = None
+        self._loading_theme = False
+
+    # ---- facts screens use -------------------------------------------
+    @property
+    def today(self) -> date:
+        """The date treated as today (fixed in tests and snapshots)."""
+        return self._today or date.today()
+
+    @property
+    def db_label(self) -> str:
+        if self._db_label is not None:
+            return self._db_label
+        from finance_tui.db import current_url, describe
+
+        url = self.db_url or current_url()
+        return describe(url) if url else "(not connected)"
+
+    @property
+    def current_screen_name(self) -> str | None:
+        return self._current
+
+    def nav_entries(self) -> list[ScreenEntry]:
+        """Registry entries the current user may open and that exist."""
+        if self.session is None:
+            return []
+        return [e for e in SCREEN_REGISTRY if self.session.can(e.permission) and e.available()]
+
+    # ---- start-up ----------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return Blank()
+
+    def on_mount(self) -> None:
+        self._load_theme()
+        self.set_interval(5, self._check_idle)
+        if self.refresh_seconds > 0:
+            self._watch_changes()
+        if self.session is not None:
+            self._after_login(self.session)
+        else:
+            self.show_login()
+
+    def show_login(self, message: str = "") -> None:
+        from screens.login import LoginScreen
+
+        self.push_screen(LoginScreen(self.db_label, message=message), self._login_done)
+
+    def _login_done(self, session: SessionController | None) -> None:
+        if session is None:
+            self.exit(0)
+            return
+        # The login screen is still being popped; route once that has finished.
+        self.call_later(self._after_login, session)
+
+    def _after_login(self, session: SessionController) -> None:
+        self.session = session
+        self._last_activity = time.monotonic()
+        self._locked = False
+        start = next((e.name for e in self.nav_entries()), None)
+        if start is None:
+            self.notify("No screen is available for your role", severity="error")
+            return
+        self.goto(start)
+
+    # ---- navigation --------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "goto":
+            entry = registry_entry(str(parameters[0])) if parameters else None
+            return bool(entry and entry in self.nav_entries())
+        if action == "lock":
+            return self.session is not None
+        return True
+
+    def action_goto(self, name: str) -> None:
+        if isinstance(self.screen, ModalScreen):
+            return
+        self.goto(name)
+
+    def goto(self, name: str) -> None:
+        """Show screen ``name`` if the user's role allows it (one instance per login)."""
+        entry = registry_entry(name)
+        if entry is None or self.session is None or entry not in self.nav_entries():
+            return
+        if name == self._current and self.screen is self._installed.get(name):
+            return
+        if name not in self._installed:
+            try:
+                cls = entry.load()
+            except (ImportError, AttributeError) as exc:
+                self.notify(f"{entry.title} is not available: {exc}", severity="error")
+                return
+            screen = cls(self.session)
+            self.install_screen(screen, name)
+            self._installed[name] = screen
+        elif name in self._stale:
+            self._refresh_screen(self._installed[name])
+        self._stale.discard(name)
+        self._current = name
+        if isinstance(self.screen, Blank):
+            self.push_screen(name)
+        else:
+            self.switch_screen(name)
+
+    # ---- help, theme, palette ----------------------------------------------
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def watch_theme(self, theme: str) -> None:
+        if not self._loading_theme:
+            self._save_state({"theme": theme})
+
+    def _load_theme(self) -> None:
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        theme = state.get("theme") if isinstance(state, dict) else None
+        if isinstance(theme, str) and theme in self.available_themes:
+            self._loading_theme = True
+            try:
+                self.theme = theme
+            finally:
+                self._loading_theme = False
+
+    def _save_state(self, changes: dict[str, Any]) -> None:
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+            if not isinstance(state, dict):
+                state = {}
+        except (OSError, ValueError):
+            state = {}
+        state.update(changes)
+        try:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            self.state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not remember the theme: {exc}", severity="warning")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Palette: only what the current role may do (no hidden admin commands)."""
+        if self.session is not None and not self._locked:
+            for entry in self.nav_entries():
+                yield SystemCommand(
+                    f"Go to {entry.title}",
+                    f"Open the {entry.title.lower()} screen (key {entry.key})",
+                    lambda name=entry.name: self.goto(name),
+                )
+            target = self._installed.get(self._current or "")
+            hook = getattr(target, "palette_commands", None)
+            if callable(hook) and target is self.screen:
+                for title, help_text, callback in hook():
+                    yield SystemCommand(title, help_text, callback)
+            yield SystemCommand("Log out", "End this session (revokes the token)", self.logout)
+            if self.idle_lock_minutes >= 0:
+                yield SystemCommand("Lock", "Lock the screen now", self.action_lock)
+        yield SystemCommand("Help", "Keys of the current screen", self.action_help)
+        yield SystemCommand(
+            "Theme", "Change the colour theme (remembered)", self.action_change_theme
+        )
+        yield SystemCommand("Quit", "Quit finance-tui", self.action_quit)
+
+    # ---- session lifecycle -------------------------------------------------
+    def logout(self, message: str = "You have been logged out") -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            from screens.widgets import run_in_thread
+
+            run_in_thread(self, session.logout, group="logout")
+        self._reset_screens()
+        self.show_login(message)
+
+    def session_expired(self, message: str) -> None:
+        """Called by screens when the core says the session is no longer valid."""
+        if self.session is None:
+            return
+        self.session = None
+        self._reset_screens()
+        self.show_login(message)
+
+    def _reset_screens(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        for name in list(self._installed):
+            self.uninstall_screen(name)
+        self._installed.clear()
+        self._stale.clear()
+        self._current = None
+        self._locked = False
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_activity = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.session is None or self._locked or self.idle_lock_minutes <= 0:
+            return
+        if time.monotonic() - self._last_activity >= self.idle_lock_minutes * 60:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        if self.session is None or self._locked:
+            return
+        entry = ScreenEntry(
+            "lock", "screens.account", "LockScreen", Permission.VIEW_DASHBOARD, "", "Lock"
+        )
+        if not entry.available():
+            self.logout("Locked after inactivity; please log in again")
+            return
+        try:
+            cls = entry.load()
+        except (ImportError, AttributeError):
+            self.logout("Locked after inactivity; please log in again")
+            return
+        self._locked = True
+
+        def unlocked(ok: bool | None) -> None:
+            self._locked = False
+            self._last_activity = time.monotonic()
+            if not ok:
+                self.logout()
+
+        self.push_screen(cls(self.session), unlocked)
+
+    # ---- live refresh ------------------------------------------------------
+    def _watch_changes(self) -> None:
+        """One long-lived thread polls change_token() (one connection, so SQLite's
+        data_version is meaningful) and tells the UI when anything was committed."""
+
+        def poll() -> None:
+            from textual.worker import get_current_worker
+
+            from finance_tui.db import change_token
+
+            worker = get_current_worker()
+            previous = None
+            while not worker.is_cancelled:
+                try:
+                    token = change_token()
+                except Exception:  # noqa: BLE001 - a failed poll must not kill the app
+                    token = previous
+                if previous is not None and token != previous:
+                    self.call_from_thread(self.database_changed)
+                previous = token
+                deadline = time.monotonic() + self.refresh_seconds
+                while time.monotonic() < deadline and not worker.is_cancelled:
+                    time.sleep(0.05)
+
+        self.run_worker(poll, thread=True, group="change-poll", exclusive=True, exit_on_error=False)
+
+    def database_changed(self) -> None:
+        """Refresh the visible screen; remember the others as stale until shown."""
+        for name, screen in self._installed.items():
+            if name == self._current:
+                self._refresh_screen(screen)
+            else:
+                self._stale.add(name)
+
+    @staticmethod
+    def _refresh_screen(screen: Screen) -> None:
+        hook = getattr(screen, "refresh_data", None)
+        if callable(hook):
+            hook()
+
+
+def run_app(db_url: str | None) -> int:
+    """Entry point for ``finance-tui`` with no subcommand: connect, then run the TUI."""
+    import sys
+
+    from finance_tui.db import connect, normalize_url
+
+    try:
+        url = normalize_url(db_url)
+        connect(url)
+    except FinanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    app = FinanceApp(url)
+    result = app.run()
+    if app.session is not None:
+        with contextlib.suppress(FinanceError):
+            app.session.logout()
+    return int(result or 0)

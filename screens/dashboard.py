@@ -1,0 +1,367 @@
+"""Dashboard: every KPI of DESIGN §7 for a chosen period, a monthly income-vs-expense
+bar chart, top categories, the category breakdown and the 10 most recent records.
+
+Charts are drawn with Rich text by small widgets here (no plotting library to import,
+so start-up stays light and snapshots are exact). All numbers come from
+``session.dashboard.summary`` in a worker.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from finance_tui.config import settings
+from finance_tui.dto import CategoryTotal, DashboardData, MonthPoint
+from finance_tui.errors import FinanceError, ValidationError
+from finance_tui.money import format_decimal
+from finance_tui.services.periods import PERIODS
+from finance_tui.services.validation import DateError, parse_date
+from screens.widgets import (
+    EXPENSE_STYLE,
+    INCOME_STYLE,
+    KpiCard,
+    NavBar,
+    ScreenTitle,
+    fmt_date,
+    kind_text,
+    literal,
+    money_text,
+    run_in_thread,
+)
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+PERIOD_ORDER = list(PERIODS)
+CHART_MONTHS = 12
+BLOCKS = " ▁▂▃▄▅▆▇█"
+KPIS = (
+    ("total_income", "Income"),
+    ("total_expense", "Expense"),
+    ("net_balance", "Net balance"),
+    ("month_income", "This month in"),
+    ("month_expense", "This month out"),
+    ("month_balance", "This month net"),
+    ("record_count", "Records"),
+    ("income_pct", "Income share"),
+    ("expense_pct", "Expense share"),
+    ("avg_income", "Avg income"),
+    ("avg_expense", "Avg expense"),
+    ("avg_amount", "Avg amount"),
+    ("most_frequent_category", "Most frequent"),
+    ("top_category", "Top category"),
+)
+
+
+def month_label(month: date) -> str:
+    return month.strftime("%b")
+
+
+class MonthlyChart(Static):
+    """Vertical bars, income (green) beside expense (red), one pair per month."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.points: list[MonthPoint] = []
+
+    def set_points(self, points: list[MonthPoint]) -> None:
+        self.points = points[-CHART_MONTHS:]
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        if not self.points:
+            return Text("No records in this period", style="dim")
+        height = max(self.content_size.height - 2, 3)
+        peak = max(max(p.income, p.expense) for p in self.points) or Decimal(1)
+        text = Text()
+        text.append("Monthly income ", style="bold")
+        text.append("██", style=INCOME_STYLE)
+        text.append(" vs expense ", style="bold")
+        text.append("██", style=EXPENSE_STYLE)
+        text.append(f"   (peak {format_decimal(peak)})\n", style="dim")
+        levels = [(self._eighths(p.income, peak, height), self._eighths(p.expense, peak, height))
+                  for p in self.points]  # fmt: skip
+        for line in range(height - 1, -1, -1):
+            for inc, exp in levels:
+                text.append(self._cell(inc, line), style=INCOME_STYLE)
+                text.append(self._cell(exp, line), style=EXPENSE_STYLE)
+                text.append("  ")
+            text.append("\n")
+        for point in self.points:
+            text.append(f"{month_label(point.month):<6}", style="dim")
+        return text
+
+    @staticmethod
+    def _eighths(value: Decimal, peak: Decimal, height: int) -> int:
+        if value <= 0:
+            return 0
+        return max(1, int(value * height * 8 / peak))
+
+    @staticmethod
+    def _cell(eighths: int, line: int) -> str:
+        filled = eighths - line * 8
+        if filled >= 8:
+            return "██"
+        if filled <= 0:
+            return "  "
+        return BLOCKS[filled] * 2
+
+
+class TopCategories(Static):
+    """Top 5 categories by total as horizontal bars."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items: list[CategoryTotal] = []
+
+    def set_items(self, items: list[CategoryTotal]) -> None:
+        self.items = items
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        text = Text("Top 5 categories\n", style="bold")
+        if not self.items:
+            text.append("No records in this period", style="dim")
+            return text
+        peak = max(i.total for i in self.items) or Decimal(1)
+        bar_width = max(self.content_size.width - 32, 4)
+        for item in self.items:
+            style = EXPENSE_STYLE if item.kind == "expense" else INCOME_STYLE
+            name = literal(item.category).plain[:14]
+            text.append(f"{name:<14} ")
+            length = max(1, int(item.total * bar_width / peak))
+            text.append("█" * length, style=style)
+            text.append(" " * (bar_width - length))
+            text.append(f" {format_decimal(item.total):>14}\n")
+        return text
+
+
+class DashboardScreen(Screen):
+    """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
+
+    TITLE = "Dashboard"
+    AUTO_FOCUS = "#dash-body"
+    HELP = (
+        "p / P cycles the period (all time, this month, last month, last 30 days, "
+        "year to date, custom). For a custom range type the dates (ISO, today, -30) "
+        "and press Enter."
+    )
+    BINDINGS = [
+        Binding("p", "period(1)", "Next period"),
+        Binding("P", "period(-1)", "Prev period", key_display="P"),
+        Binding("c", "custom", "Custom range"),
+        Binding("f5", "reload", "Refresh"),
+    ]
+
+    def __init__(self, session: SessionController) -> None:
+        super().__init__()
+        self.session = session
+        self.period = "all"
+        self.custom_from: date | None = None
+        self.custom_to: date | None = None
+        self.data: DashboardData | None = None
+        self._seq = 0
+
+    def compose(self) -> ComposeResult:
+        yield ScreenTitle("Dashboard", id="dash-title")
+        yield NavBar("dashboard")
+        with Horizontal(id="period-bar"):
+            yield Static(self._period_text(), id="period-choices")
+            yield Input(placeholder="from", id="period-from", classes="period-date")
+            yield Input(placeholder="to", id="period-to", classes="period-date")
+            yield Static("", id="period-error")
+        with VerticalScroll(id="dash-body"):
+            with Grid(id="kpi-grid"):
+                for key, title in KPIS:
+                    yield KpiCard(title, id=f"kpi-{key}")
+            with Horizontal(id="dash-charts"):
+                yield MonthlyChart(id="monthly-chart")
+                yield TopCategories(id="top-categories")
+            with Horizontal(id="dash-tables"):
+                with Vertical(id="recent-box"):
+                    yield Label("10 most recent records", classes="dash-heading")
+                    yield DataTable(id="recent-table", cursor_type="row", zebra_stripes=True)
+                with Vertical(id="breakdown-box"):
+                    yield Label("Category breakdown", classes="dash-heading")
+                    yield DataTable(id="breakdown-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        recent = self.query_one("#recent-table", DataTable)
+        recent.add_column("Date", width=10)
+        recent.add_column("Kind", width=7)
+        recent.add_column("Category", width=12)
+        recent.add_column(Text("Amount", justify="right"), width=14)
+        recent.add_column("Notes", width=20)
+        breakdown = self.query_one("#breakdown-table", DataTable)
+        breakdown.add_column("Category", width=14)
+        breakdown.add_column("Kind", width=7)
+        breakdown.add_column(Text("Count", justify="right"), width=7)
+        breakdown.add_column(Text("Total", justify="right"), width=15)
+        self._show_custom_inputs()
+        self.reload()
+
+    # ---- period -------------------------------------------------------------------
+    def _period_text(self) -> Text:
+        text = Text("Period: ", style="bold")
+        for name in PERIOD_ORDER:
+            style = "bold reverse" if name == self.period else "dim"
+            text.append(f" {PERIODS[name]} ", style=style)
+            text.append(" ")
+        return text
+
+    def _show_custom_inputs(self) -> None:
+        custom = self.period == "custom"
+        for box in self.query(".period-date"):
+            box.display = custom
+        self.query_one("#period-error").display = custom
+
+    def action_period(self, step: int) -> None:
+        index = (PERIOD_ORDER.index(self.period) + step) % len(PERIOD_ORDER)
+        self.set_period(PERIOD_ORDER[index])
+
+    def action_custom(self) -> None:
+        self.set_period("custom")
+        self.query_one("#period-from", Input).focus()
+
+    def set_period(self, name: str) -> None:
+        self.period = name
+        self.query_one("#period-choices", Static).update(self._period_text())
+        self._show_custom_inputs()
+        self.reload()
+
+    @on(Input.Submitted, ".period-date")
+    def _dates_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        today = self._today()
+        errors: list[str] = []
+        values: dict[str, date | None] = {}
+        for name, label in (("from", "From"), ("to", "To")):
+            raw = self.query_one(f"#period-{name}", Input).value
+            values[name] = None
+            if raw.strip():
+                try:
+                    values[name] = parse_date(raw, today)
+                except DateError as exc:
+                    errors.append(f"{label} {exc}")
+        if errors:
+            self._period_error(" · ".join(errors))
+            return
+        self.custom_from, self.custom_to = values["from"], values["to"]
+        if event.input.id == "period-from":
+            self.query_one("#period-to", Input).focus()
+        self.reload()
+
+    def _period_error(self, message: str) -> None:
+        self.query_one("#period-error", Static).update(literal(message))
+
+    def _today(self) -> date:
+        return getattr(self.app, "today", None) or date.today()
+
+    # ---- data -----------------------------------------------------------------------
+    def refresh_data(self) -> None:
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._seq += 1
+        seq = self._seq
+        period, today = self.period, self._today()
+        date_from, date_to = self.custom_from, self.custom_to
+        dashboard = self.session.dashboard
+
+        def call() -> DashboardData:
+            if period == "custom":
+                return dashboard.summary(
+                    "custom", today=today, date_from=date_from, date_to=date_to
+                )
+            return dashboard.summary(period, today=today)
+
+        def done(data: DashboardData) -> None:
+            if seq == self._seq:
+                self._period_error("")
+                self.show(data)
+
+        def failed(exc: FinanceError) -> bool:
+            if isinstance(exc, ValidationError):
+                self._period_error(" · ".join(f"{k} {v}" for k, v in exc.fields.items()))
+                return True
+            return False
+
+        run_in_thread(self, call, done, on_error=failed, group="dashboard")
+
+    def show(self, data: DashboardData) -> None:
+        self.data = data
+        currency = settings().currency
+        self.query_one("#dash-title", ScreenTitle).update(
+            literal(f"Dashboard — {data.period_label} · amounts in {currency}")
+        )
+
+        def card(key: str, value: str | Text, hint: str = "") -> None:
+            self.query_one(f"#kpi-{key}", KpiCard).set_value(value, hint)
+
+        card(
+            "total_income",
+            money_text(data.total_income, "income"),
+            f"{data.income_count:,} records",
+        )
+        card(
+            "total_expense",
+            money_text(data.total_expense, "expense"),
+            f"{data.expense_count:,} records",
+        )
+        card("net_balance", money_text(data.net_balance))
+        card("month_income", money_text(data.month_income, "income"), "calendar month")
+        card("month_expense", money_text(data.month_expense, "expense"), "calendar month")
+        card("month_balance", money_text(data.month_balance), "calendar month")
+        card(
+            "record_count",
+            f"{data.record_count:,}",
+            f"{data.income_count:,} in · {data.expense_count:,} out",
+        )
+        card("income_pct", f"{data.income_pct}%", "of all amounts")
+        card("expense_pct", f"{data.expense_pct}%", "of all amounts")
+        card("avg_income", money_text(data.avg_income, "income"))
+        card("avg_expense", money_text(data.avg_expense, "expense"))
+        card("avg_amount", format_decimal(data.avg_amount), "all records")
+        card("most_frequent_category", data.most_frequent_category, "by count")
+        top = data.top_categories[0] if data.top_categories else None
+        card(
+            "top_category",
+            top.category if top else "N/A",
+            f"{format_decimal(top.total)} {top.kind}" if top else "",
+        )  # fmt: skip
+        self.query_one(MonthlyChart).set_points(data.monthly)
+        self.query_one(TopCategories).set_items(data.top_categories)
+
+        recent = self.query_one("#recent-table", DataTable)
+        recent.clear()
+        for row in data.recent:
+            recent.add_row(
+                fmt_date(row.date),
+                kind_text(row.kind),
+                literal(row.category),
+                money_text(row.amount, row.kind),
+                literal(row.notes),
+            )
+        breakdown = self.query_one("#breakdown-table", DataTable)
+        breakdown.clear()
+        for item in data.category_breakdown:
+            breakdown.add_row(
+                literal(item.category),
+                kind_text(item.kind),
+                Text(f"{item.count:,}", justify="right"),
+                money_text(item.total, item.kind),
+            )

@@ -1,0 +1,80 @@
+"""Help (``?`` / F1): every key binding active on the screen it was opened from.
+
+Bindings an action check hides (e.g. admin keys for a viewer) are absent here too,
+because the list comes from the screen's own ``active_bindings``.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Label, Static
+
+# Keys of built-in widgets (cursor movement inside inputs) are not worth listing.
+_SKIP_ACTIONS = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous"}
+
+
+def binding_rows(screen: Screen) -> list[tuple[str, str]]:
+    """(key, description) for the bindings of ``screen``'s screen, widgets and app."""
+    rows: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description or binding.action in _SKIP_ACTIONS:
+            continue
+        node_module = type(active.node).__module__
+        if node_module.startswith("textual.widgets") and not binding.show:
+            continue  # e.g. DataTable cursor keys: standard, not app-specific
+        shown_key = binding.key_display or screen.app.get_key_display(binding)
+        entry = (shown_key, binding.description)
+        if entry in seen:
+            continue
+        seen.add(entry)
+        rows.append(entry)
+        del key
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable list of keys; Escape, ``q``, ``?`` or F1 closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > #help-dialog {
+        width: 72; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    HelpScreen #help-title { text-style: bold; margin-bottom: 1; }
+    HelpScreen #help-scroll { height: auto; max-height: 28; }
+    HelpScreen #help-extra { color: $text-muted; margin-top: 1; height: auto; }
+    """
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Close"),
+    ]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self.rows = binding_rows(screen)
+        self.screen_title = getattr(screen, "TITLE", None) or type(screen).__name__
+        self.extra = getattr(screen, "HELP", "") or ""
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, description in self.rows:
+            table.add_row(Text(key), Text(description))
+        with Vertical(id="help-dialog"):
+            yield Label(f"Keys — {self.screen_title}", id="help-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(table, id="help-table")
+                if self.extra:
+                    yield Static(Text(self.extra), id="help-extra")
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,112 @@
+"""Login: username-or-email and a masked password; the bcrypt check runs in a worker.
+
+Dismisses with the new :class:`SessionController`; Escape (or Ctrl+Q) leaves the app.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+
+from finance_tui.errors import AccountLocked, FinanceError
+from finance_tui.session import SessionController
+from screens.widgets import literal, run_in_thread
+
+
+class LoginScreen(Screen[SessionController | None]):
+    """The first screen: who are you, and which database is this."""
+
+    BINDINGS = [Binding("escape", "leave", "Quit")]
+    AUTO_FOCUS = "#login-identifier"
+
+    def __init__(self, database: str, *, message: str = "") -> None:
+        super().__init__()
+        self.database = database
+        self.message = message
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Center(id="login-center"), Vertical(id="login-box"):
+            yield Label("finance-tui", id="login-title")
+            yield Static(literal(f"Database: {self.database}"), id="login-database")
+            yield Label("Username or email", classes="login-label")
+            yield Input(placeholder="e.g. Demo_admin", id="login-identifier")
+            yield Label("Password", classes="login-label")
+            yield Input(password=True, id="login-password")
+            yield Static(literal(self.message), id="login-error")
+            yield LoadingIndicator(id="login-busy")
+            yield Button("Log in", variant="primary", id="login-submit")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#login-busy").display = False
+        if not self.message:
+            self.query_one("#login-error").display = False
+
+    def show_error(self, message: str) -> None:
+        error = self.query_one("#login-error", Static)
+        error.update(literal(message))
+        error.display = bool(message)
+
+    @on(Input.Submitted, "#login-identifier")
+    def _next(self) -> None:
+        self.query_one("#login-password", Input).focus()
+
+    @on(Input.Submitted, "#login-password")
+    @on(Button.Pressed, "#login-submit")
+    def submit(self) -> None:
+        if self.busy:
+            return
+        identifier = self.query_one("#login-identifier", Input).value.strip()
+        password_input = self.query_one("#login-password", Input)
+        password = password_input.value
+        if not identifier:
+            self.show_error("Enter your username or email")
+            self.query_one("#login-identifier", Input).focus()
+            return
+        if not password:
+            self.show_error("Enter your password")
+            password_input.focus()
+            return
+        self.busy = True
+        self.show_error("")
+        self.query_one("#login-busy").display = True
+        self.query_one("#login-submit", Button).disabled = True
+
+        def failed(exc: FinanceError) -> bool:
+            self._idle()
+            if isinstance(exc, AccountLocked):
+                self.show_error(
+                    f"Account locked after too many failed attempts; try again after "
+                    f"{exc.until:%Y-%m-%d %H:%M:%S} UTC"
+                )
+            else:
+                self.show_error(str(exc))
+            password_input.value = ""
+            password_input.focus()
+            return True
+
+        def done(session: SessionController) -> None:
+            self._idle()
+            self.dismiss(session)
+
+        run_in_thread(
+            self,
+            lambda: SessionController.login(identifier, password),
+            done,
+            on_error=failed,
+            group="login",
+            exclusive=True,
+        )
+
+    def _idle(self) -> None:
+        self.busy = False
+        self.query_one("#login-busy").display = False
+        self.query_one("#login-submit", Button).disabled = False
+
+    def action_leave(self) -> None:
+        self.dismiss(None)

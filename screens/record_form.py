@@ -1,0 +1,408 @@
+"""The record form (modal) and the read-only record view.
+
+Fast entry: Enter moves to the next field and saves on the last one; "save and add
+another" (Ctrl+N) keeps kind, category and date. The core validates; its field messages
+appear beside the fields and nothing typed is lost. A version conflict names who changed
+the record and offers to reload it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Static
+
+from finance_tui.dto import CategoryRow, RecordRow
+from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
+from finance_tui.services.validation import DateError, parse_date
+from screens.widgets import FormRow, fmt_date, fmt_dt, literal, money_text, run_in_thread
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+FIELDS = ("kind", "amount", "category", "date", "notes")
+
+
+class KindToggle(Widget, can_focus=True):
+    """income / expense switch: ``i``, ``e``, space or arrows; Enter moves on."""
+
+    DEFAULT_CSS = """
+    KindToggle { height: 3; border: tall $border-blurred; padding: 0 1; width: 1fr; }
+    KindToggle:focus { border: tall $border; }
+    """
+
+    BINDINGS = [
+        Binding("i", "set('income')", "Income", show=False),
+        Binding("e", "set('expense')", "Expense", show=False),
+        Binding("space,left,right", "toggle", "Toggle kind", show=False),
+        Binding("enter", "next", "Next", show=False),
+    ]
+
+    value: reactive[str] = reactive("expense")
+
+    class Changed(Message):
+        def __init__(self, toggle: KindToggle, value: str) -> None:
+            super().__init__()
+            self.toggle = toggle
+            self.value = value
+
+    def render(self) -> Text:
+        text = Text()
+        for kind, key in (("income", "i"), ("expense", "e")):
+            chosen = self.value == kind
+            mark = "(•)" if chosen else "( )"
+            style = ("bold green" if kind == "income" else "bold red") if chosen else "dim"
+            text.append(f"{mark} {kind} [{key}]   ", style=style)
+        return text
+
+    def watch_value(self, value: str) -> None:
+        self.post_message(self.Changed(self, value))
+
+    def action_set(self, kind: str) -> None:
+        self.value = kind
+
+    def action_toggle(self) -> None:
+        self.value = "income" if self.value == "expense" else "expense"
+
+    def action_next(self) -> None:
+        self.screen.focus_next()
+
+    def on_click(self) -> None:
+        self.action_toggle()
+
+
+class DateInput(Input):
+    """Date field: ISO, ``today``, ``yesterday``, ``-3``; ``+`` / ``-`` step a valid date.
+
+    When the field holds a date, + and - move it by a day; otherwise they are typed
+    (so ``-3`` can be entered into an empty field).
+    """
+
+    def __init__(self, *args, today: date | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.character in ("+", "-") and self.value.strip():
+            try:
+                current = parse_date(self.value, self.today)
+            except DateError:
+                return  # not a date yet: let Input type the character
+            step = 1 if event.character == "+" else -1
+            self.value = (current + timedelta(days=step)).isoformat()
+            self.cursor_position = len(self.value)
+            event.stop()
+            event.prevent_default()
+
+
+class RecordForm(ModalScreen[RecordRow | None]):
+    """New or edit. ``on_saved(row, defaults)`` runs after each successful save."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+n", "save_another", "Save + another"),
+    ]
+
+    def __init__(
+        self,
+        session: SessionController,
+        *,
+        today: date | None = None,
+        record: RecordRow | None = None,
+        defaults: dict[str, str] | None = None,
+        on_saved: Callable[[RecordRow, dict[str, str]], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.today = today or date.today()
+        self.record = record
+        self.defaults = dict(defaults or {})
+        self.on_saved = on_saved
+        self.categories: list[CategoryRow] = []
+        self.busy = False
+        self.saved_count = 0
+        self.last_saved: RecordRow | None = None
+
+    # ---- layout ----------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        rec = self.record
+        title = "Edit record" if rec else "New record"
+        kind = KindToggle(id="field-kind")
+        kind.value = rec.kind if rec else self.defaults.get("kind", "expense")
+        amount = Input(
+            f"{rec.amount:.2f}" if rec else "",
+            placeholder="1234.50 or 1,234.50",
+            id="field-amount",
+        )
+        category = Input(
+            rec.category if rec else self.defaults.get("category", ""),
+            placeholder="start typing; → accepts the suggestion",
+            id="field-category",
+        )
+        when = DateInput(
+            fmt_date(rec.date) if rec else self.defaults.get("date", self.today.isoformat()),
+            placeholder="YYYY-MM-DD, today, yesterday, -3",
+            id="field-date",
+            today=self.today,
+        )
+        notes = Input(rec.notes if rec else "", placeholder="optional", id="field-notes")
+        with Vertical(id="form-dialog"):
+            yield Label(title, id="form-title")
+            if rec:
+                yield Static(
+                    literal(
+                        f"created by {rec.created_by or '—'} · last change "
+                        f"{fmt_dt(rec.updated_at)} by {rec.updated_by or '—'} · v{rec.version}"
+                    ),
+                    id="form-meta",
+                )
+            yield FormRow("Kind", kind, name="kind")
+            yield FormRow("Amount", amount, name="amount")
+            yield FormRow("Category", category, name="category")
+            yield FormRow("Date", when, name="date")
+            yield FormRow("Notes", notes, name="notes")
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button("Reload", id="form-reload", variant="warning")
+                yield Button("Save", variant="primary", id="form-save")
+                if rec is None:
+                    yield Button("Save + another", id="form-another")
+                yield Button("Cancel", id="form-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#form-reload").display = False
+        first = "#field-amount" if self.record else "#field-kind"
+        self.query_one(first).focus()
+        session = self.session
+        run_in_thread(
+            self,
+            lambda: session.categories.list(),
+            self._categories_loaded,
+            group="form-categories",
+        )
+
+    def _categories_loaded(self, categories: list[CategoryRow]) -> None:
+        self.categories = categories
+        self._update_suggester()
+
+    def _names_for_kind(self) -> list[str]:
+        kind = self.query_one(KindToggle).value
+        return [c.name for c in self.categories if c.kind in (kind, "both")]
+
+    def _update_suggester(self) -> None:
+        self.query_one("#field-category", Input).suggester = SuggestFromList(
+            self._names_for_kind(), case_sensitive=False
+        )
+
+    @on(KindToggle.Changed)
+    def _kind_changed(self) -> None:
+        if self.categories:
+            self._update_suggester()
+
+    # ---- values and errors ---------------------------------------------------------
+    def values(self) -> dict[str, str]:
+        return {
+            "kind": self.query_one(KindToggle).value,
+            "amount": self.query_one("#field-amount", Input).value,
+            "category": self.query_one("#field-category", Input).value,
+            "date": self.query_one("#field-date", Input).value,
+            "notes": self.query_one("#field-notes", Input).value,
+        }
+
+    def show_errors(self, errors: dict[str, str], general: str = "") -> None:
+        leftovers = [f"{k}: {v}" for k, v in errors.items() if k not in FIELDS]
+        for name in FIELDS:
+            self.query_one(f"#row-{name}", FormRow).set_error(errors.get(name, ""))
+        message = " · ".join(m for m in [general, *leftovers] if m)
+        self.query_one("#form-error", Static).update(literal(message, single_line=False))
+        for name in FIELDS:
+            if name in errors:
+                self.query_one(f"#field-{name}").focus()
+                break
+
+    def field_error(self, name: str) -> str:
+        return self.query_one(f"#row-{name}", FormRow).error
+
+    # ---- keys -------------------------------------------------------------------
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "field-category":
+            self._complete_category(event.input)
+        if event.input.id == "field-notes":
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def _complete_category(self, box: Input) -> None:
+        """Enter on a unique prefix (or a case variant) fills in the category's name."""
+        typed = box.value.strip().lower()
+        if not typed:
+            return
+        names = self._names_for_kind()
+        exact = [n for n in names if n.lower() == typed]
+        matches = exact or [n for n in names if n.lower().startswith(typed)]
+        if len(matches) == 1:
+            box.value = matches[0]
+
+    @on(Button.Pressed, "#form-save")
+    def _pressed_save(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#form-another")
+    def _pressed_another(self) -> None:
+        self.action_save_another()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _pressed_cancel(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#form-reload")
+    def _pressed_reload(self) -> None:
+        self.reload_record()
+
+    def action_cancel(self) -> None:
+        self.dismiss(self.last_saved)
+
+    def action_save(self) -> None:
+        self._save(another=False)
+
+    def action_save_another(self) -> None:
+        if self.record is not None:
+            self._save(another=False)
+        else:
+            self._save(another=True)
+
+    # ---- saving ----------------------------------------------------------------
+    def _save(self, *, another: bool) -> None:
+        if self.busy:
+            return
+        self._complete_category(self.query_one("#field-category", Input))
+        values = self.values()
+        self.busy = True
+        self.show_errors({})
+        session, record, today = self.session, self.record, self.today
+
+        def call() -> RecordRow:
+            if record is None:
+                return session.records.create(values, today=today)
+            changes = {k: v for k, v in values.items()}
+            return session.records.update(record.id, record.version, changes, today=today)
+
+        def done(row: RecordRow) -> None:
+            self.busy = False
+            self.saved_count += 1
+            self.last_saved = row
+            defaults = {"kind": row.kind, "category": row.category, "date": row.date.isoformat()}
+            if self.on_saved is not None:
+                self.on_saved(row, defaults)
+            verb = "updated" if record else "saved"
+            self.app.notify(
+                f"Record {verb}: {row.date} {row.kind} {row.amount:,.2f} {row.category}",
+                markup=False,
+            )
+            if another:
+                self._reset_for_next(row)
+            else:
+                self.dismiss(row)
+
+        def failed(exc: FinanceError) -> bool:
+            self.busy = False
+            if isinstance(exc, ValidationError):
+                self.show_errors(exc.fields)
+                return True
+            if isinstance(exc, ConflictError):
+                self.show_errors({}, f"{exc} — press Reload to load the current version.")
+                self.query_one("#form-reload").display = True
+                return True
+            if isinstance(exc, SessionExpired):
+                return False  # the app returns to the login screen
+            self.show_errors({}, str(exc))
+            return True
+
+        run_in_thread(self, call, done, on_error=failed, group="form-save")
+
+    def _reset_for_next(self, row: RecordRow) -> None:
+        """Keep kind, category and date; clear amount and notes; start at the amount."""
+        self.query_one("#field-amount", Input).value = ""
+        self.query_one("#field-notes", Input).value = ""
+        self.query_one("#form-title", Label).update(
+            f"New record — {self.saved_count} saved, enter the next"
+        )
+        self.query_one("#field-amount", Input).focus()
+
+    def reload_record(self) -> None:
+        """After a conflict: load the current version (the user chose to drop theirs)."""
+        if self.record is None:
+            return
+        session, rid = self.session, self.record.id
+
+        def done(row: RecordRow) -> None:
+            self.record = row
+            self.query_one(KindToggle).value = row.kind
+            self.query_one("#field-amount", Input).value = f"{row.amount:.2f}"
+            self.query_one("#field-category", Input).value = row.category
+            self.query_one("#field-date", Input).value = row.date.isoformat()
+            self.query_one("#field-notes", Input).value = row.notes
+            self.query_one("#form-reload").display = False
+            meta = self.query("#form-meta")
+            if meta:
+                meta.first(Static).update(
+                    literal(
+                        f"created by {row.created_by or '—'} · last change "
+                        f"{fmt_dt(row.updated_at)} by {row.updated_by or '—'} · v{row.version}"
+                    )
+                )
+            self.show_errors({}, f"Reloaded version {row.version}; edit and save again.")
+
+        run_in_thread(self, lambda: session.records.get(rid), done, group="form-reload")
+
+
+class RecordView(ModalScreen[None]):
+    """Read-only view of one record (viewers, analysts, and the trash)."""
+
+    BINDINGS = [Binding("escape,q,enter", "close", "Close")]
+
+    def __init__(self, record: RecordRow) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        rec = self.record
+        rows = [
+            ("Kind", Text(rec.kind, style="red" if rec.kind == "expense" else "green")),
+            ("Amount", money_text(rec.amount, rec.kind)),
+            ("Category", literal(rec.category)),
+            ("Date", Text(fmt_date(rec.date))),
+            ("Notes", literal(rec.notes, single_line=False)),
+            ("Created", literal(f"{fmt_dt(rec.created_at)} by {rec.created_by or '—'}")),
+            ("Changed", literal(f"{fmt_dt(rec.updated_at)} by {rec.updated_by or '—'}")),
+            ("Version", Text(str(rec.version))),
+        ]
+        if rec.is_deleted:
+            rows.append(
+                ("Deleted", literal(f"{fmt_dt(rec.deleted_at)} by {rec.deleted_by or '—'}"))
+            )
+        with Vertical(id="view-dialog"):
+            yield Label("Record", id="view-title")
+            for label, value in rows:
+                with Horizontal(classes="view-row"):
+                    yield Label(label, classes="view-label")
+                    yield Static(value, classes="view-value")
+            yield Static(Text("Escape closes", style="dim"), id="view-hint")
+
+    def action_close(self) -> None:
+        self.dismiss()

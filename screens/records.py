@@ -1,0 +1,530 @@
+"""Records: a window of rows fed from the query service, a live filter bar, sorting,
+and (for admins) create / edit / delete / restore.
+
+The table never holds more than one window (:data:`WINDOW` rows). The cursor moves over
+the *whole* result: arrow keys, PageUp/PageDown, Home/End and ``[``/``]`` compute an
+absolute position and, when it falls outside the loaded window, a worker fetches the
+window around it. Deep positions are read from the nearer end (the order reversed),
+so End on a million rows costs no more than Home.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from finance_tui.dto import RecordRow
+from finance_tui.errors import FinanceError, ValidationError
+from finance_tui.permissions import Permission
+from finance_tui.services.query import SORT_FIELDS, RecordFilter
+from screens.widgets import (
+    ConfirmModal,
+    NavBar,
+    ScreenTitle,
+    fmt_date,
+    kind_text,
+    literal,
+    money_text,
+    run_in_thread,
+)
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+WINDOW = 100
+DEBOUNCE_SECONDS = 0.3
+FILTER_FIELDS = (
+    ("kind", "kind", 11),
+    ("category", "category", 14),
+    ("date_from", "from", 12),
+    ("date_to", "to", 12),
+    ("amount_min", "min", 10),
+    ("amount_max", "max", 10),
+    ("text", "search notes / category", 0),
+)
+FIELD_LABELS = {
+    "kind": "Kind",
+    "category": "Category",
+    "date_from": "From",
+    "date_to": "To",
+    "amount_min": "Min amount",
+    "amount_max": "Max amount",
+    "text": "Search",
+}
+COLUMNS = (
+    ("date", "Date", 10),
+    ("kind", "Kind", 7),
+    ("category", "Category", 16),
+    ("amount", "Amount", 16),
+    ("notes", "Notes", 46),
+    ("created_by", "By", 14),
+)
+SORTABLE = {"date", "kind", "category", "amount"}
+
+
+class RecordTable(DataTable):
+    """DataTable whose cursor keys move over the whole result, not just loaded rows."""
+
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "move_page(-1)", "Page up", show=False),
+        Binding("pagedown", "move_page(1)", "Page down", show=False),
+        Binding("home,ctrl+home", "jump(0)", "First record", show=False),
+        Binding("end,ctrl+end", "jump(-1)", "Last record", show=False),
+    ]
+
+    def action_move(self, delta: int) -> None:
+        self.screen.move_by(delta)  # type: ignore[attr-defined]
+
+    def action_move_page(self, direction: int) -> None:
+        step = max(self.scrollable_content_region.height - 1, 1)
+        self.screen.move_by(direction * step)  # type: ignore[attr-defined]
+
+    def action_jump(self, where: int) -> None:
+        self.screen.jump_to(where)  # type: ignore[attr-defined]
+
+
+class RecordsScreen(Screen):
+    """Browse, filter, sort; admins also write. Needs ``Permission.VIEW_RECORDS``."""
+
+    TITLE = "Records"
+    AUTO_FOCUS = "#records-table"
+    HELP = (
+        "Filters apply as you type. Dates: 2026-11-25, today, yesterday, -3. "
+        "Amounts: 1234.5 or 1,234.50. Several categories: food,rent. "
+        "Click a column header to sort by it."
+    )
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("f", "focus_filters", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "next_sort", "Sort"),
+        Binding("o", "reverse_sort", "Order"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", show=False, key_display="["),
+        Binding("right_square_bracket", "page(1)", "Next page", show=False, key_display="]"),
+        Binding("n", "new", "New"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+        Binding("t", "trash", "Trash"),
+        Binding("u", "restore", "Restore"),
+        Binding("f5", "reload", "Refresh", show=False),
+    ]
+
+    def __init__(self, session: SessionController) -> None:
+        super().__init__()
+        self.session = session
+        self.flt = RecordFilter(limit=WINDOW)
+        self.trash = False
+        self.total = 0
+        self.window_start = 0
+        self.rows: list[RecordRow] = []
+        self.cursor_pos = 0
+        self.filter_error = ""
+        self._debounce: Timer | None = None
+        self._seq = 0
+        self._loading = False
+        self.last_form_defaults: dict[str, str] = {}
+
+    # ---- layout ----------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield ScreenTitle("Records", id="records-title")
+        yield NavBar("records")
+        with Horizontal(id="filter-bar"):
+            for name, placeholder, width in FILTER_FIELDS:
+                box = Input(placeholder=placeholder, id=f"filter-{name}", classes="filter")
+                if width:
+                    box.styles.width = width
+                yield box
+        yield Static("", id="filter-message")
+        table = RecordTable(id="records-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="records-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(RecordTable)
+        for key, label, width in COLUMNS:
+            table.add_column(self._header(key, label), key=key, width=width)
+        table.focus()
+        self.reload(keep_position=False)
+
+    def _header(self, key: str, label: str) -> Text:
+        if key == self.flt.sort:
+            arrow = " ▼" if self.flt.descending else " ▲"
+            return Text(label + arrow, style="bold", justify="right" if key == "amount" else "left")
+        return Text(label, justify="right" if key == "amount" else "left")
+
+    def _relabel_columns(self) -> None:
+        table = self.query_one(RecordTable)
+        for key, label, _ in COLUMNS:
+            column = table.columns.get(key)  # type: ignore[call-overload]
+            if column is not None:
+                column.label = self._header(key, label)
+        table.refresh()
+
+    # ---- permissions -----------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        writer = self.session.can(Permission.WRITE_RECORDS)
+        if action in ("new", "edit", "delete"):
+            return writer and not self.trash
+        if action == "restore":
+            return writer and self.trash
+        if action == "trash":
+            return self.session.can(Permission.VIEW_DELETED)
+        return True
+
+    def palette_commands(self):
+        if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
+            yield ("New record", "Enter a new income or expense", self.action_new)
+        if self.session.can(Permission.VIEW_DELETED):
+            label = "Leave trash" if self.trash else "Trash (deleted records)"
+            yield (label, "Show deleted records (restore with u)", self.action_trash)
+        yield ("Clear filters", "Show every record", self.action_clear_filter)
+
+    # ---- loading ---------------------------------------------------------------
+    def refresh_data(self) -> None:
+        """Live refresh: another session changed something; keep the cursor position."""
+        self.reload(keep_position=True)
+
+    def action_reload(self) -> None:
+        self.reload(keep_position=True)
+
+    def reload(self, *, keep_position: bool) -> None:
+        """Recount with the current filter, then load the window around the cursor."""
+        flt = self.flt
+        target = self.cursor_pos if keep_position else 0
+        self._seq += 1
+        seq = self._seq
+        records = self.session.records
+
+        def call() -> tuple[int, int, list[RecordRow]]:
+            total = records.count(flt)
+            position = min(target, max(total - 1, 0))
+            offset = _window_start(position, total)
+            return total, offset, _fetch(records, flt, offset, total)
+
+        def done(result: tuple[int, int, list[RecordRow]]) -> None:
+            if seq != self._seq:
+                return
+            total, offset, rows = result
+            self.total = total
+            self._show(offset, rows, min(target, max(total - 1, 0)))
+
+        self._loading = True
+        run_in_thread(self, call, done, on_error=self._load_failed, group="records-load")
+
+    def _load_failed(self, exc: FinanceError) -> bool:
+        self._loading = False
+        return False
+
+    def _load_window(self, position: int) -> None:
+        flt, total = self.flt, self.total
+        offset = _window_start(position, total)
+        self._seq += 1
+        seq = self._seq
+        records = self.session.records
+
+        def done(rows: list[RecordRow]) -> None:
+            if seq == self._seq:
+                self._show(offset, rows, position)
+
+        self._loading = True
+        run_in_thread(
+            self,
+            lambda: _fetch(records, flt, offset, total),
+            done,
+            on_error=self._load_failed,
+            group="records-load",
+        )
+
+    def _show(self, offset: int, rows: list[RecordRow], position: int) -> None:
+        self._loading = False
+        self.window_start = offset
+        self.rows = rows
+        table = self.query_one(RecordTable)
+        table.clear()
+        for row in rows:
+            table.add_row(*self._cells(row), key=str(row.id))
+        self.cursor_pos = position
+        if rows:
+            table.move_cursor(row=max(0, min(position - offset, len(rows) - 1)), animate=False)
+        self._update_status()
+
+    def _cells(self, row: RecordRow) -> list[Any]:
+        who = row.deleted_by if self.trash else row.created_by
+        return [
+            fmt_date(row.date),
+            kind_text(row.kind),
+            literal(row.category),
+            money_text(row.amount, row.kind),
+            literal(row.notes),
+            literal(who or ""),
+        ]
+
+    def _update_status(self) -> None:
+        parts = []
+        noun = "deleted record" if self.trash else "record"
+        parts.append(f"{self.total:,} {noun}{'' if self.total == 1 else 's'}")
+        if self.total:
+            parts.append(f"#{self.cursor_pos + 1:,} of {self.total:,}")
+            parts.append(
+                f"rows {self.window_start + 1:,}–{self.window_start + len(self.rows):,} loaded"
+            )
+        order = "descending" if self.flt.descending else "ascending"
+        parts.append(f"sorted by {self.flt.sort} ({order})")
+        if self.trash:
+            parts.append("TRASH — u restores")
+        self.query_one("#records-status", Static).update(Text(" · ".join(parts)))
+        self.query_one("#records-title", ScreenTitle).update(
+            "Records — trash" if self.trash else "Records"
+        )
+
+    # ---- cursor over the whole result --------------------------------------------
+    def move_by(self, delta: int) -> None:
+        self.jump_to(max(0, min(self.cursor_pos + delta, self.total - 1)))
+
+    def jump_to(self, position: int) -> None:
+        if self.total <= 0:
+            return
+        if position < 0:
+            position = self.total - 1
+        position = max(0, min(position, self.total - 1))
+        if self.window_start <= position < self.window_start + len(self.rows):
+            self.cursor_pos = position
+            self.query_one(RecordTable).move_cursor(row=position - self.window_start, animate=False)
+            self._update_status()
+        else:
+            self._load_window(position)
+
+    def action_page(self, direction: int) -> None:
+        self.move_by(direction * WINDOW)
+
+    @on(DataTable.RowHighlighted, "#records-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.rows and 0 <= event.cursor_row < len(self.rows):
+            self.cursor_pos = self.window_start + event.cursor_row  # mouse clicks land here too
+            self._update_status()
+
+    def current_row(self) -> RecordRow | None:
+        index = self.cursor_pos - self.window_start
+        if 0 <= index < len(self.rows):
+            return self.rows[index]
+        return None
+
+    # ---- filter bar --------------------------------------------------------------
+    @on(Input.Changed, ".filter")
+    def _filter_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self.apply_filter)
+
+    @on(Input.Submitted, ".filter")
+    def _filter_submitted(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.apply_filter()
+        self.query_one(RecordTable).focus()
+
+    def filter_values(self) -> dict[str, str]:
+        return {
+            name: self.query_one(f"#filter-{name}", Input).value for name, _, _ in FILTER_FIELDS
+        }
+
+    def apply_filter(self) -> None:
+        raw = self.filter_values()
+        today = getattr(self.app, "today", None)
+        base = self.flt
+
+        def call() -> RecordFilter:
+            parsed = RecordFilter.from_strings(raw, today=today)
+            return replace(
+                parsed,
+                sort=base.sort,
+                descending=base.descending,
+                only_deleted=self.trash,
+                limit=WINDOW,
+            )
+
+        def done(flt: RecordFilter) -> None:
+            self._show_filter_errors({})
+            if flt != self.flt:
+                self.flt = flt
+                self.reload(keep_position=False)
+
+        def failed(exc: FinanceError) -> bool:
+            if isinstance(exc, ValidationError):
+                self._show_filter_errors(exc.fields)
+                return True
+            return False
+
+        run_in_thread(self, call, done, on_error=failed, group="records-filter", exclusive=True)
+
+    def _show_filter_errors(self, errors: dict[str, str]) -> None:
+        for name, _, _ in FILTER_FIELDS:
+            self.query_one(f"#filter-{name}", Input).set_class(name in errors, "-invalid")
+        message = " · ".join(
+            f"{FIELD_LABELS.get(name, name)} {text}" for name, text in errors.items()
+        )
+        self.filter_error = message
+        widget = self.query_one("#filter-message", Static)
+        widget.update(literal(message))
+        widget.set_class(bool(message), "-error")
+
+    def action_focus_search(self) -> None:
+        self.query_one("#filter-text", Input).focus()
+
+    def action_focus_filters(self) -> None:
+        self.query_one("#filter-kind", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        boxes = [self.query_one(f"#filter-{name}", Input) for name, _, _ in FILTER_FIELDS]
+        had_text = any(box.value for box in boxes)
+        for box in boxes:
+            with box.prevent(Input.Changed):
+                box.value = ""
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._show_filter_errors({})
+        self.query_one(RecordTable).focus()
+        if had_text or self.flt != RecordFilter(
+            sort=self.flt.sort,
+            descending=self.flt.descending,
+            only_deleted=self.trash,
+            limit=WINDOW,
+        ):
+            self.apply_filter()
+
+    # ---- sorting -----------------------------------------------------------------
+    def action_next_sort(self) -> None:
+        order = [f for f in SORT_FIELDS if f in SORTABLE]
+        current = order.index(self.flt.sort) if self.flt.sort in order else -1
+        self.sort_by(order[(current + 1) % len(order)])
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.flt.sort, descending=not self.flt.descending)
+
+    @on(DataTable.HeaderSelected, "#records-table")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key not in SORTABLE:
+            return
+        if key == self.flt.sort:
+            self.sort_by(key, descending=not self.flt.descending)
+        else:
+            self.sort_by(key)
+
+    def sort_by(self, field: str, *, descending: bool | None = None) -> None:
+        if descending is None:
+            descending = field in ("date", "amount")  # newest / largest first
+        self.flt = replace(self.flt, sort=field, descending=descending)
+        self._relabel_columns()
+        self.reload(keep_position=False)
+
+    # ---- opening and writing -------------------------------------------------------
+    @on(DataTable.RowSelected, "#records-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self.current_row()
+        if row is None:
+            return
+        if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
+            self._open_form(row)
+        else:
+            from screens.record_form import RecordView
+
+            self.app.push_screen(RecordView(row))
+
+    def action_new(self) -> None:
+        if not self.check_action("new", ()):
+            return
+        self._open_form(None)
+
+    def action_edit(self) -> None:
+        row = self.current_row()
+        if row is None or not self.check_action("edit", ()):
+            return
+        self._open_form(row)
+
+    def _open_form(self, row: RecordRow | None) -> None:
+        from screens.record_form import RecordForm
+
+        form = RecordForm(
+            self.session,
+            today=getattr(self.app, "today", None),
+            record=row,
+            defaults=self.last_form_defaults,
+            on_saved=self._saved,
+        )
+        self.app.push_screen(form)
+
+    def _saved(self, row: RecordRow, defaults: dict[str, str]) -> None:
+        self.last_form_defaults = defaults
+        self.reload(keep_position=True)
+
+    def action_delete(self) -> None:
+        row = self.current_row()
+        if row is None or not self.check_action("delete", ()):
+            return
+        message = (
+            f"Delete this record?\n\n{row.date}  {row.kind}  {row.amount:,.2f}  {row.category}\n"
+            f"{row.notes}\n\nIt goes to the trash (t) and can be restored."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            run_in_thread(
+                self,
+                lambda: self.session.records.delete(row.id, row.version),
+                lambda _: self.reload(keep_position=True),
+                success="Record deleted (restore it from the trash)",
+                group="records-write",
+            )
+
+        self.app.push_screen(ConfirmModal(message, yes="Delete"), answered)
+
+    def action_trash(self) -> None:
+        if not self.check_action("trash", ()):
+            return
+        self.trash = not self.trash
+        self.flt = replace(self.flt, only_deleted=self.trash)
+        self.refresh_bindings()
+        self.reload(keep_position=False)
+
+    def action_restore(self) -> None:
+        row = self.current_row()
+        if row is None or not self.check_action("restore", ()):
+            return
+        run_in_thread(
+            self,
+            lambda: self.session.records.restore(row.id),
+            lambda _: self.reload(keep_position=True),
+            success="Record restored",
+            group="records-write",
+        )
+
+
+def _window_start(position: int, total: int) -> int:
+    """Start of the window that shows ``position`` a quarter of the way down."""
+    return max(0, min(position - WINDOW // 4, total - WINDOW))
+
+
+def _fetch(records: Any, flt: RecordFilter, offset: int, total: int) -> list[RecordRow]:
+    """Rows ``offset .. offset+WINDOW`` of the result, reading from the nearer end."""
+    limit = min(WINDOW, max(total - offset, 0)) or WINDOW
+    if total and offset > total // 2:
+        reverse_offset = max(total - offset - limit, 0)
+        flipped = replace(flt, descending=not flt.descending)
+        page = records.list(flipped.page(reverse_offset, limit), with_total=False)
+        return list(reversed(page.rows))
+    return records.list(flt.page(offset, limit), with_total=False).rows
