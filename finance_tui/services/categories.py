@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from peewee import fn
@@ -9,7 +10,7 @@ from peewee import fn
 from finance_tui.db import write_transaction
 from finance_tui.dto import CategoryRow, Principal
 from finance_tui.errors import NotFound, ValidationError
-from finance_tui.models import Category, MonthlyTotal
+from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.permissions import Permission
 from finance_tui.services.audit import record_event
 from finance_tui.services.validation import CATEGORY_KINDS, text_problem
@@ -28,7 +29,7 @@ def clean_name(name: str) -> str:
         raise ValidationError({"name": f"must be at most {MAX_NAME} characters"})
     if text.isdigit():
         raise ValidationError({"name": "must not be only digits"})
-    if any(ord(ch) < 32 for ch in text):
+    if any(unicodedata.category(ch) == "Cc" for ch in text):  # C0, DEL and C1 (e.g. CSI)
         raise ValidationError({"name": "must not contain control characters"})
     if problem := text_problem(text):
         raise ValidationError({"name": problem})
@@ -50,6 +51,8 @@ class CategoryService:
     def list(self, *, kind: str | None = None, include_archived: bool = False) -> list[CategoryRow]:
         """Categories usable for ``kind`` (or all), with live record counts from summaries."""
         self.session.require(Permission.VIEW_RECORDS)
+        if kind is not None and kind not in CATEGORY_KINDS:
+            raise ValidationError({"kind": "must be income, expense or both"})
         counts = dict(
             MonthlyTotal.select(MonthlyTotal.category, fn.SUM(MonthlyTotal.count))
             .group_by(MonthlyTotal.category)
@@ -94,6 +97,20 @@ class CategoryService:
             if cat is None:
                 raise NotFound(f"No category with id {category_id}")
             before = _snapshot(cat)
+            kind = changes.get("kind")
+            if kind in ("income", "expense"):
+                # Narrowing the kind must not leave records (deleted ones can come back)
+                # in a category that no longer takes their kind.
+                clashing = (
+                    Record.select().where(Record.category == cat.id, Record.kind != kind).count()
+                )
+                if clashing:
+                    raise ValidationError(
+                        {
+                            "kind": f"'{cat.name}' has {clashing} record(s) that are not "
+                            f"{kind}; move them first or keep the kind 'both'"
+                        }
+                    )
             name = changes.get("name")
             if isinstance(name, str):
                 clash = Category.get_or_none(
