@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from peewee import fn
+
 from finance_tui.dto import AuditRow, Page, Principal
 from finance_tui.errors import ValidationError
 from finance_tui.models import AuditEvent
@@ -94,7 +96,8 @@ class AuditService:
         if flt.action:
             query = query.where(AuditEvent.action == flt.action)
         if flt.actor:
-            query = query.where(AuditEvent.actor_name.ilike(flt.actor))
+            # Exact name, case-insensitive (ILIKE would treat '_' and '%' as wildcards).
+            query = query.where(fn.LOWER(AuditEvent.actor_name) == flt.actor.strip().lower())
         if flt.entity_id:
             query = query.where(AuditEvent.entity_id == flt.entity_id)
         if flt.date_from:
