@@ -43,6 +43,7 @@ class AccountScreen(Screen):
 
     TITLE = "Account"
     CSS_PATH = STYLES / "account.tcss"
+    AUTO_FOCUS = ""  # digits stay the app's navigation keys until Tab enters the form
     BINDINGS = [
         Binding("ctrl+s", "change_password", "Change password"),
         Binding("ctrl+o", "log_out", "Log out"),
@@ -77,9 +78,6 @@ class AccountScreen(Screen):
                 yield Button("Change password", variant="primary", id="account-change")
                 yield Button("Log out", variant="error", id="account-logout")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#field-old_password", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "change_password":

@@ -7,6 +7,7 @@ summary table) in a worker thread; the screen only lays it out.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -167,6 +168,26 @@ class AnalyticsScreen(Screen):
         """App-shell hook: another session changed the database."""
         if self.allowed:
             self.action_refresh()
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+        if not self.session.can(Permission.VIEW_ANALYTICS):
+            return
+        yield (
+            "Analytics: compare periods",
+            "This period vs the previous one (c)",
+            (lambda: self.action_show_tab("compare")),
+        )
+        yield (
+            "Analytics: monthly trends",
+            "Income, expense, net per month (t)",
+            (lambda: self.action_show_tab("trends")),
+        )
+        yield (
+            "Analytics: category drill-down",
+            "One category's months and records (d)",
+            (lambda: self.action_show_tab("drill")),
+        )
+        yield "Analytics: 12/24 months", "Switch the trend window (m)", self.action_toggle_months
 
     def load_comparison(self) -> None:
         period, start, end, today = self.period, self.date_from, self.date_to, self.today

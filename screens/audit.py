@@ -4,7 +4,9 @@ range, paged in the database, with a detail pane showing the before/after JSON."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +25,6 @@ from finance_tui.services.validation import DateError, parse_date
 from screens.widgets import fmt_dt, literal, run_in_thread
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from finance_tui.session import SessionController
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -66,10 +66,26 @@ class AuditScreen(Screen):
     def __init__(self, session: SessionController, *, today: date | None = None) -> None:
         super().__init__()
         self.session = session
-        self.today = today  # for relative dates ("-7") in tests
+        self._today = today
         self.allowed = session.can(Permission.VIEW_AUDIT)
         self.filter = AuditFilter(limit=PAGE_SIZE)
         self.page: Page[AuditRow] | None = None
+
+    @property
+    def today(self) -> date:
+        """For relative dates ("-7"): fixed in tests, else the app shell's today."""
+        return self._today or getattr(self.app, "today", None) or date.today()
+
+    def refresh_data(self) -> None:
+        """Another session wrote (and so audited) something: reload this page."""
+        if self.allowed:
+            self.action_refresh()
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+        if not self.session.can(Permission.VIEW_AUDIT):
+            return
+        yield "Audit: filter", "Focus the audit filters (/)", self.action_focus_filters
+        yield "Audit: clear filters", "Show every event (Esc)", self.action_clear_filters
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -5,6 +5,7 @@ records; the core refuses new records in them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,6 +73,24 @@ class CategoriesScreen(Screen):
         if action in {b.action for b in self.BINDINGS if isinstance(b, Binding)}:
             return self.allowed
         return True
+
+    # ---- app-shell hooks ----------------------------------------------------
+    def refresh_data(self) -> None:
+        """Another session changed the database: reload, keeping the selection."""
+        if self.allowed:
+            self.action_refresh()
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+        if not self.session.can(Permission.MANAGE_CATEGORIES):
+            return
+        yield "Categories: add", "Create a category (n)", self.action_create
+        yield "Categories: rename", "Rename the selected category (e)", self.action_rename
+        yield "Categories: change kind", "Income, expense or both (k)", self.action_change_kind
+        yield (
+            "Categories: archive/unarchive",
+            "The selected category (a)",
+            self.action_toggle_archived,
+        )
 
     # ---- loading ------------------------------------------------------------
     def action_refresh(self, select_id: int | None = None) -> None:

@@ -4,6 +4,7 @@ last active admin stays"); this screen shows its messages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +77,25 @@ class UsersScreen(Screen):
         if action in {b.action for b in self.BINDINGS if isinstance(b, Binding)}:
             return self.allowed
         return True
+
+    # ---- app-shell hooks ----------------------------------------------------
+    def refresh_data(self) -> None:
+        """Another session changed the database: reload, keeping the selection."""
+        if self.allowed:
+            self.action_refresh()
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+        if not self.session.can(Permission.MANAGE_USERS):
+            return
+        yield "Users: new user", "Create an account (n)", self.action_create
+        yield "Users: change role", "Role of the selected user (r)", self.action_change_role
+        yield "Users: activate/deactivate", "The selected user (a)", self.action_toggle_active
+        yield "Users: reset password", "Of the selected user (p)", self.action_reset_password
+        yield (
+            "Users: sign out everywhere",
+            "End the selected user's sessions (o)",
+            self.action_sign_out,
+        )
 
     # ---- loading ------------------------------------------------------------
     def action_refresh(self, select_id: str | None = None) -> None:
