@@ -49,9 +49,9 @@ KPIS = (
     ("total_income", "Income"),
     ("total_expense", "Expense"),
     ("net_balance", "Net balance"),
-    ("month_income", "This month in"),
-    ("month_expense", "This month out"),
-    ("month_balance", "This month net"),
+    ("month_income", "Month income"),
+    ("month_expense", "Month expense"),
+    ("month_balance", "Month net"),
     ("record_count", "Records"),
     ("income_pct", "Income share"),
     ("expense_pct", "Expense share"),
@@ -204,10 +204,10 @@ class DashboardScreen(Screen):
         recent.add_column(Text("Amount", justify="right"), width=14)
         recent.add_column("Notes", width=20)
         breakdown = self.query_one("#breakdown-table", DataTable)
-        breakdown.add_column("Category", width=14)
+        breakdown.add_column("Category", width=12)
         breakdown.add_column("Kind", width=7)
-        breakdown.add_column(Text("Count", justify="right"), width=7)
-        breakdown.add_column(Text("Total", justify="right"), width=15)
+        breakdown.add_column(Text("Count", justify="right"), width=6)
+        breakdown.add_column(Text("Total", justify="right"), width=14)
         self._show_custom_inputs()
         self.reload()
 
@@ -323,13 +323,14 @@ class DashboardScreen(Screen):
             f"{data.expense_count:,} records",
         )
         card("net_balance", money_text(data.net_balance))
-        card("month_income", money_text(data.month_income, "income"), "calendar month")
-        card("month_expense", money_text(data.month_expense, "expense"), "calendar month")
-        card("month_balance", money_text(data.month_balance), "calendar month")
+        month = f"{self._today():%b %Y}"
+        card("month_income", money_text(data.month_income, "income"), month)
+        card("month_expense", money_text(data.month_expense, "expense"), month)
+        card("month_balance", money_text(data.month_balance), month)
         card(
             "record_count",
             f"{data.record_count:,}",
-            f"{data.income_count:,} in · {data.expense_count:,} out",
+            f"{data.income_count:,} in/{data.expense_count:,} out",
         )
         card("income_pct", f"{data.income_pct}%", "of all amounts")
         card("expense_pct", f"{data.expense_pct}%", "of all amounts")

@@ -1,6 +1,6 @@
 """Login: username-or-email and a masked password; the bcrypt check runs in a worker.
 
-Dismisses with the new :class:`SessionController`; Escape (or Ctrl+Q) leaves the app.
+Dismisses with the new :class:`SessionController`. Escape clears the form; Ctrl+Q quits.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from screens.widgets import literal, run_in_thread
 class LoginScreen(Screen[SessionController | None]):
     """The first screen: who are you, and which database is this."""
 
-    BINDINGS = [Binding("escape", "leave", "Quit")]
+    BINDINGS = [Binding("escape", "clear", "Clear")]
     AUTO_FOCUS = "#login-identifier"
 
     def __init__(self, database: str, *, message: str = "") -> None:
@@ -108,5 +108,10 @@ class LoginScreen(Screen[SessionController | None]):
         self.query_one("#login-busy").display = False
         self.query_one("#login-submit", Button).disabled = False
 
-    def action_leave(self) -> None:
-        self.dismiss(None)
+    def action_clear(self) -> None:
+        if self.busy:
+            return
+        for box in self.query(Input):
+            box.value = ""
+        self.show_error("")
+        self.query_one("#login-identifier", Input).focus()

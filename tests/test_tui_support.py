@@ -1,0 +1,102 @@
+"""Helpers for the shell / login / dashboard / records / form tests (no tests here)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from finance_tui.app import FinanceApp
+from finance_tui.db import write_transaction
+from finance_tui.models import Category, Record, User
+from finance_tui.services.bulk import NewRecord, insert_records
+from finance_tui.session import SessionController
+
+SIZE = (120, 36)
+TODAY = date(2026, 11, 25)
+FIXED_AT = datetime(2026, 11, 25, 9, 30)
+
+
+def make_app(tmp_path: Path, session: SessionController | None = None, **kwargs) -> FinanceApp:
+    """The real app with a fixed date, no idle lock, no polling, a private state file."""
+    options = {
+        "today": TODAY,
+        "idle_lock_minutes": 0,
+        "state_path": tmp_path / "tui-state.json",
+        "refresh_seconds": 0,
+        "db_label": "test.db",
+    }
+    options.update(kwargs)
+    return FinanceApp(session=session, **options)
+
+
+async def settle(pilot: Pilot, *, timers: float = 0.0) -> None:
+    """Wait for debounce timers (``timers`` seconds) and every DB worker to finish."""
+    if timers:
+        await pilot.pause(timers)
+    for _ in range(100):
+        await pilot.pause()
+        running = [w for w in pilot.app.workers if not w.is_finished and w.group != "change-poll"]
+        if not running:
+            break
+        await pilot.app.workers.wait_for_complete(running)
+    await pilot.pause()
+
+
+def category_id(name: str) -> int:
+    return Category.get(Category.name_lower == name).id
+
+
+def seed(count: int, *, start: date = TODAY, owner: SessionController | None = None) -> None:
+    """``count`` records on distinct days back from ``start``: deterministic order.
+
+    Every 4th is income (salary); expenses cycle food, rent, other. Amount of record i
+    is ``10.50 + 7 * i``; notes are ``note i``.
+    """
+    ids = {name: category_id(name) for name in ("salary", "food", "rent", "other")}
+    rows = []
+    for i in range(count):
+        income = i % 4 == 0
+        category = "salary" if income else ("food", "rent", "other")[i % 3]
+        rows.append(
+            NewRecord(
+                kind="income" if income else "expense",
+                amount_minor=1050 + 700 * i,
+                category_id=ids[category],
+                date=start - timedelta(days=i),
+                notes=f"note {i}",
+                created_at=FIXED_AT - timedelta(minutes=i),
+            )
+        )
+    creator = owner.principal.user_id if owner else User.select().first().id
+    with write_transaction():
+        insert_records(rows, creator)
+
+
+def amount_of(i: int) -> Decimal:
+    return Decimal(1050 + 700 * i) / 100
+
+
+def live_records() -> list[Record]:
+    return list(Record.select().where(Record.is_deleted == False))  # noqa: E712
+
+
+def write_fingerprint() -> tuple:
+    """Everything a write would change: records (incl. deleted), categories, users."""
+    records = sorted(
+        (str(r.id), r.version, r.is_deleted, r.amount, r.notes) for r in Record.select()
+    )
+    categories = sorted((c.id, c.name, c.kind, c.is_archived) for c in Category.select())
+    users = sorted((str(u.id), u.role, u.is_active, u.password_hash) for u in User.select())
+    return records, categories, users
+
+
+def table_column(table, index: int) -> list[str]:
+    """Plain text of one column of a DataTable, in display order."""
+    values = []
+    for row in range(table.row_count):
+        cell = table.get_row_at(row)[index]
+        values.append(getattr(cell, "plain", str(cell)))
+    return values
