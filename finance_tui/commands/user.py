@@ -17,6 +17,11 @@ from finance_tui.permissions import Permission, Role
 from finance_tui.session import SessionController
 
 ROLES = ", ".join(r.value for r in Role)
+STDIN_ORDER_NOTE = {
+    name: "On standard input: with --user, your password on the first line, then the "
+    "new password; with a stored session, just the new password."
+    for name in ("add", "reset-password")
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,9 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _action(actions: argparse._SubParsersAction, name: str, help_text: str):
-    sub = actions.add_parser(
-        name, help=help_text, description=help_text[:1].upper() + help_text[1:]
-    )
+    description = help_text[:1].upper() + help_text[1:] + "."
+    if name in STDIN_ORDER_NOTE:
+        description += " " + STDIN_ORDER_NOTE[name]
+    sub = actions.add_parser(name, help=help_text, description=description)
     add_user_option(sub)
     return sub
 
