@@ -239,6 +239,17 @@ def test_deleted_records_never_count(sessions):
     assert got.income_pct == Decimal("9.17") and got.expense_pct == Decimal("90.83")  # 10/109
 
 
+def test_most_frequent_ties_broken_by_name_same_case(sessions):
+    admin = sessions["admin"]
+    for cat in ("rent", "food", "rent", "food", "other"):
+        admin.records.create(
+            {"kind": "expense", "amount": "5", "category": cat, "date": "2026-11-01"}
+        )
+    got = sessions["viewer"].dashboard.summary("all", today=TODAYS[0])
+    assert got.most_frequent_category == "food"  # 2 each: 'food' before 'rent'
+    assert [c.category for c in got.category_breakdown] == ["food", "rent", "other"]
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="services/dashboard.py orders ties by Category.name (binary: 'Zeta' < 'alpha'; "

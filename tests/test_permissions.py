@@ -12,6 +12,7 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from conftest import PASSWORD
@@ -83,11 +84,13 @@ class Call:
 
 
 def _csv_export(s: SessionController, w: World) -> object:
-    return s.csv.export(w.csv_path + ".out", RecordFilter())
+    return s.csv.export(RecordFilter(), w.csv_path + ".out")
 
 
 def _csv_import(s: SessionController, w: World) -> object:
-    return s.csv.import_file(w.csv_path)
+    report = s.csv.import_file(w.csv_path)
+    assert Record.select().where(Record.notes == "imported").count() == 1
+    return report
 
 
 ROW_DASH, ROW_RECORDS, ROW_ANALYTICS, ROW_EXPORT, ROW_WRITE, ROW_IMPORT, ROW_CATS, ROW_USERS = list(
@@ -199,6 +202,8 @@ def test_matrix(role, call, sessions, world):
         result = call.run(session, world)
         if call.name == "records.create":
             assert result.created_by == session.principal.username
+        if call.name == "csv.export":
+            assert Path(world.csv_path + ".out").read_text().count("\n") >= 2  # header + 1
         return
     before, audit_before = _state(), AuditEvent.select().count()
     with pytest.raises(PermissionDenied) as err:
@@ -206,6 +211,7 @@ def test_matrix(role, call, sessions, world):
     assert err.value.action == call.permission.value
     assert call.permission.value in str(err.value) and role in str(err.value)
     assert _state() == before, "a refused call changed data"
+    assert not Path(world.csv_path + ".out").exists(), "a refused export wrote a file"
     events = list(AuditEvent.select().where(AuditEvent.id > 0).order_by(AuditEvent.id))
     assert len(events) == audit_before + 1
     event = events[-1]
