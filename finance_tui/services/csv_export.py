@@ -1,0 +1,219 @@
+"""CSV export: exactly the records a :class:`RecordFilter` shows, streamed.
+
+Same filter object and SQL as the records screen (``where_clause``/``order_by``) but no
+paging: every matching record is written. Rows come from one SELECT read in batches
+(SQLite steps its cursor lazily; PostgreSQL uses a server-side cursor), so memory does
+not grow with the table. Values are written raw (no ORM objects) to keep it fast.
+The file re-imports as the same records: its ``id`` column becomes the fingerprint.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from peewee import JOIN
+
+from finance_tui.db import is_postgres
+from finance_tui.errors import FinanceError
+from finance_tui.models import Category, Record, User, database
+from finance_tui.services.query import RecordFilter, order_by, where_clause
+
+COLUMNS = ("id", "date", "kind", "amount", "category", "notes", "created_by", "created_at")
+FETCH = 5000
+
+Progress = Callable[[int, int | None], None]
+Cancel = Callable[[], bool] | threading.Event | None
+_Creator = User.alias("export_creator")
+
+
+class ExportCancelled(FinanceError):
+    def __init__(self, rows: int):
+        self.rows = rows
+        super().__init__(f"export cancelled after {rows:,} rows; no file was written")
+
+
+@dataclass
+class ExportReport:
+    destination: str
+    rows: int = 0
+    seconds: float = 0.0
+    columns: tuple[str, ...] = COLUMNS
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        return f"Exported {self.rows:,} records to {self.destination}"
+
+
+def columns_for(flt: RecordFilter) -> tuple[str, ...]:
+    """Deleted records only appear with a ``deleted`` column (the import skips them)."""
+    return (*COLUMNS, "deleted") if flt.include_deleted or flt.only_deleted else COLUMNS
+
+
+def _query(flt: RecordFilter):
+    query = (
+        Record.select(
+            Record.id,
+            Record.date,
+            Record.kind,
+            Record.amount,
+            Category.name,
+            Record.notes,
+            _Creator.username,
+            Record.created_at,
+            Record.is_deleted,
+        )
+        .join(Category, on=(Record.category == Category.id))
+        .switch(Record)
+        .join(_Creator, JOIN.LEFT_OUTER, on=(Record.created_by == _Creator.id))
+    )
+    conditions = where_clause(flt)
+    if conditions:
+        query = query.where(*conditions)
+    return query.order_by(*order_by(flt))
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _uuid_text(value: object) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    h = str(value)
+    if len(h) == 32:  # SQLite stores the 32-digit hex form
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return h
+
+
+def _amount(cents: int) -> str:
+    """Plain decimal string (``1234.50``); amounts are always positive."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _raw_batches(flt: RecordFilter) -> Iterator[list[tuple]]:
+    sql, params = _query(flt).sql()
+    if is_postgres():
+        with database.atomic():  # a named cursor streams only inside a transaction
+            cursor = database.connection().cursor(name=f"export_{uuid.uuid4().hex}")
+            try:
+                cursor.execute(sql, params)
+                while batch := cursor.fetchmany(FETCH):
+                    yield batch
+            finally:
+                cursor.close()
+        return
+    cursor = database.cursor()
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(FETCH):
+            yield batch
+    finally:
+        cursor.close()
+
+
+def _rows(flt: RecordFilter) -> Iterator[list[list[str]]]:
+    deleted = flt.include_deleted or flt.only_deleted
+    for batch in _raw_batches(flt):
+        out = []
+        for rid, day, kind, cents, category, notes, creator, created, is_deleted in batch:
+            row = [
+                _uuid_text(rid),
+                day if day.__class__ is str else _text(day),
+                kind,
+                _amount(cents),
+                category,
+                notes,
+                creator or "",
+                created if created.__class__ is str else _text(created),
+            ]
+            if deleted:
+                row.append("true" if is_deleted else "false")
+            out.append(row)
+        yield out
+
+
+def _is_cancelled(cancel: Cancel) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel
+
+
+def write_csv(
+    flt: RecordFilter,
+    handle: TextIO,
+    *,
+    total: int | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel = None,
+) -> int:
+    """Write the header and every matching record to ``handle``; returns the row count."""
+    cancelled = _is_cancelled(cancel)
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(columns_for(flt))
+    done = 0
+    for rows in _rows(flt):
+        if cancelled():
+            raise ExportCancelled(done)
+        writer.writerows(rows)
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+def export_csv(
+    flt: RecordFilter,
+    destination: str | Path | TextIO | None,
+    *,
+    total: int | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel = None,
+) -> ExportReport:
+    """Export to a path (written to a temp file, renamed when complete), a text stream, or
+    standard output (``None`` or ``"-"``). The caller checked permissions."""
+    started = time.perf_counter()
+    if destination is None or destination == "-":
+        destination = sys.stdout
+    if not isinstance(destination, str | Path):
+        rows = write_csv(flt, destination, total=total, progress=progress, cancel=cancel)
+        name = getattr(destination, "name", "stream")
+        return ExportReport(str(name), rows, time.perf_counter() - started, columns_for(flt))
+    path = Path(destination).expanduser()
+    if path.is_dir():
+        raise FinanceError(f"{path} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise FinanceError(f"directory {path.parent} does not exist")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            rows = write_csv(flt, handle, total=total, progress=progress, cancel=cancel)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise FinanceError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return ExportReport(str(path), rows, time.perf_counter() - started, columns_for(flt))
+
+
+__all__ = ["COLUMNS", "ExportCancelled", "ExportReport", "export_csv", "write_csv"]
