@@ -246,7 +246,7 @@ class CsvImporter:
         self._cat_cache: dict[tuple[str, str | None], tuple[int, str] | str] = {}
         self._by_name: dict[str, Category] = {}
         self._by_id: dict[int, Category] = {}
-        self._unknown: dict[str, None] = {}
+        self._unknown: dict[str, str] = {}  # lower name -> first spelling
         self._bloom = bytearray(BLOOM_BITS // 8)
         self._dups: dict[bytes, int] = {}
         self._check_fingerprints = False
@@ -275,7 +275,7 @@ class CsvImporter:
                     return cat
             else:
                 if len(self._unknown) < 200:
-                    self._unknown[text] = None
+                    self._unknown.setdefault(text.lower(), text)
                 return f"unknown category {text!r}"
         problem = check_category(cat, kind, raw)
         result = problem if problem else (cat.id, cat.name_lower)
@@ -578,7 +578,7 @@ class CsvImporter:
                 .exists()
             )
             inserted = bulk.insert_tuples(self.rows(), self.principal.user_id)
-            report.unknown_categories = list(self._unknown)
+            report.unknown_categories = list(self._unknown.values())
             if self.failed:
                 raise ImportRejected(report)
             report.imported = inserted
