@@ -1,0 +1,168 @@
+"""Robustness of CSV import: random bytes never give a traceback (always a report or a
+clear FinanceError, and nothing written on error), and ``kill -9`` in the middle of a
+large import leaves the database exactly as before and usable."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from finance_tui.db import connect
+from finance_tui.errors import FinanceError
+from finance_tui.models import AuditEvent, Category, Record
+from finance_tui.services import summaries
+from finance_tui.services.csv_import import CHUNK
+from finance_tui.services.csvio import ImportOptions
+from finance_tui.session import SessionController
+from tests.conftest import PASSWORD
+
+REPO = Path(__file__).resolve().parent.parent
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def state() -> tuple:
+    """Everything an import may touch."""
+    return (
+        Record.select().count(),
+        Category.select().count(),
+        AuditEvent.select().where(AuditEvent.action == "csv_import").count(),
+        tuple(sorted(summaries.stored_rows().items())),
+    )
+
+
+def check_import(session: SessionController, data: bytes, **options) -> None:
+    before = state()
+    try:
+        report = session.csv.import_file(io.BytesIO(data), ImportOptions(**options), name="f")
+    except FinanceError as exc:
+        assert str(exc).strip(), "an error must say what is wrong"
+        assert state() == before, "a refused import must write nothing"
+        return
+    assert report.imported + report.already_imported + report.invalid <= report.rows
+    assert Record.select().count() == before[0] + report.imported
+    assert summaries.verify() == []
+
+
+@FUZZ
+@given(data=st.binary(max_size=600))
+def test_random_bytes_never_crash(admin, data):
+    check_import(admin, data)
+
+
+CELL = st.one_of(
+    st.sampled_from(["food", "salary", "income", "expense", "2026-01-31", "12.50", "-3", "€"]),
+    st.text(alphabet=list("0123456789-.,;\"' \t\r\nabcéx\x00\udcff+eE€"), max_size=12),
+)
+ROW = st.lists(CELL, min_size=0, max_size=7)
+
+
+@FUZZ
+@given(
+    header=st.sampled_from(
+        [
+            "date,kind,amount,category,notes",
+            "date;amount;category",
+            "id,date,kind,amount,category,notes,created_by,created_at,deleted",
+            "\ufeffdate\tkind\tamount\tcategory",
+        ]
+    ),
+    rows=st.lists(ROW, max_size=12),
+    skip=st.booleans(),
+    create=st.booleans(),
+    encoding=st.sampled_from(["utf-8", "utf-16", "latin-1"]),
+)
+def test_random_rows_under_a_valid_header(admin, tmp_path, header, rows, skip, create, encoding):
+    sep = "\t" if "\t" in header else (";" if ";" in header else ",")
+    text = header + "\n" + "\n".join(sep.join(r) for r in rows)
+    data = text.encode(encoding, errors="surrogateescape" if encoding == "utf-8" else "replace")
+    check_import(
+        admin,
+        data,
+        skip_invalid=skip,
+        create_categories=create,
+        rejects_path=tmp_path / "rejects.csv",
+    )
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from finance_tui.db import connect
+    from finance_tui.session import SessionController
+    connect(sys.argv[1])
+    session = SessionController.login("root", sys.argv[3])
+
+    def progress(done, total):
+        print(done, flush=True)
+
+    session.csv.import_file(sys.argv[2], progress=progress)
+    print("finished", flush=True)
+    """
+)
+
+
+def test_kill_9_midway_leaves_the_database_as_before(admin, db_url, tmp_path):
+    admin.records.create(
+        {"kind": "income", "amount": "10", "category": "salary", "date": "2026-01-01"}
+    )
+    admin.csv.import_file(_write(tmp_path / "small.csv", 30), ImportOptions(create_categories=True))
+    before = state()
+    big = _write(tmp_path / "big.csv", 8 * CHUNK)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FINANCE_TUI_BCRYPT_ROUNDS": "4"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, db_url, str(big), PASSWORD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        for line in child.stdout:
+            assert line.strip() != "finished", "the import finished before it was killed"
+            if int(line) >= 5 * CHUNK:  # several batches are in the open transaction
+                break
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL, child.stderr.read()
+
+    connect(db_url)  # a fresh connection sees what is really on disk
+    assert state() == before
+    assert summaries.verify() == []
+    session = SessionController.login("root", PASSWORD)
+    session.records.create(
+        {"kind": "expense", "amount": "1", "category": "food", "date": "2026-02-02"}
+    )
+    report = session.csv.import_file(big)
+    assert report.imported == 8 * CHUNK and report.already_imported == 0
+    assert Record.select().count() == before[0] + 1 + 8 * CHUNK
+    assert summaries.verify() == []
+
+
+def _write(path: Path, n: int) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("date,kind,amount,category,notes\n")
+        for i in range(n):
+            kind, cat = ("expense", "food") if i % 4 else ("income", "Bonus")
+            day = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}"
+            handle.write(f"{day},{kind},{1 + i % 997}.{i % 100:02d},{cat},row {i} of {path.name}\n")
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover
+    pytest.main([__file__])
