@@ -96,6 +96,15 @@ def authenticate(identifier: str, password: str) -> User:
     now = utcnow()
     if user.locked_until and user.locked_until > now:
         auth.check_password(password, auth.dummy_hash())
+        with write_transaction():  # every failure is audited, attempts on a locked one too
+            record_event(
+                None,
+                "login_failed",
+                "user",
+                user.id,
+                after={"reason": "account_locked"},
+                actor_name=user.username,
+            )
         raise AccountLocked(user.locked_until)
     if not auth.check_password(password, user.password_hash):
         locked = _register_failure(user)
@@ -214,8 +223,11 @@ class SessionController:
         user = authenticate(principal.username, password)
         if user.id != principal.user_id:
             raise AuthError(INVALID_CREDENTIALS)
-        with write_transaction():
-            User.update(failed_logins=0).where(User.id == user.id).execute()
+        with write_transaction():  # a success resets the counters, as a login does
+            User.update(failed_logins=0, lockouts=0, locked_until=None).where(
+                User.id == user.id
+            ).execute()
+            record_event(principal, "unlock", "user", user.id)
 
     # ---- bound services ------------------------------------------------
     @functools.cached_property

@@ -171,7 +171,7 @@ def test_lockout_after_five_consecutive_failures(db):
         .where(AuditEvent.action == "login_failed")
         .order_by(AuditEvent.id)
     ]
-    assert reasons == ["bad_password"] * 4 + ["locked"]
+    assert reasons == ["bad_password"] * 4 + ["locked", "account_locked"]
 
 
 def test_lock_time_grows_on_repeated_lockouts(db):
@@ -275,7 +275,9 @@ def test_unlock_after_idle_uses_the_same_lockout(db):
         session.unlock(PASSWORD)
     _expire_lock()
     session.unlock(PASSWORD)
-    assert User.get().failed_logins == 0
+    stored = User.get()
+    assert (stored.failed_logins, stored.lockouts, stored.locked_until) == (0, 0, None)
+    assert AuditEvent.select().where(AuditEvent.action == "unlock").count() == 1
 
 
 # ---- timing: an unknown user costs what a wrong password costs ------------------------

@@ -148,3 +148,31 @@ def test_set_kind_refused_when_records_would_not_fit(sessions):
     message = _refused(lambda: admin.categories.set_kind(inv.id, "income"), "kind")
     assert "1 record(s) that are not income" in message
     assert admin.categories.set_kind(inv.id, "expense").kind == "expense"
+
+
+def test_simultaneous_creation_of_the_same_category_is_a_clean_refusal(sessions, make_user):
+    import threading
+
+    admins = [sessions["admin"], make_user("admin", name="carol")]
+    for attempt in range(3):
+        name = f"Hobby{attempt}"
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def create(actor, name=name, barrier=barrier, outcomes=outcomes):
+            barrier.wait()
+            try:
+                actor.categories.create(name, "expense")
+                outcomes.append("ok")
+            except ValidationError as exc:
+                outcomes.append(sorted(exc.fields))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcomes.append(repr(exc))
+
+        threads = [threading.Thread(target=create, args=(a,)) for a in admins]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(outcomes, key=str) == sorted(["ok", ["name"]], key=str), outcomes
+        assert Category.select().where(Category.name_lower == name.lower()).count() == 1

@@ -230,3 +230,34 @@ def test_sessions_registry_rows(admin, make_user):
     assert Session.select().where(Session.user == bob_id).count() == 2
     assert admin.users.sign_out_everywhere("bob") == 2
     assert admin.users.sign_out_everywhere("bob") == 0
+
+
+def test_simultaneous_creation_of_the_same_name_is_a_clean_refusal(admin, make_user):
+    """Two admins creating 'dave' at the same moment: one succeeds, one gets a field error
+    (never a raw database IntegrityError), on both engines."""
+    carol = make_user("admin", name="carol")
+    for attempt in range(3):
+        name = f"dave{attempt}"
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def create(actor, email, name=name, barrier=barrier, outcomes=outcomes):
+            barrier.wait()
+            try:
+                actor.users.create(name, email, PASSWORD)
+                outcomes.append("ok")
+            except ValidationError as exc:
+                outcomes.append(sorted(exc.fields))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcomes.append(repr(exc))
+
+        threads = [
+            threading.Thread(target=create, args=(admin, f"{name}@a.example")),
+            threading.Thread(target=create, args=(carol, f"{name}@b.example")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(outcomes, key=str) == sorted(["ok", ["username"]], key=str), outcomes
+        assert User.select().where(User.username_lower == name).count() == 1

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from peewee import fn
 
-from finance_tui.db import write_transaction
+from finance_tui.db import advisory_lock, write_transaction
 from finance_tui.dto import CategoryRow, Principal
 from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record
@@ -71,6 +71,7 @@ class CategoryService:
         if kind not in CATEGORY_KINDS:
             raise ValidationError({"kind": "must be income, expense or both"})
         with write_transaction():
+            advisory_lock("finance_tui.categories")  # PostgreSQL: check-then-insert is atomic
             if Category.get_or_none(Category.name_lower == name.lower()):
                 raise ValidationError({"name": f"a category named {name!r} already exists"})
             cat = Category.create(name=name, name_lower=name.lower(), kind=kind)
@@ -93,6 +94,7 @@ class CategoryService:
 
     def _change(self, principal: Principal, category_id: int, **changes: object) -> CategoryRow:
         with write_transaction():
+            advisory_lock("finance_tui.categories")
             cat = Category.get_or_none(Category.id == category_id)
             if cat is None:
                 raise NotFound(f"No category with id {category_id}")

@@ -62,8 +62,14 @@ def validate_new_user(username: str, email: str, password: str, role: str) -> di
     return errors
 
 
-def insert_user(username: str, email: str, password: str, role: str) -> User:
-    """Validate and insert (inside the caller's transaction). Used by the service and init."""
+def insert_user(
+    username: str, email: str, password: str, role: str, *, password_hash: str | None = None
+) -> User:
+    """Validate and insert (inside the caller's transaction). Used by the service and init.
+
+    ``password_hash`` lets a caller hash before its transaction: bcrypt at cost 12 takes
+    a quarter second, too long to hold the write lock other terminals are waiting for.
+    """
     username, email = username.strip(), email.strip()
     errors = validate_new_user(username, email, password, role)
     if errors:
@@ -73,7 +79,7 @@ def insert_user(username: str, email: str, password: str, role: str) -> User:
         username_lower=username.lower(),
         email=email,
         email_lower=email.lower(),
-        password_hash=auth.hash_password(password),
+        password_hash=password_hash or auth.hash_password(password),
         role=role,
     )
 
@@ -96,8 +102,10 @@ class UserService:
 
     def create(self, username: str, email: str, password: str, role: str = "viewer") -> UserRow:
         principal = self.session.require(Permission.MANAGE_USERS)
+        hashed = None if auth.password_problem(password or "") else auth.hash_password(password)
         with write_transaction():
-            user = insert_user(username, email, password, role)
+            advisory_lock("finance_tui.users")  # PostgreSQL: uniqueness check-then-insert
+            user = insert_user(username, email, password, role, password_hash=hashed)
             record_event(principal, "user_create", "user", user.id, after=_snapshot(user))
         return to_row(user)
 
@@ -115,10 +123,11 @@ class UserService:
     def reset_password(self, user_id: UUID | str, new_password: str) -> UserRow:
         principal = self.session.require(Permission.MANAGE_USERS)
         auth.validate_new_password(new_password)
+        hashed = auth.hash_password(new_password)  # outside the write lock
         with write_transaction():
             user = self._load(user_id)
             User.update(
-                password_hash=auth.hash_password(new_password),
+                password_hash=hashed,
                 failed_logins=0,
                 lockouts=0,
                 locked_until=None,
@@ -144,8 +153,9 @@ class UserService:
         auth.validate_new_password(new_password, "new_password")
         if old_password == new_password:
             raise ValidationError({"new_password": "must differ from the current password"})
+        hashed = auth.hash_password(new_password)  # outside the write lock
         with write_transaction():
-            User.update(password_hash=auth.hash_password(new_password), updated_at=utcnow()).where(
+            User.update(password_hash=hashed, updated_at=utcnow()).where(
                 User.id == user.id
             ).execute()
             # Other sessions of this user end; this one stays.

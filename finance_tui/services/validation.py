@@ -17,7 +17,7 @@ CATEGORY_KINDS = ("income", "expense", "both")
 MAX_NOTES = 1000
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2999, 12, 31)
-_RELATIVE_DAYS = re.compile(r"^[+-]\d{1,5}$")
+_RELATIVE_DAYS = re.compile(r"^[+-]\d{1,5}$", re.ASCII)
 
 
 class DateError(ValueError):
