@@ -193,21 +193,54 @@ class UsersScreen(Screen):
 
         self.app.push_screen(form, created)
 
+    def _is_me(self, row: UserRow) -> bool:
+        return row.id == self.session.principal.user_id
+
     def action_change_role(self) -> None:
         row = self._need_selection()
         if row is None:
             return
 
-        def chosen(role: str | None) -> None:
-            if role is None or role == row.role:
+        def done(_: object) -> None:
+            if self._is_me(row) and not self.session.can(Permission.MANAGE_USERS):
+                goto = getattr(self.app, "goto", None)  # the shell's navigation
+                if callable(goto):
+                    goto("dashboard")
                 return
+            self.action_refresh(select_id=str(row.id))
+
+        def change(role: str) -> UserRow:
+            result = self.session.users.set_role(row.id, role)
+            if self._is_me(row):
+                self.session.verify()  # reload my own role so can() reflects it
+            return result
+
+        def apply(role: str) -> None:
             run_in_thread(
                 self,
-                lambda: self.session.users.set_role(row.id, role),
-                lambda _: self.action_refresh(select_id=str(row.id)),
+                lambda: change(role),
+                done,
                 success=f"{row.username} is now {role}",
                 on_error=self._refused,
             )
+
+        def chosen(role: str | None) -> None:
+            if role is None or role == row.role:
+                return
+            others = [
+                r for r in self.rows if r.role == Role.ADMIN.value and r.is_active and r != row
+            ]
+            # Ask before giving up your own admin rights (when the core would allow it).
+            if self._is_me(row) and role != Role.ADMIN.value and others:
+                self.app.push_screen(
+                    ConfirmModal(
+                        f"Make yourself {role}? You lose access to the admin screens at once.",
+                        yes=f"Become {role}",
+                    ),
+                    lambda ok: apply(role) if ok else None,
+                )
+                return
+            apply(role)
 
         self.app.push_screen(
             ChoiceModal(f"Role for {row.username}", ROLE_CHOICES, row.role), chosen
@@ -236,7 +269,12 @@ class UsersScreen(Screen):
             self.app.push_screen(
                 ConfirmModal(
                     f"Deactivate {row.username}? They are signed out everywhere and "
-                    "cannot log in until reactivated.",
+                    "cannot log in until reactivated."
+                    + (
+                        " This is your own account: you will be logged out."
+                        if self._is_me(row)
+                        else ""
+                    ),
                     yes="Deactivate",
                 ),
                 apply,

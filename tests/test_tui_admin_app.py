@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import date
 
 from conftest import PASSWORD
-from test_tui_admin_support import SIZE, settle
+from test_tui_admin_support import SIZE, notifications, settle
 from textual.widgets import DataTable, Input
 
 from finance_tui.app import FinanceApp
-from finance_tui.models import Session
+from finance_tui.models import Session, User
 from screens.account import AccountScreen, LockScreen
 from screens.analytics import AnalyticsScreen
 from screens.audit import AuditScreen
 from screens.categories import CategoriesScreen
 from screens.users import UsersScreen
+from screens.widgets import ConfirmModal
 
 TODAY = date(2026, 11, 25)
 
@@ -133,3 +134,28 @@ async def test_live_refresh_hook_reloads_users(admin, make_user, tmp_path):
         app.database_changed()
         await settle(pilot)
         assert table.row_count == 2
+
+
+async def test_demoting_yourself_closes_the_admin_screens(admin, make_user, tmp_path):
+    make_user("admin", name="second")
+    app = _app(admin, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        users = app.screen
+        names = [str(users.query_one(DataTable).get_row_at(i)[0]) for i in range(2)]
+        users.query_one(DataTable).move_cursor(row=names.index("root"))
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("up", "enter")  # Admin → Analyst
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert User.get(User.username_lower == "root").role == "analyst"
+        assert app.current_screen_name == "dashboard"
+        await pilot.press("5")
+        await settle(pilot)
+        assert app.current_screen_name == "dashboard"
+        assert "root is now analyst" in notifications(app)
