@@ -17,11 +17,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from peewee import JOIN
+from peewee import JOIN, Case, fn
 
 from finance_tui.db import is_postgres
 from finance_tui.errors import FinanceError
@@ -62,19 +61,41 @@ def columns_for(flt: RecordFilter) -> tuple[str, ...]:
     return (*COLUMNS, "deleted") if flt.include_deleted or flt.only_deleted else COLUMNS
 
 
+def _columns(deleted: bool) -> list:
+    """Every value formatted in SQL, so rows go from the cursor to the writer untouched."""
+    whole = Record.amount / 100  # integer division on both engines
+    cents = Record.amount - whole * 100  # (peewee's % operator means LIKE)
+    if is_postgres():
+        record_id = Record.id.cast("text")
+        day = Record.date.cast("text")
+        amount = whole.cast("text").concat(".").concat(fn.lpad(cents.cast("text"), 2, "0"))
+        created = fn.to_char(Record.created_at, "YYYY-MM-DD HH24:MI:SS.US")
+    else:  # SQLite keeps the 32-digit hex form and ISO text
+        cut = [(1, 8), (9, 4), (13, 4), (17, 4), (21, 12)]
+        record_id = fn.substr(Record.id, *cut[0])
+        for start, length in cut[1:]:
+            record_id = record_id.concat("-").concat(fn.substr(Record.id, start, length))
+        day = Record.date
+        amount = fn.printf("%d.%02d", whole, cents)
+        created = Record.created_at
+    columns = [
+        record_id,
+        day,
+        Record.kind,
+        amount,
+        Category.name,
+        Record.notes,
+        fn.coalesce(_Creator.username, ""),
+        created,
+    ]
+    if deleted:
+        columns.append(Case(None, [(Record.is_deleted, "true")], "false"))
+    return columns
+
+
 def _query(flt: RecordFilter):
     query = (
-        Record.select(
-            Record.id,
-            Record.date,
-            Record.kind,
-            Record.amount,
-            Category.name,
-            Record.notes,
-            _Creator.username,
-            Record.created_at,
-            Record.is_deleted,
-        )
+        Record.select(*_columns(flt.include_deleted or flt.only_deleted))
         .join(Category, on=(Record.category == Category.id))
         .switch(Record)
         .join(_Creator, JOIN.LEFT_OUTER, on=(Record.created_by == _Creator.id))
@@ -85,31 +106,8 @@ def _query(flt: RecordFilter):
     return query.order_by(*order_by(flt))
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _uuid_text(value: object) -> str:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    h = str(value)
-    if len(h) == 32:  # SQLite stores the 32-digit hex form
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    return h
-
-
-def _amount(cents: int) -> str:
-    """Plain decimal string (``1234.50``); amounts are always positive."""
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def _raw_batches(flt: RecordFilter) -> Iterator[list[tuple]]:
+def _batches(flt: RecordFilter) -> Iterator[list[tuple]]:
+    """Rows of formatted text in batches of :data:`FETCH`, from one streaming SELECT."""
     sql, params = _query(flt).sql()
     if is_postgres():
         with database.atomic():  # a named cursor streams only inside a transaction
@@ -128,27 +126,6 @@ def _raw_batches(flt: RecordFilter) -> Iterator[list[tuple]]:
             yield batch
     finally:
         cursor.close()
-
-
-def _rows(flt: RecordFilter) -> Iterator[list[list[str]]]:
-    deleted = flt.include_deleted or flt.only_deleted
-    for batch in _raw_batches(flt):
-        out = []
-        for rid, day, kind, cents, category, notes, creator, created, is_deleted in batch:
-            row = [
-                _uuid_text(rid),
-                day if day.__class__ is str else _text(day),
-                kind,
-                _amount(cents),
-                category,
-                notes,
-                creator or "",
-                created if created.__class__ is str else _text(created),
-            ]
-            if deleted:
-                row.append("true" if is_deleted else "false")
-            out.append(row)
-        yield out
 
 
 def _is_cancelled(cancel: Cancel) -> Callable[[], bool]:
@@ -172,7 +149,7 @@ def write_csv(
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(columns_for(flt))
     done = 0
-    for rows in _rows(flt):
+    for rows in _batches(flt):
         if cancelled():
             raise ExportCancelled(done)
         writer.writerows(rows)
