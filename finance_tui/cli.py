@@ -81,7 +81,9 @@ def format_error(exc: FinanceError) -> str:
         text = "; ".join(f"{field}: {msg}" for field, msg in exc.fields.items())
     else:
         text = str(exc)
-    return "error: " + " ".join(text.split())
+    from finance_tui.commands.common import printable
+
+    return "error: " + printable(" ".join(text.split()))
 
 
 def _open_tui(args: argparse.Namespace) -> int:

@@ -664,3 +664,12 @@ def test_end_of_input_at_a_prompt_is_an_error_not_a_traceback(db_url, monkeypatc
     assert cli.main(["init", "--db", db_url]) == 1
     one_line_error(capsys.readouterr().err, "no input")
     assert User.select().count() == 0
+
+
+def test_user_list_escapes_control_characters_in_emails(run, boss):
+    with User._meta.database.atomic():
+        insert_user("mallory", "m\x1b[2J\u202e@example.com", PASSWORD, "viewer")
+    code, out, _ = run(["user", "list", "--db", boss, "--user", "boss"], PASSWORD + "\n")
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "m\\x1b[2J\\u202e@example.com" in out

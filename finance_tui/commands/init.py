@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from finance_tui.commands.common import describe, interactive, open_db, read_line, read_new_password
+from finance_tui.commands.common import (
+    describe,
+    interactive,
+    open_db,
+    printable,
+    read_line,
+    read_new_password,
+)
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.migrations import schema_version
 from finance_tui.models import User
@@ -47,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
             "the database has no users yet: run 'finance-tui init' on a terminal, or pass "
             "--admin-user NAME --admin-email EMAIL with the password on standard input"
         )
-    print(f"Created admin {row.username} <{row.email}>. Log in with 'finance-tui login'.")
+    print(
+        f"Created admin {row.username} <{printable(row.email)}>. Log in with 'finance-tui login'."
+    )
     return 0
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import argparse
 
-from finance_tui.commands.common import add_user_option, authenticate, open_db, read_new_password
+from finance_tui.commands.common import (
+    add_user_option,
+    authenticate,
+    open_db,
+    printable,
+    read_new_password,
+)
 from finance_tui.dto import UserRow
 from finance_tui.errors import NotFound
 from finance_tui.models import utcnow
@@ -92,7 +98,7 @@ def status(row: UserRow) -> str:
 
 
 def describe_user(row: UserRow) -> str:
-    return f"{row.username} <{row.email}> ({row.role}, {status(row)})"
+    return f"{printable(row.username)} <{printable(row.email)}> ({row.role}, {status(row)})"
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -108,7 +114,7 @@ def run_list(args: argparse.Namespace) -> int:
     table = [("USERNAME", "EMAIL", "ROLE", "STATUS", "LAST LOGIN (UTC)")]
     for row in rows:
         last = f"{row.last_login_at:%Y-%m-%d %H:%M}" if row.last_login_at else "never"
-        table.append((row.username, row.email, row.role, status(row), last))
+        table.append((printable(row.username), printable(row.email), row.role, status(row), last))
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         print(
