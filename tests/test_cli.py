@@ -673,3 +673,20 @@ def test_user_list_escapes_control_characters_in_emails(run, boss):
     assert code == 0
     assert "\x1b" not in out and "\u202e" not in out
     assert "m\\x1b[2J\\u202e@example.com" in out
+
+
+def test_backup_works_while_another_session_is_writing(run, tmp_path):
+    live = tmp_path / "live.db"
+    url = f"sqlite:///{live}"
+    run(["init", "--db", url, "--admin-user", "boss", "--admin-email", "b@x.org"], "x" * 9 + "\n")
+    writer = sqlite3.connect(live, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE \"user\" SET email = 'changed@x.org'")  # not committed yet
+        code, _, err = run(["backup", str(tmp_path / "copy.db"), "--db", url])
+        assert (code, err) == (0, "")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with sqlite3.connect(tmp_path / "copy.db") as copy:
+        assert copy.execute('SELECT email FROM "user"').fetchall() == [("b@x.org",)]
