@@ -26,8 +26,7 @@ def binding_rows(screen: Screen) -> list[tuple[str, str]]:
         binding = active.binding
         if not binding.description or binding.action in _SKIP_ACTIONS:
             continue
-        node_module = type(active.node).__module__
-        if node_module.startswith("textual.widgets") and not binding.show:
+        if _declared_by_textual(active.node, binding) and not binding.show:
             continue  # e.g. DataTable cursor keys: standard, not app-specific
         shown_key = binding.key_display or screen.app.get_key_display(binding)
         entry = (shown_key, binding.description)
@@ -36,7 +35,22 @@ def binding_rows(screen: Screen) -> list[tuple[str, str]]:
         seen.add(entry)
         rows.append(entry)
         del key
+    for always in (("^p", "Command palette"), ("^q", "Quit")):
+        if always not in seen:
+            rows.append(always)
     return rows
+
+
+def _declared_by_textual(node: object, binding: Binding) -> bool:
+    """Was this binding declared by a Textual built-in class (not by our code)?"""
+    for cls in type(node).__mro__:
+        declared = cls.__dict__.get("BINDINGS", ())
+        for item in declared:
+            if isinstance(item, Binding) and item.action == binding.action:
+                keys = {k.strip() for k in item.key.split(",")}
+                if binding.key in keys:
+                    return cls.__module__.startswith("textual.")
+    return False
 
 
 class HelpScreen(ModalScreen[None]):

@@ -100,6 +100,7 @@ class RecordsScreen(Screen):
     TITLE = "Records"
     AUTO_FOCUS = "#records-table"
     HELP = (
+        "Enter opens the highlighted record (in the form for admins). "
         "Filters apply as you type. Dates: 2026-11-25, today, yesterday, -3. "
         "Amounts: 1234.5 or 1,234.50. Several categories: food,rent. "
         "Click a column header to sort by it."

@@ -1,0 +1,128 @@
+"""Appearance of the shell's screens per role at 120×36, fixed data and dates.
+
+Taken on SQLite only (appearance does not depend on the engine). Cursor blink is off
+in every input so the pictures are stable.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_support import (
+    FIXED_AT,  # noqa: I001
+    SIZE,
+    make_app,
+    seed,
+    settle,
+)
+from textual.widgets import Input
+
+from finance_tui.db import write_transaction
+from finance_tui.models import Record, User
+
+
+@pytest.fixture
+def snap_sessions(sessions, db_url):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("appearance is engine-independent; snapshots are taken on SQLite")
+    seed(40, owner=sessions["admin"])
+    with write_transaction():
+        User.update(created_at=FIXED_AT, updated_at=FIXED_AT, last_login_at=FIXED_AT).execute()
+    return sessions
+
+
+def _steady(app) -> None:
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
+
+
+def _runner(*keys: str, setup=None):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        if setup is not None:
+            setup(pilot.app)
+        for key in keys:
+            if key == "_":
+                await settle(pilot, timers=0.5)
+            else:
+                await pilot.press(key)
+                await settle(pilot)
+        _steady(pilot.app)
+        await settle(pilot)
+
+    return run_before
+
+
+def test_login_screen(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, db_label="/home/ana/.local/share/finance-tui/finance.db")
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner())
+
+
+def test_login_error(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path)
+    keys = [*"root", "enter", *"wrong-password", "enter"]
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner(*keys))
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst", "admin"])
+def test_dashboard(snap_compare, snap_sessions, tmp_path, role):
+    app = make_app(tmp_path, snap_sessions[role])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner())
+
+
+def test_dashboard_this_month(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["viewer"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner("p"))
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst", "admin"])
+def test_records(snap_compare, snap_sessions, tmp_path, role):
+    app = make_app(tmp_path, snap_sessions[role])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner("2"))
+
+
+def test_records_filtered_and_sorted(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["viewer"])
+    keys = ["2", "f", *"expense", "tab", *"food", "_", "s"]
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner(*keys))
+
+
+def test_records_invalid_filter(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["viewer"])
+    keys = ["2", "f", "tab", "tab", "tab", "tab", *"12x", "_"]
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner(*keys))
+
+
+def test_record_view_for_viewer(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["viewer"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner("2", "down", "enter"))
+
+
+def test_help_for_viewer(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["viewer"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner("2", "f1"))
+
+
+def test_help_for_admin(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["admin"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner("2", "question_mark"))
+
+
+def test_new_record_form_with_errors(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["admin"])
+    keys = ["2", "n", "i", "enter", *"12.345", "enter", *"food", "enter", "ctrl+s"]
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner(*keys))
+
+
+def test_delete_confirmation(snap_compare, snap_sessions, tmp_path):
+    app = make_app(tmp_path, snap_sessions["admin"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner("2", "d"))
+
+
+def test_trash(snap_compare, snap_sessions, tmp_path):
+    admin = snap_sessions["admin"]
+    for rec in Record.select().order_by(Record.date.desc()).limit(3):
+        admin.records.delete(rec.id)
+    with write_transaction():
+        Record.update(deleted_at=FIXED_AT, updated_at=FIXED_AT).execute()
+    app = make_app(tmp_path, admin)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_runner("2", "t"))
