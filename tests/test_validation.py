@@ -3,7 +3,7 @@ and whatever is accepted is stored exactly (amounts to the cent, notes literally
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, Record
 from finance_tui.money import MAX_AMOUNT, MAX_MINOR, from_minor
+from finance_tui.services.query import RecordFilter
 from finance_tui.services.validation import (
     MAX_DATE,
     MAX_NOTES,
@@ -156,6 +157,17 @@ def test_date_words(text, expected):
 def test_bad_dates(text, message):
     with pytest.raises(DateError, match=message):
         parse_date(text, TODAY)
+
+
+def test_datetime_input_is_stored_as_its_date(admin):
+    created = admin.records.create(_valid(date=datetime(2026, 11, 20, 23, 59)), today=TODAY)
+    assert created.date == date(2026, 11, 20) and type(created.date) is date
+    assert (
+        admin.records.list(
+            RecordFilter(date_from=date(2026, 11, 20), date_to=date(2026, 11, 20))
+        ).total
+        == 1
+    )
 
 
 def test_relative_date_uses_the_given_today(admin):

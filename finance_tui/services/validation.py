@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from finance_tui.errors import ValidationError
@@ -26,7 +26,9 @@ class DateError(ValueError):
 
 def parse_date(value: str | date, today: date | None = None) -> date:
     """ISO ``2026-11-25``, ``today``, ``yesterday``, ``tomorrow`` or ``-3`` / ``+2`` days."""
-    if isinstance(value, date):
+    if isinstance(value, datetime):  # a datetime is a date too, but would store its time
+        result = value.date()
+    elif isinstance(value, date):
         result = value
     else:
         text = str(value).strip().lower()
