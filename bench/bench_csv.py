@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import sys
@@ -128,7 +129,9 @@ def main() -> int:
         f"{medians['pipe_cpu']:,} cpu; export: {medians['export']:,} wall / "
         f"{medians['export_cpu']:,} cpu"
     )
-    print(json.dumps({"rows": args.rows, "median_rows_per_s": medians}))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {peak_mb:.0f} MB (flat: compare --rows 100000)")
+    print(json.dumps({"rows": args.rows, "median_rows_per_s": medians, "peak_rss_mb": peak_mb}))
     if not args.keep:
         shutil.rmtree(args.dir, ignore_errors=True)
     return 0

@@ -168,7 +168,7 @@ def test_export_to_stdout_and_file_with_filters(run, tmp_path):
     assert [(r["amount"], r["category"]) for r in rows] == [("1.00", "food"), ("20.00", "rent")]
     target = tmp_path / "out.csv"
     code, out, _ = run(["export", str(target), "--user", "ana", "--text", "PAY", "--min", "100"])
-    assert code == 0 and out.strip() == f"Exported 1 records to {target}"
+    assert code == 0 and out.strip() == f"Exported 1 record to {target}"
     assert "300.00,salary,pay" in target.read_text()
     code, _, err = run(["export", str(target), "--user", "ana"])
     assert code == 1 and "--force" in err

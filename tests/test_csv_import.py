@@ -50,12 +50,6 @@ def records() -> list[tuple]:
     )
 
 
-def imports_audited() -> list[dict]:
-    return [
-        e.after for e in AuditEvent.select().where(AuditEvent.action == "csv_import")
-    ]  # JSON text; parsed below where needed
-
-
 def rejected(session, path: Path, **options) -> ImportRejected:
     before = records()
     with pytest.raises(ImportRejected) as err:

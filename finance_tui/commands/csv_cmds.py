@@ -17,6 +17,7 @@ from pathlib import Path
 from finance_tui.commands.common import add_user_option, authenticate, open_db
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
+from finance_tui.services.csv_export import plural
 from finance_tui.services.csvio import ImportOptions, ImportRejected, parse_map_option
 from finance_tui.services.query import RecordFilter
 
@@ -219,7 +220,7 @@ def run_export(args: argparse.Namespace) -> int:
         progress.close()
     if to_stdout:
         sys.stdout.flush()
-        print(f"Exported {report.rows:,} records", file=sys.stderr)
+        print(f"Exported {plural(report.rows, 'record')}", file=sys.stderr)
     else:
         print(report.summary())
     return 0

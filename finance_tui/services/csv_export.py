@@ -53,7 +53,11 @@ class ExportReport:
         return self.rows / self.seconds if self.seconds > 0 else 0.0
 
     def summary(self) -> str:
-        return f"Exported {self.rows:,} records to {self.destination}"
+        return f"Exported {plural(self.rows, 'record')} to {self.destination}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def columns_for(flt: RecordFilter) -> tuple[str, ...]:
@@ -104,6 +108,15 @@ def _query(flt: RecordFilter):
     if conditions:
         query = query.where(*conditions)
     return query.order_by(*order_by(flt))
+
+
+def count_matching(flt: RecordFilter) -> int:
+    """How many records the export will write (for the progress bar's total)."""
+    query = Record.select(Record.id).join(Category, on=(Record.category == Category.id))
+    conditions = where_clause(flt)
+    if conditions:
+        query = query.where(*conditions)
+    return query.count()
 
 
 def _batches(flt: RecordFilter) -> Iterator[list[tuple]]:

@@ -144,9 +144,7 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """Every detail worth showing: errors by line, categories, ignored columns."""
-        out = [
-            f"line {e.line}: {e.field}: {e.message}" for e in self.errors[: MAX_LISTED_ERRORS * 10]
-        ]
+        out = [f"line {e.line}: {e.field}: {e.message}" for e in self.errors]
         if self.invalid_details > len(self.errors):
             out.append(
                 f"... {self.invalid_details - len(self.errors):,} more problems not listed "
@@ -313,7 +311,15 @@ class CsvImporter:
             if not MIN_DATE <= day <= MAX_DATE:
                 raise DateError(f"must be between {MIN_DATE} and {MAX_DATE}")
             return day
-        return parse_date(text, self.today)
+        try:
+            return parse_date(text, self.today)
+        except DateError as exc:
+            if str(exc).startswith("is not a date"):
+                raise DateError(
+                    "is not a date (expected YYYY-MM-DD; for other layouts give a date "
+                    "format such as %d/%m/%Y)"
+                ) from None
+            raise
 
     @staticmethod
     def _slow_amount(raw: str, signed: bool) -> tuple[int, bool]:

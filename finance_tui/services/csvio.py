@@ -19,6 +19,7 @@ from finance_tui.services.csv_export import (
     COLUMNS,
     ExportCancelled,
     ExportReport,
+    count_matching,
     export_csv,
 )
 from finance_tui.services.csv_import import (
@@ -33,7 +34,7 @@ from finance_tui.services.csv_import import (
     import_csv,
 )
 from finance_tui.services.csv_source import open_source
-from finance_tui.services.query import RecordFilter, run_count
+from finance_tui.services.query import RecordFilter
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -85,7 +86,7 @@ class CsvService:
         principal = self.session.require(Permission.EXPORT_CSV)
         if flt.include_deleted or flt.only_deleted:
             self.session.require(Permission.VIEW_DELETED)
-        total = run_count(flt) if progress is not None else None
+        total = count_matching(flt) if progress is not None else None
         report = export_csv(flt, destination, total=total, progress=progress, cancel=cancel)
         with write_transaction():
             record_event(
