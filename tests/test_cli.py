@@ -690,3 +690,22 @@ def test_backup_works_while_another_session_is_writing(run, tmp_path):
         writer.close()
     with sqlite3.connect(tmp_path / "copy.db") as copy:
         assert copy.execute('SELECT email FROM "user"').fetchall() == [("b@x.org",)]
+
+
+def test_login_on_a_terminal_asks_for_the_user(boss, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", FakeTerminal())
+    monkeypatch.setattr("builtins.input", lambda prompt="": "boss@example.com")
+    monkeypatch.setattr(common.getpass, "getpass", lambda prompt="": PASSWORD)
+    assert cli.main(["login", "--db", boss]) == 0
+    assert "as boss (admin)" in capsys.readouterr().out
+    assert common.load_token(boss)
+
+
+def test_repeated_wrong_passwords_lock_the_account(run, boss):
+    for _ in range(5):
+        code, _, err = run(["login", "--db", boss, "--user", "boss"], "wrong-password\n")
+        assert code == 1
+    code, _, err = run(["login", "--db", boss, "--user", "boss"], PASSWORD + "\n")
+    assert code == 1
+    one_line_error(err, "Too many failed attempts; try again after")
+    assert not common.token_path(boss).exists()
