@@ -94,7 +94,10 @@ def test_ci_entry_point_is_executable_and_runs_the_readme_command():
     text = run.read_text()
     assert 'readme_command.py" test' in text
     assert "ruff check" in text and "ruff format --check" in text
-    assert "FINANCE_TUI_TEST_DATABASE_URL" in text
+    assert '.ci/with-postgres" pytest' in text
+    with_postgres = REPO / ".ci" / "with-postgres"
+    assert os.access(with_postgres, os.X_OK)
+    assert "export FINANCE_TUI_TEST_DATABASE_URL=" in with_postgres.read_text()
 
 
 def test_every_setting_is_documented():
