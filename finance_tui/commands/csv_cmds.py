@@ -18,7 +18,12 @@ from finance_tui.commands.common import add_user_option, authenticate, open_db
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
 from finance_tui.services.csv_export import plural
-from finance_tui.services.csvio import ImportOptions, ImportRejected, parse_map_option
+from finance_tui.services.csvio import (
+    ImportOptions,
+    ImportRejected,
+    format_progress,
+    parse_map_option,
+)
 from finance_tui.services.query import RecordFilter
 
 
@@ -116,15 +121,6 @@ class ProgressLine:
         if self.enabled and self.last:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
-
-
-def format_progress(verb: str, done: int, total: int | None, elapsed: float) -> str:
-    rate = done / elapsed if elapsed > 0 else 0.0
-    text = f"{verb} {done:,} rows  {rate:,.0f} rows/s"
-    if total and rate > 0 and total > done:
-        remaining = int((total - done) / rate)
-        text += f"  ETA {remaining // 60}:{remaining % 60:02d}"
-    return text
 
 
 def _binary_stdin():

@@ -98,3 +98,18 @@ def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None)
         if i not in taken and header[i] and lowered[i] not in EXPORT_ONLY
     )
     return ColumnMap(index, "kind" not in index, ignored, len(header))
+
+
+def guess_columns(header: list[str]) -> dict[str, int]:
+    """Best guess of each field's column (names, then aliases) without raising:
+    the starting point of the column-mapping step in the Import screen."""
+    lowered = [h.strip().lower() for h in header]
+    guess: dict[str, int] = {}
+    for i, name in enumerate(lowered):
+        if name in FIELDS and name not in guess:
+            guess[name] = i
+    for i, name in enumerate(lowered):
+        field = ALIASES.get(name)
+        if field and field not in guess and i not in guess.values():
+            guess[field] = i
+    return guess

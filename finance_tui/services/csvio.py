@@ -99,6 +99,16 @@ class CsvService:
         return report
 
 
+def format_progress(verb: str, done: int, total: int | None, elapsed: float) -> str:
+    """``importing 50,000 rows  25,000 rows/s  ETA 0:06`` (CLI line, TUI label)."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    text = f"{verb} {done:,} rows  {rate:,.0f} rows/s"
+    if total and rate > 0 and total > done:
+        remaining = int((total - done) / rate)
+        text += f"  ETA {remaining // 60}:{remaining % 60:02d}"
+    return text
+
+
 def _describe(flt: RecordFilter) -> dict:
     return {
         "kind": flt.kind,
@@ -126,5 +136,6 @@ __all__ = [
     "ImportRejected",
     "ImportReport",
     "RowError",
+    "format_progress",
     "parse_map_option",
 ]
