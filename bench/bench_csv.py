@@ -70,16 +70,16 @@ def timed(fn) -> tuple[float, float, object]:
 
 def bench_pipeline(session: SessionController, csv_path: Path) -> tuple[float, float]:
     """Import with the insert replaced by a counter (everything else is real)."""
-    real = bulk.insert_tuples
+    real = bulk.insert_records
 
-    def count_only(rows, actor_id, *, progress=None):
+    def count_only(rows, actor_id):
         return sum(1 for _ in rows)
 
-    bulk.insert_tuples = count_only
+    bulk.insert_records = count_only
     try:
         wall, cpu, report = timed(lambda: session.csv.import_file(csv_path))
     finally:
-        bulk.insert_tuples = real
+        bulk.insert_records = real
     return wall, cpu
 
 

@@ -3,7 +3,7 @@
 Design (the CSV issue):
 
 * One write transaction for the whole file, rows streamed in chunks into
-  :func:`bulk.insert_tuples`; a failure, a cancel or a ``kill -9`` leaves the database
+  :func:`bulk.insert_records`; a failure, a cancel or a ``kill -9`` leaves the database
   exactly as before. Memory does not grow with the file.
 * The record form's rules (:mod:`validation`), applied per row with cached category and
   date lookups and a fast path for plain amounts, so no query runs per row.
@@ -355,7 +355,7 @@ class CsvImporter:
         else:
             self.failed = True
 
-    def rows(self) -> Iterator[bulk.RowTuple]:
+    def rows(self) -> Iterator[bulk.NewRecord]:
         """Validated, not-yet-imported rows, streamed chunk by chunk."""
         report, src, idx = self.report, self.src, self.cols.index
         reader = src.reader
@@ -370,7 +370,8 @@ class CsvImporter:
         dates, cat_cache = self._dates, self._cat_cache
         fast_amount, kinds, blake = _FAST_AMOUNT, _KINDS, hashlib.blake2b
         bloom, dups, mask = self._bloom, self._dups, _BLOOM_MASK
-        pending: list[bulk.RowTuple] = []
+        pending: list[bulk.NewRecord] = []
+        new_record = bulk.NewRecord
         pending_ids: list[tuple[int, UUID]] = []
         prev_line = src.header_line  # type: ignore[attr-defined]
         while True:
@@ -519,7 +520,9 @@ class CsvImporter:
                 fingerprint = base
             if record_id is not None and fingerprint is base:
                 pending_ids.append((len(pending), record_id))
-            pending.append((kind, cents, category_id, day, notes, fingerprint, created_at))  # type: ignore[arg-type]
+            pending.append(
+                new_record(kind, cents, category_id, day, notes, fingerprint, created_at)  # type: ignore[arg-type]
+            )
 
             if len(pending) >= CHUNK:
                 yield from self._fresh(pending, pending_ids)
@@ -540,14 +543,14 @@ class CsvImporter:
             self.progress(rows, estimate)
 
     def _fresh(
-        self, pending: list[bulk.RowTuple], pending_ids: list[tuple[int, UUID]]
-    ) -> list[bulk.RowTuple]:
+        self, pending: list[bulk.NewRecord], pending_ids: list[tuple[int, UUID]]
+    ) -> list[bulk.NewRecord]:
         """Drop rows already in the database (by fingerprint, or by record id)."""
         if self.failed:
             return []
         seen: set[str] = set()
         if self._check_fingerprints:
-            prints = [r[5] for r in pending]
+            prints = [r.fingerprint for r in pending]
             seen = {
                 fp
                 for (fp,) in Record.select(Record.import_fingerprint)
@@ -565,7 +568,7 @@ class CsvImporter:
             gone = {pos for pos, rid in pending_ids if rid in existing}
         if not seen and not gone:
             return pending
-        fresh = [r for i, r in enumerate(pending) if r[5] not in seen and i not in gone]
+        fresh = [r for i, r in enumerate(pending) if r.fingerprint not in seen and i not in gone]
         self.report.already_imported += len(pending) - len(fresh)
         return fresh
 
@@ -583,7 +586,7 @@ class CsvImporter:
                 .limit(1)
                 .exists()
             )
-            inserted = bulk.insert_tuples(self.rows(), self.principal.user_id)
+            inserted = bulk.insert_records(self.rows(), self.principal.user_id)
             report.unknown_categories = list(self._unknown.values())
             if self.failed:
                 raise ImportRejected(report)
