@@ -144,6 +144,7 @@ class ImportScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#import-progress", ProgressBar).display = False  # until a run starts
         table = self.query_one("#import-errors", DataTable)
         table.add_column("Line", key="line", width=7)
         table.add_column("Field", key="field", width=12)
@@ -280,7 +281,7 @@ class ImportScreen(Screen):
     def _failed(self, exc: FinanceError) -> bool:
         self._set_running(False)
         self.query_one("#import-rate", Static).update("")
-        self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#import-progress", ProgressBar).display = False
         if isinstance(exc, ImportRejected):
             self.report = exc.report
             self.outcome = "rejected"
@@ -311,7 +312,9 @@ class ImportScreen(Screen):
         self.report = None
         self.outcome = ""
         self.query_one("#import-errors", DataTable).clear()
-        self.query_one("#import-progress", ProgressBar).update(total=None, progress=0)
+        bar = self.query_one("#import-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
 
     def _fill_errors(self, report: ImportReport) -> None:
         table = self.query_one("#import-errors", DataTable)
@@ -366,7 +369,20 @@ class ExportModal(ModalScreen[ExportReport | None]):
                 yield Button("Cancel", id="export-cancel")
 
     def on_mount(self) -> None:
+        self.query_one("#export-progress", ProgressBar).display = False  # until it starts
         self.query_one("#export-file", Input).focus()
+        run_in_thread(
+            self,
+            lambda: self.session.records.count(self.flt),
+            self._counted,
+            on_error=lambda exc: True,  # the export itself reports any refusal
+            group="export-count",
+        )
+
+    def _counted(self, total: int) -> None:
+        self.total = total
+        word = "record" if total == 1 else "records"
+        self.query_one("#export-title", Static).update(f"Export {total:,} {word} to CSV")
 
     @on(Input.Submitted, "#export-file")
     @on(Button.Pressed, "#export-start")
@@ -392,6 +408,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
         progress = _Progress(self, self._progress, self.cancel_event)
         self.query_one("#export-start", Button).disabled = True
         self.query_one("#export-file", Input).disabled = True
+        self.query_one("#export-progress", ProgressBar).display = True
         self._say(f"Exporting to {path} …")
 
         def call() -> ExportReport:
@@ -417,6 +434,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
         self.query_one("#export-start", Button).disabled = False
         self.query_one("#export-file", Input).disabled = False
         self.query_one("#export-rate", Static).update("")
+        self.query_one("#export-progress", ProgressBar).display = False
         self._say(str(exc))
         return isinstance(exc, ExportCancelled)
 

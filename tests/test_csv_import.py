@@ -244,10 +244,10 @@ def test_many_errors_in_one_row_and_lines_after_multiline_cells(admin, tmp_path)
     )
     err = rejected(admin, write(tmp_path, text))
     assert [(e.line, e.field) for e in err.report.errors] == [
+        (4, "date"),
         (4, "kind"),
         (4, "amount"),
         (4, "category"),
-        (4, "date"),
         (6, "date"),
     ]
     assert err.report.invalid == 2 and err.report.rows == 4

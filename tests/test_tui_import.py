@@ -181,6 +181,7 @@ async def test_export_dialog_writes_the_filtered_records(admin, tmp_path, monkey
         app.push_screen(ExportModal(admin, flt, default_path="out.csv"), results.append)
         await settle(pilot)
         assert "income" in str(app.screen.query_one("#export-filter").content)
+        assert str(app.screen.query_one("#export-title").content) == "Export 8 records to CSV"
         await pilot.click("#export-start")
         await settle(pilot)
         assert results and results[0].rows == 8

@@ -60,6 +60,12 @@ _BLOOM_MASK = BLOOM_BITS - 1
 _DATE_CACHE_MAX = 100_000
 _FAST_AMOUNT = re.compile(r"(-?)([0-9]{1,8})(?:\.([0-9]{1,2}))?").fullmatch
 _KINDS = {"income": "income", "expense": "expense"}
+_FIELD_ORDER = {
+    name: i
+    for i, name in enumerate(
+        ("row", "id", "date", "kind", "amount", "category", "notes", "created_at", "deleted")
+    )
+}
 _TRUE = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "n", "f"})
 
@@ -346,6 +352,7 @@ class CsvImporter:
     def _fail(self, line: int, row: list[str], problems: dict[str, str]) -> None:
         report = self.report
         report.invalid += 1
+        problems = dict(sorted(problems.items(), key=lambda item: _FIELD_ORDER.get(item[0], 99)))
         for name, message in problems.items():
             report.invalid_details += 1
             if len(report.errors) < self.opt.max_errors:
