@@ -1,6 +1,7 @@
 """Benchmark CSV import and export on SQLite (not part of the test suite).
 
     python bench/bench_csv.py [--rows 1000000] [--repeat 3] [--dir /tmp/bench_csv]
+                              [--url postgresql://...]   (emptied first: use a scratch DB)
 
 For each repetition: a fresh SQLite database, ``session.csv.import_file`` of a generated
 file (date-sorted, like a bank statement or our own export), then ``session.csv.export``
@@ -54,10 +55,21 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             out.write(f"{day.isoformat()},{kind},{amount},{name},{notes}\n")
 
 
-def fresh_session(db_path: Path) -> SessionController:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    connect(f"sqlite:///{db_path}")
+def fresh_session(db_path: Path, url: str | None = None) -> SessionController:
+    """A new empty database: a SQLite file, or the given (scratch!) PostgreSQL emptied."""
+    if url:
+        from finance_tui.migrations import apply_migrations
+        from finance_tui.models import ALL_MODELS
+
+        db = connect(url, migrate=False)
+        tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+        with db.atomic():
+            db.execute_sql(f"DROP TABLE IF EXISTS {tables} CASCADE")
+        apply_migrations(db)
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        connect(f"sqlite:///{db_path}")
     bootstrap_admin("bench", "bench@example.com", PASSWORD)
     return SessionController.login("bench", PASSWORD)
 
@@ -88,6 +100,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bench_csv"))
+    parser.add_argument("--url", help="a scratch PostgreSQL database instead (it is emptied)")
     parser.add_argument("--keep", action="store_true", help="keep the files afterwards")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +114,7 @@ def main() -> int:
         k: [] for k in ("import", "import_cpu", "export", "export_cpu", "pipe", "pipe_cpu")
     }
     for i in range(args.repeat):
-        session = fresh_session(args.dir / "bench.db")
+        session = fresh_session(args.dir / "bench.db", args.url)
         wall, cpu = bench_pipeline(session, csv_path)
         results["pipe"].append(args.rows / wall)
         results["pipe_cpu"].append(args.rows / cpu)
