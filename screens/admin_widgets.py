@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from finance_tui.errors import FinanceError, SessionExpired, ValidationError
@@ -130,8 +130,10 @@ class FormModal(ModalScreen[Any]):
             with Horizontal(id="form-buttons"):
                 yield Button(self.submit_label, variant="primary", id="form-submit")
                 yield Button("Cancel", id="form-cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#form-error", Static).display = False
         if self.fields:
             self.query_one(f"#field-{self.fields[0].name}").focus()
 
@@ -147,23 +149,26 @@ class FormModal(ModalScreen[Any]):
         return result
 
     def show_errors(self, errors: Mapping[str, str], general: str = "") -> None:
-        names = {f.name for f in self.fields}
+        """Each message beside its field; messages for unknown fields above the buttons."""
+        names = [f.name for f in self.fields]
+        shown: set[str] = set()
         leftovers = []
-        for f in self.fields:
-            self._set_error(f.name, "")
+        for name in names:
+            self._set_error(name, "")
         for key, message in errors.items():
             name = self.aliases.get(key, key)
             if name in names:
                 self._set_error(name, message)
+                shown.add(name)
             else:
                 leftovers.append(f"{key}: {message}")
-        self.query_one("#form-error", Static).update(
-            literal(" · ".join([general, *leftovers]).strip(" ·"))
-        )
-        for f in self.fields:
-            if self.aliases.get(f.name, f.name) in errors or f.name in errors:
-                self.query_one(f"#field-{f.name}").focus()
-                break
+        text = " · ".join(part for part in [general, *leftovers] if part)
+        box = self.query_one("#form-error", Static)
+        box.update(literal(text))
+        box.display = bool(text)
+        first = next((name for name in names if name in shown), None)
+        if first is not None:
+            self.query_one(f"#field-{first}").focus()
 
     def _set_error(self, name: str, message: str) -> None:
         self.query_one(f"#row-{name}", FormRow).set_error(message)
@@ -252,6 +257,7 @@ class ChoiceModal(ModalScreen[str | None]):
                 *[Option(literal(label), id=value) for label, value in self.choices],
                 id="choice-list",
             )
+        yield Footer()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -195,3 +195,23 @@ def test_users_snapshot(snap_compare, db_url, admin, make_user):
         ).execute()
     app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_new_user_form_snapshot(snap_compare, db_url, admin):
+    sqlite_only(db_url)
+
+    async def bad_form(pilot):
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = pilot.app.screen
+        form.query_one("#field-username", Input).value = "root"
+        form.query_one("#field-email", Input).value = "[b]x[/b]@nowhere"
+        form.query_one("#field-password", Input).value = "short"
+        form.query_one("#field-confirm", Input).value = "short"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
+    fix_user_times()
+    assert snap_compare(app, terminal_size=SIZE, run_before=bad_form)
