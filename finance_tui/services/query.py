@@ -2,6 +2,24 @@
 
 The same :class:`RecordFilter` drives the records screen, CSV export and the CLI. Bad
 values are reported as field errors, never ignored.
+
+Paging a million records
+------------------------
+``run_query(flt)`` pages with LIMIT/OFFSET: right for the first pages, but an offset deep
+into 1,000,000 rows makes the database step over every skipped row. Screens that let
+people reach any record use keyset ("seek") paging instead; every call costs the same
+wherever it lands:
+
+* ``run_seek(flt)``: the first page in the filter's order.
+* ``run_seek(flt, after=row)``: the page that follows ``row`` (the last row shown).
+* ``run_seek(flt, before=row)``: the page that precedes ``row`` (the first row shown),
+  rows still in the filter's order.
+* ``run_seek(flt, last=True)``: the last page (read in reverse order, then flipped).
+
+``row`` is any :class:`RecordRow` from an earlier page (its sort key and id are used).
+``Page.offset`` is -1 for seek pages (the position is not computed; ask ``run_count``
+once for the total). Text search uses the substring index of
+:mod:`finance_tui.services.search`; short text (< 3 chars) falls back to a scan.
 """
 
 from __future__ import annotations
@@ -12,12 +30,14 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from peewee import Expression
+from peewee import Expression, Tuple, Value
 
+from finance_tui.db import is_sqlite
 from finance_tui.dto import Page, RecordRow
 from finance_tui.errors import ValidationError
-from finance_tui.models import Category, Record, User
+from finance_tui.models import Category, Record, User, database
 from finance_tui.money import to_minor
+from finance_tui.services import search
 from finance_tui.services.records import record_select, to_row
 from finance_tui.services.validation import (
     KINDS,
@@ -155,13 +175,22 @@ class RecordFilter:
         return flt
 
 
-def _text_condition(text: str) -> Expression:
-    """Case-insensitive substring of notes or category name (the original's meaning)."""
-    matching_categories = Category.select(Category.id).where(Category.name_lower.contains(text))
-    return Record.notes.contains(text) | Record.category.in_(matching_categories)
+def _text_condition(text: str, *, indexed: bool = True) -> Expression:
+    """Case-insensitive substring of notes or category name (the original's meaning).
+
+    The few matching categories are looked up first, so the common case (no category
+    matches) is a pure notes condition the search index can serve. ``indexed=False``
+    gives the plain scan condition (for a handful of candidate rows).
+    """
+    notes = search.notes_condition(database.obj, text) if indexed else Record.notes.contains(text)
+    query = Category.select(Category.id).where(Category.name_lower.contains(text))
+    matching = [category_id for (category_id,) in query.tuples()]
+    if not matching:
+        return notes
+    return notes | Record.category.in_(matching)
 
 
-def where_clause(flt: RecordFilter) -> list[Expression]:
+def where_clause(flt: RecordFilter, *, include_text: bool = True) -> list[Expression]:
     flt.validate()
     conditions: list[Expression] = []
     if flt.only_deleted:
@@ -182,12 +211,12 @@ def where_clause(flt: RecordFilter) -> list[Expression]:
         conditions.append(Record.amount <= to_minor(flt.amount_max))
     if flt.created_by:
         conditions.append(Record.created_by == flt.created_by)
-    if flt.text.strip():
+    if include_text and flt.text.strip():
         conditions.append(_text_condition(flt.text.strip()))
     return conditions
 
 
-def order_by(flt: RecordFilter) -> list:
+def _sort_columns(flt: RecordFilter) -> list:
     column = {
         "date": Record.date,
         "amount": Record.amount,
@@ -195,20 +224,131 @@ def order_by(flt: RecordFilter) -> list:
         "kind": Record.kind,
         "created_at": Record.created_at,
     }[flt.sort]
-    keys = (
-        [column, Record.created_at, Record.id] if flt.sort != "created_at" else [column, Record.id]
+    if flt.sort == "created_at":
+        return [column, Record.id]
+    return [column, Record.created_at, Record.id]
+
+
+def order_by(flt: RecordFilter, *, reverse: bool = False) -> list:
+    """ORDER BY terms: the sort column, then created_at and id as stable tie-breakers."""
+    descending = flt.descending != reverse
+    return [k.desc() if descending else k.asc() for k in _sort_columns(flt)]
+
+
+def sort_key(flt: RecordFilter, row: RecordRow) -> tuple:
+    """The database values of ``row``'s sort columns (for keyset paging)."""
+    values = {
+        "date": row.date,
+        "amount": to_minor(row.amount),
+        "category": row.category.lower(),
+        "kind": row.kind,
+        "created_at": row.created_at,
+    }
+    key = [values[flt.sort]]
+    if flt.sort != "created_at":
+        key.append(row.created_at)
+    key.append(row.id)
+    return tuple(
+        column.db_value(value) for column, value in zip(_sort_columns(flt), key, strict=True)
     )
-    return [k.desc() if flt.descending else k.asc() for k in keys]
 
 
-def run_query(flt: RecordFilter, *, with_total: bool = True) -> Page[RecordRow]:
-    conditions = where_clause(flt)
+def _beyond(flt: RecordFilter, row: RecordRow, *, reverse: bool) -> Expression:
+    """Rows strictly after ``row`` in the filter's order (before it when ``reverse``)."""
+    columns = Tuple(*_sort_columns(flt))
+    key = Tuple(*[Value(v, unpack=False) for v in sort_key(flt, row)])
+    after = columns < key if flt.descending else columns > key
+    before = columns > key if flt.descending else columns < key
+    return before if reverse else after
+
+
+# First pages of a text search on SQLite: read this many rows in sort order and filter
+# them; when they hold the page, that is the answer (a common word fills a page within
+# a few hundred rows, where the substring index would list tens of thousands of
+# matches). Otherwise the matches are rare and the substring index finds them fast.
+PREFIX_SCAN = 4000
+PREFIX_MAX_PAGE = 500
+
+
+def _rows(
+    flt: RecordFilter, base: list[Expression], offset: int, limit: int, *, reverse: bool
+) -> list[RecordRow]:
+    text = flt.text.strip()
+    if text and is_sqlite() and offset + limit <= PREFIX_MAX_PAGE:
+        rows = _rows_from_prefix(flt, base, text, offset, limit, reverse=reverse)
+        if rows is not None:
+            return rows
+    conditions = base + ([_text_condition(text)] if text else [])
     query = record_select()
     if conditions:
         query = query.where(*conditions)
-    rows = query.order_by(*order_by(flt)).offset(flt.offset).limit(flt.limit)
+    query = query.order_by(*order_by(flt, reverse=reverse)).offset(offset).limit(limit)
+    return [to_row(r) for r in query]
+
+
+def _rows_from_prefix(
+    flt: RecordFilter,
+    base: list[Expression],
+    text: str,
+    offset: int,
+    limit: int,
+    *,
+    reverse: bool,
+) -> list[RecordRow] | None:
+    """The page from the first PREFIX_SCAN rows in sort order, or None if they lack it."""
+    prefix = Record.select(Record.id).join(Category, on=(Record.category == Category.id))
+    if base:
+        prefix = prefix.where(*base)
+    prefix = prefix.order_by(*order_by(flt, reverse=reverse)).limit(PREFIX_SCAN)
+    ids = [rid for (rid,) in prefix.tuples()]
+    if not ids:
+        return []
+    query = (
+        record_select()
+        .where(Record.id.in_(ids), _text_condition(text, indexed=False))
+        .order_by(*order_by(flt, reverse=reverse))
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = [to_row(r) for r in query]
+    if len(rows) == limit or len(ids) < PREFIX_SCAN:
+        return rows
+    return None
+
+
+def run_query(flt: RecordFilter, *, with_total: bool = True) -> Page[RecordRow]:
+    """One page by LIMIT/OFFSET (see the module docstring for deep pages)."""
+    base = where_clause(flt, include_text=False)
+    rows = _rows(flt, base, flt.offset, flt.limit, reverse=False)
     total = run_count(flt) if with_total else None
-    return Page([to_row(r) for r in rows], total, flt.offset, flt.limit)
+    return Page(rows, total, flt.offset, flt.limit)
+
+
+def run_seek(
+    flt: RecordFilter,
+    *,
+    after: RecordRow | None = None,
+    before: RecordRow | None = None,
+    last: bool = False,
+    with_total: bool = False,
+) -> Page[RecordRow]:
+    """Keyset paging: first page, the page after/before a row, or the last page.
+
+    Rows are always in the filter's order; ``flt.offset`` is ignored.
+    """
+    if sum(x is not None and x is not False for x in (after, before, last)) > 1:
+        raise ValidationError({"page": "give at most one of after, before, last"})
+    base = where_clause(flt, include_text=False)
+    reverse = before is not None or last
+    if after is not None:
+        base.append(_beyond(flt, after, reverse=False))
+    elif before is not None:
+        base.append(_beyond(flt, before, reverse=True))
+    rows = _rows(flt, base, 0, flt.limit, reverse=reverse)
+    if reverse:
+        rows.reverse()
+    total = run_count(flt) if with_total else None
+    return Page(rows, total, -1, flt.limit)
 
 
 def run_count(flt: RecordFilter) -> int:
