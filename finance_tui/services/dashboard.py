@@ -1,4 +1,17 @@
-"""Dashboard KPIs (DESIGN §7), all aggregated in SQL; deleted records never count."""
+"""Dashboard KPIs (DESIGN §7), all aggregated in SQL; deleted records never count.
+
+Two paths compute the same :class:`DashboardData`:
+
+* :func:`compute_plain` aggregates the records table directly. It is the oracle for
+  tests and the baseline for bench/, and it reads every record of the period.
+* :func:`compute_fast` (what :meth:`DashboardService.summary` uses) reads whole calendar
+  months from the ``MonthlyTotal`` summary (month × category × kind → count, sum; kept
+  in the same transaction as every record write) and only the partial months at the
+  edges of the period from the records, by date range. Totals, averages, percentages,
+  the most frequent category, the breakdown, top 5 and the monthly series all derive
+  from those (month, category, kind) cells; the 10 most recent records come from the
+  (date, created_at) index. Cost depends on the number of months, not of records.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +22,7 @@ from typing import TYPE_CHECKING
 from peewee import SQL, fn
 
 from finance_tui.dto import CategoryTotal, DashboardData, MonthPoint
-from finance_tui.models import Category, Record
+from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
@@ -184,6 +197,135 @@ def compute_plain(today: date, period: tuple[date | None, date | None, str]) -> 
     )
 
 
+Cells = dict[tuple[date, int, str], tuple[int, int]]  # (month, category, kind) → count, sum
+
+
+def _last_day(month_start: date) -> date:
+    return _day_before(first_of_next_month(month_start))
+
+
+def split_period(
+    date_from: date | None, date_to: date | None
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[date, date]]]:
+    """Whole months ``[start, end)`` (``None`` = unbounded) and partial date ranges.
+
+    The whole months are read from the summary, each partial range (inside one month)
+    from the records.
+    """
+    if date_from is not None and date_to is not None and date_from > date_to:
+        return None, []
+    full_start = date_from
+    if date_from is not None and date_from.day != 1:
+        full_start = first_of_next_month(date_from)
+    full_end = None
+    if date_to is not None:
+        full_end = (
+            first_of_next_month(date_to)
+            if date_to == _last_day(first_of_month(date_to))
+            else first_of_month(date_to)
+        )
+    if full_start is None or full_end is None or full_start < full_end:
+        partial = []
+        if date_from is not None and full_start is not None and date_from < full_start:
+            partial.append((date_from, _day_before(full_start)))
+        if date_to is not None and full_end is not None and full_end <= date_to:
+            partial.append((full_end, date_to))
+        return (full_start, full_end), partial
+    assert date_from is not None and date_to is not None
+    if first_of_month(date_from) == first_of_month(date_to):
+        return None, [(date_from, date_to)]
+    return None, [
+        (date_from, _last_day(first_of_month(date_from))),
+        (first_of_month(date_to), date_to),
+    ]
+
+
+def summary_cells(start: date | None, end: date | None) -> Cells:
+    """Summary cells of whole months in ``[start, end)`` (live records only)."""
+    query = MonthlyTotal.select(
+        MonthlyTotal.month,
+        MonthlyTotal.category,
+        MonthlyTotal.kind,
+        MonthlyTotal.count,
+        MonthlyTotal.total,
+    ).where(MonthlyTotal.count > 0)
+    if start is not None:
+        query = query.where(MonthlyTotal.month >= start)
+    if end is not None:
+        query = query.where(MonthlyTotal.month < end)
+    return {(_as_date(m), c, k): (int(n), int(t)) for m, c, k, n, t in query.tuples()}
+
+
+def record_cells(first: date, last: date) -> Cells:
+    """Cells for the records of ``[first, last]`` (a range inside one month)."""
+    month = first_of_month(first)
+    query = (
+        Record.select(Record.category, Record.kind, fn.COUNT(Record.id), fn.SUM(Record.amount))
+        .where(*_live(first, last))
+        .group_by(Record.category, Record.kind)
+        .tuples()
+    )
+    return {(month, c, k): (int(n), int(t)) for c, k, n, t in query}
+
+
+def period_cells(date_from: date | None, date_to: date | None) -> Cells:
+    full, partial = split_period(date_from, date_to)
+    cells: Cells = summary_cells(*full) if full is not None else {}
+    for first, last in partial:
+        for key, (count, total) in record_cells(first, last).items():
+            old = cells.get(key, (0, 0))
+            cells[key] = (old[0] + count, old[1] + total)
+    return cells
+
+
+def from_cells(cells: Cells, names: dict[int, str]):
+    """Kind totals, breakdown, most frequent category and monthly series of some cells."""
+    totals: dict[str, list[int]] = {}
+    by_category: dict[tuple[str, str], list[int]] = {}
+    frequency: dict[str, int] = {}
+    by_month: dict[date, dict[str, int]] = {}
+    for (month, category_id, kind), (count, total) in cells.items():
+        if count <= 0:
+            continue
+        name = names[category_id]
+        slot = totals.setdefault(kind, [0, 0])
+        slot[0] += count
+        slot[1] += total
+        cat = by_category.setdefault((name, kind), [0, 0])
+        cat[0] += count
+        cat[1] += total
+        frequency[name] = frequency.get(name, 0) + count
+        month_sums = by_month.setdefault(month, {})
+        month_sums[kind] = month_sums.get(kind, 0) + total
+    breakdown = sorted(
+        (CategoryTotal(n, k, c, from_minor(t)) for (n, k), (c, t) in by_category.items()),
+        key=lambda row: (-row.total, row.category, row.kind),
+    )
+    frequent = (
+        min(frequency.items(), key=lambda item: (-item[1], item[0]))[0] if frequency else "N/A"
+    )
+    kinds = {kind: (count, total) for kind, (count, total) in totals.items()}
+    return kinds, breakdown, frequent, fill_months(by_month)
+
+
+def compute_fast(today: date, period: tuple[date | None, date | None, str]) -> DashboardData:
+    """Every number from the monthly summary plus the partial edge months (see module doc)."""
+    date_from, date_to, _ = period
+    names = dict(Category.select(Category.id, Category.name).tuples())
+    totals, breakdown, frequent, series = from_cells(period_cells(date_from, date_to), names)
+    this_month = first_of_month(today)
+    month_totals, *_ = from_cells(summary_cells(this_month, first_of_next_month(this_month)), names)
+    return build(
+        totals,
+        month_totals,
+        breakdown,
+        frequent,
+        series,
+        recent(date_from, date_to),
+        period,
+    )
+
+
 def _day_before(day: date) -> date:
     return date.fromordinal(day.toordinal() - 1)
 
@@ -203,4 +345,4 @@ class DashboardService:
         self.session.require(Permission.VIEW_DASHBOARD)
         today = today or date.today()
         resolved = resolve_period(period, today, date_from, date_to)
-        return compute_plain(today, resolved)
+        return compute_fast(today, resolved)
