@@ -1,0 +1,96 @@
+"""Upgrading a database that holds data from the previous schema (v1) to the latest."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from finance_tui.db import connect
+from finance_tui.migrations import apply_migrations, latest_version, schema_version
+from finance_tui.models import ALL_MODELS, Record, database
+from finance_tui.services import search, summaries
+from finance_tui.services.query import RecordFilter, run_query
+from finance_tui.services.users import bootstrap_admin
+from finance_tui.session import SessionController
+from tests.conftest import PASSWORD, PG_URL
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if PG_URL else []))
+def v1_url(request, tmp_path):
+    """A database migrated to schema v1 only."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        db = connect(url, migrate=False)
+    else:
+        url = PG_URL
+        db = connect(url, migrate=False)
+        with db.atomic():
+            for table in [m._meta.table_name for m in reversed(ALL_MODELS)] + db.get_tables():
+                db.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+    apply_migrations(db, target=1)
+    yield url
+    database.close()
+
+
+def _index_names(db) -> set[str]:
+    return {index.name for index in db.get_indexes("record")}
+
+
+def test_upgrade_from_v1_keeps_data_and_indexes_it(v1_url):
+    db = database.obj
+    assert schema_version(db) == 1
+    bootstrap_admin("root", "root@example.com", PASSWORD)
+    admin = SessionController.login("root", PASSWORD)
+    old = [
+        admin.records.create(
+            {
+                "kind": "expense",
+                "amount": f"{n}.25",
+                "category": "food",
+                "date": f"2025-0{n}-1{n}",
+                "notes": note,
+            }
+        )
+        for n, note in [(1, "Groceries at Lidl"), (2, "Coffee beans"), (3, "lidl again")]
+    ]
+    admin.records.delete(old[1].id)
+    assert "record_category_id" in _index_names(db)
+
+    db = connect(v1_url)  # the app's start: applies the pending migrations
+    assert schema_version(db) == latest_version() >= 2
+    names = _index_names(db)
+    assert "record_created_at" in names
+    assert "record_category_id" not in names
+    if db.__class__.__name__.startswith("Postgres"):
+        assert "record_notes_trgm" in names
+    assert search.verify(db) == []
+    assert summaries.verify() == []
+
+    found = run_query(RecordFilter(text="LIDL"))
+    assert sorted(r.notes for r in found.rows) == ["Groceries at Lidl", "lidl again"]
+    assert run_query(RecordFilter(text="beans")).total == 0
+    assert run_query(RecordFilter(text="beans", include_deleted=True)).total == 1
+
+    admin = SessionController.login("root", PASSWORD)
+    new = admin.records.create(
+        {
+            "kind": "income",
+            "amount": "7",
+            "category": "salary",
+            "date": date(2025, 4, 1),
+            "notes": "Lidl payout",
+        }
+    )
+    assert len(run_query(RecordFilter(text="lidl")).rows) == 3
+    admin.records.update(old[0].id, old[0].version, {"notes": "market"})
+    assert {r.id for r in run_query(RecordFilter(text="lidl")).rows} == {old[2].id, new.id}
+    assert search.verify(db) == []
+    assert Record.select().count() == 4
+
+
+def test_migrating_twice_changes_nothing(v1_url):
+    db = connect(v1_url)
+    before = _index_names(db)
+    assert apply_migrations(db) == latest_version()
+    assert _index_names(db) == before

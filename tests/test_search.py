@@ -1,0 +1,215 @@
+"""Substring search through the index (FTS5 trigram / pg_trgm) means exactly what the plain
+case-insensitive LIKE meant, stays in step with every write, and keyset paging visits
+every row once in the filter's order."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from finance_tui.models import Category, Record, database
+from finance_tui.services import query, search
+from finance_tui.services.bulk import NewRecord, insert_records
+from finance_tui.services.query import RecordFilter, run_count, run_query, run_seek
+
+NOTES = [
+    "Groceries at Lidl",
+    "groceries AT aldi",
+    "Coffee",
+    "Lunch with the team",
+    'He said "hi" 100%',
+    "under_score and 50% off",
+    "",
+    "Rent May",
+    "FOODTRUCK",
+    "Café crème",
+]
+ALPHABET = "abcdeLIDrtnmo _%\"'"
+
+
+def _seed(admin, notes=NOTES, repeat=3) -> None:
+    cats = {c.name_lower: c.id for c in Category.select()}
+    rows = [
+        NewRecord(
+            "expense",
+            100 + i,
+            cats["food"] if i % 2 else cats["other"],
+            date(2025, 1 + i % 12, 1 + i % 28),
+            text,
+        )
+        for i, text in enumerate(notes * repeat)
+    ]
+    with database.atomic():
+        insert_records(rows, admin.principal.user_id)
+
+
+def _expected(text: str) -> set:
+    """Brute force: ASCII case-insensitive substring of notes or category name."""
+    needle = text.strip().lower()
+    result = set()
+    for rec in Record.select().where(Record.is_deleted == False):  # noqa: E712
+        name = Category.get_by_id(rec.category_id).name_lower
+        if needle in _ascii_lower(rec.notes) or needle in name:
+            result.add(rec.id)
+    return result
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(ch.lower() if ch.isascii() else ch for ch in text)
+
+
+def _found(text: str, limit: int = 1000) -> set:
+    page = run_query(RecordFilter(text=text, limit=limit))
+    assert page.total == len(page.rows)
+    return {row.id for row in page.rows}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lidl",
+        "LIDL",
+        "gro",
+        "es at",
+        '"hi"',
+        "100%",
+        "50% off",
+        "_",
+        "r_s",
+        "co",
+        "e",
+        "foo",
+        "zzz",
+    ],
+)
+def test_search_means_case_insensitive_substring(admin, text):
+    _seed(admin)
+    assert _found(text) == _expected(text)
+
+
+def test_non_ascii_text_matches_like_the_plain_query(admin, db):
+    _seed(admin)
+    plain = {
+        r.id
+        for r in Record.select().where(
+            Record.is_deleted == False,  # noqa: E712
+            Record.notes.contains("CAFÉ") | Record.notes.contains("crème"),
+        )
+    }
+    assert _found("crème") == {r for r in plain if "crème" in Record.get_by_id(r).notes}
+    # The index folds case beyond ASCII; the plain LIKE decides the meaning on each engine.
+    assert _found("CAFÉ") == {r.id for r in Record.select().where(Record.notes.contains("CAFÉ"))}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    notes=st.lists(st.text(ALPHABET, max_size=12), min_size=1, max_size=8),
+    text=st.text(ALPHABET, min_size=1, max_size=5),
+)
+def test_search_equals_brute_force_for_random_text(admin, notes, text):
+    _seed(admin, notes, repeat=1)
+    if not text.strip():
+        return
+    assert _found(text) == _expected(text)
+
+
+def test_index_follows_create_update_delete_and_restore(admin, db):
+    rec = admin.records.create(
+        {
+            "kind": "expense",
+            "amount": "5",
+            "category": "food",
+            "date": "2025-03-01",
+            "notes": "alpha",
+        }
+    )
+    assert _found("alph") == {rec.id}
+    rec = admin.records.update(rec.id, rec.version, {"notes": "bravo charlie"})
+    assert _found("alph") == set()
+    assert _found("avo ch") == {rec.id}
+    admin.records.delete(rec.id)
+    assert _found("bravo") == set()
+    deleted = run_query(RecordFilter(text="bravo", include_deleted=True))
+    assert [r.id for r in deleted.rows] == [rec.id]
+    admin.records.restore(rec.id)
+    assert _found("bravo") == {rec.id}
+    assert search.verify(db) == []
+
+
+def test_bulk_insert_is_indexed_and_writes_after_it_still_are(admin, db):
+    _seed(admin)
+    admin.records.create(
+        {
+            "kind": "income",
+            "amount": "9",
+            "category": "salary",
+            "date": "2025-01-02",
+            "notes": "Lidl refund",
+        }
+    )
+    assert _found("lidl") == _expected("lidl")
+    assert len(_found("lidl")) == 4
+    assert search.verify(db) == []
+
+
+def test_verify_detects_and_rebuild_repairs_a_broken_index(admin, db):
+    _seed(admin)
+    if db.__class__.__name__.startswith("Sqlite"):
+        db.execute_sql("DROP TRIGGER record_search_upd")
+        assert any("record_search_upd" in p for p in search.verify(db))
+    else:
+        db.execute_sql('DROP INDEX "record_notes_trgm"')
+        assert any("record_notes_trgm" in p for p in search.verify(db))
+    with database.atomic():
+        search.rebuild(db)
+    assert search.verify(db) == []
+    assert _found("lidl") == _expected("lidl")
+
+
+def test_first_page_from_the_prefix_scan_and_from_the_index_agree(admin, monkeypatch):
+    _seed(admin, repeat=8)
+    flt = RecordFilter(text="lidl", limit=5, sort="amount", descending=False)
+    wide = run_query(flt).rows
+    monkeypatch.setattr(query, "PREFIX_SCAN", 12)  # too few rows: falls back to the index
+    assert run_query(flt).rows == wide
+    monkeypatch.setattr(query, "PREFIX_SCAN", 2)
+    assert run_query(flt).rows == wide
+    assert len(wide) == 5
+
+
+@pytest.mark.parametrize("sort", query.SORT_FIELDS)
+@pytest.mark.parametrize("descending", [True, False])
+def test_seek_pages_visit_every_row_in_order(admin, sort, descending):
+    _seed(admin, repeat=2)
+    flt = RecordFilter(sort=sort, descending=descending, limit=7)
+    everything = run_query(RecordFilter(sort=sort, descending=descending, limit=1000)).rows
+    assert len(everything) == 2 * len(NOTES)
+    walked, page = [], run_seek(flt)
+    while page.rows:
+        walked.extend(page.rows)
+        page = run_seek(flt, after=page.rows[-1])
+    assert walked == everything
+    last = run_seek(flt, last=True)
+    assert last.rows == everything[-7:]
+    back, page = [], last
+    while page.rows:
+        back = page.rows + back
+        page = run_seek(flt, before=page.rows[0])
+    assert back == everything
+
+
+def test_seek_respects_filters_and_text(admin):
+    _seed(admin, repeat=4)
+    flt = RecordFilter(text="gro", kind="expense", amount_min=Decimal("1.05"), limit=3)
+    everything = run_query(flt.page(0, 1000)).rows
+    walked, page = [], run_seek(flt, with_total=True)
+    assert page.total == len(everything)
+    while page.rows:
+        walked.extend(page.rows)
+        page = run_seek(flt, after=page.rows[-1])
+    assert walked == everything
+    assert run_count(flt) == len(everything) > 3
