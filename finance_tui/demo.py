@@ -128,7 +128,7 @@ PROFILES = (
     Profile(
         "freelance",
         "income",
-        0.035,
+        0.015,
         150,
         2500,
         ("Freelance invoice", "Consulting day", "Workshop fee", "Design project"),
@@ -136,7 +136,7 @@ PROFILES = (
     Profile(
         "salary",
         "income",
-        0.04,
+        0.015,
         2800,
         6500,
         ("Salary", "Bonus", "Salary advance"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import PASSWORD, PG_URL
 
 from finance_tui.db import connect
 from finance_tui.migrations import apply_migrations, latest_version, schema_version
@@ -13,7 +14,6 @@ from finance_tui.services import search, summaries
 from finance_tui.services.query import RecordFilter, run_query
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
-from tests.conftest import PASSWORD, PG_URL
 
 
 @pytest.fixture(params=["sqlite"] + (["postgresql"] if PG_URL else []))

@@ -1,0 +1,89 @@
+"""Demo data: the three accounts (idempotent), realistic seeded records, the command."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from finance_tui import cli
+from finance_tui.demo import DEMO_ACCOUNTS, create_demo, generate, month_starts
+from finance_tui.models import Category, Record, User
+from finance_tui.services import search, summaries
+from finance_tui.services.query import RecordFilter, run_count
+from finance_tui.session import SessionController
+
+TODAY = date(2026, 11, 25)
+
+
+def _records() -> list[Record]:
+    return list(Record.select())
+
+
+def test_demo_creates_accounts_and_realistic_records(db):
+    result = create_demo(300, seed=7, today=TODAY)
+    assert result.records == 300
+    assert sorted(result.accounts_created) == ["Demo_admin", "Demo_analyst", "Demo_viewer"]
+    for username, email, password, role in DEMO_ACCOUNTS:
+        session = SessionController.login(email, password)
+        assert session.principal.username == username
+        assert session.principal.role == role
+
+    rows = _records()
+    assert len(rows) == 300
+    names = {c.id: c.name_lower for c in Category.select()}
+    first = month_starts(TODAY)[0]
+    assert first == date(2024, 12, 1)
+    assert all(first <= r.date <= TODAY for r in rows)
+    assert all(0 < r.amount <= 1_000_000 for r in rows)
+    per_category = Counter(names[r.category_id] for r in rows)
+    assert per_category.most_common(1)[0][0] == "food"
+    months = {(r.date.year, r.date.month) for r in rows if names[r.category_id] == "rent"}
+    assert len(months) == 24  # rent every month
+    salary_months = {(r.date.year, r.date.month) for r in rows if r.notes == "Monthly salary"}
+    assert len(salary_months) == 24  # paid on the 25th: this month's is due today
+    food = [r.amount for r in rows if names[r.category_id] == "food"]
+    assert max(food) <= 9_000 and sum(food) / len(food) < 4_000
+    incomes = sum(r.amount for r in rows if r.kind == "income")
+    expenses = sum(r.amount for r in rows if r.kind == "expense")
+    assert 1 < incomes / expenses < 4  # a team that saves, not one that hoards
+    assert summaries.verify() == []
+    assert search.verify(Record._meta.database.obj) == []
+    assert run_count(RecordFilter(text="groceries")) > 0
+
+
+def test_same_seed_same_records_and_accounts_are_idempotent(db):
+    first = list(generate(500, seed=3, today=TODAY))
+    assert first == list(generate(500, seed=3, today=TODAY))
+    assert first != list(generate(500, seed=4, today=TODAY))
+    assert [r[3] for r in first] == sorted(r[3] for r in first)  # date order
+    create_demo(20, seed=3, today=TODAY)
+    again = create_demo(20, seed=3, today=TODAY)
+    assert again.accounts_created == []
+    assert sorted(again.accounts_existing) == ["Demo_admin", "Demo_analyst", "Demo_viewer"]
+    assert User.select().count() == 3
+    assert Record.select().count() == 40
+    assert summaries.verify() == []
+
+
+def test_demo_command(db_url, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli.main(["demo", "--db", db_url, "--records", "25000", "--seed", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "demo.viewer@gmail.com" in out and "password demo@viewer2026" in out
+    assert "Added 25,000 records" in out
+    assert "records: 25,000/25,000 (100%)" in err
+    assert Record.select().count() == 25_000
+    assert summaries.verify() == []
+
+
+@pytest.mark.parametrize("bad", ["-1", "lots", "99999999"])
+def test_demo_command_rejects_bad_counts(db_url, bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["demo", "--db", db_url, "--records", bad])
+    assert exc.value.code == 2
+    assert "--records" in capsys.readouterr().err
+    assert Record.select().count() == 0
