@@ -47,12 +47,17 @@ class AccountScreen(Screen):
     BINDINGS = [
         Binding("ctrl+s", "change_password", "Change password"),
         Binding("ctrl+o", "log_out", "Log out"),
+        Binding("escape", "leave_form", "Leave form", show=False),
     ]
 
     def __init__(self, session: SessionController) -> None:
         super().__init__()
         self.session = session
         self.busy = False
+
+    def action_leave_form(self) -> None:
+        """Escape takes focus out of the form, so digit keys navigate again."""
+        self.set_focus(None)
 
     def compose(self) -> ComposeResult:
         principal = self.session.principal

@@ -72,6 +72,7 @@ class AnalyticsScreen(Screen):
         Binding("d", "show_tab('drill')", "Category"),
         Binding("m", "toggle_months", "12/24 months"),
         Binding("f5", "refresh", "Refresh"),
+        Binding("escape", "leave_inputs", "Leave inputs", show=False),
     ]
 
     def __init__(self, session: SessionController, *, today: date | None = None) -> None:
@@ -146,7 +147,7 @@ class AnalyticsScreen(Screen):
         self.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"show_tab", "toggle_months", "refresh"}:
+        if action in {"show_tab", "toggle_months", "refresh", "leave_inputs"}:
             return self.allowed
         return True
 
@@ -380,6 +381,11 @@ class AnalyticsScreen(Screen):
             "drill": "#drill-category",
         }[tab]
         self.query_one(focus).focus()
+
+    def action_leave_inputs(self) -> None:
+        """Escape leaves a date box or list so letter and digit keys work again."""
+        if self.allowed:
+            self.action_show_tab(self.query_one(TabbedContent).active or "compare")
 
     def action_toggle_months(self) -> None:
         self.months = TREND_CHOICES[1] if self.months == TREND_CHOICES[0] else TREND_CHOICES[0]

@@ -159,3 +159,23 @@ async def test_demoting_yourself_closes_the_admin_screens(admin, make_user, tmp_
         await settle(pilot)
         assert app.current_screen_name == "dashboard"
         assert "root is now analyst" in notifications(app)
+
+
+async def test_escape_leaves_inputs_so_digits_navigate(admin, tmp_path):
+    app = _app(admin, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("7", "tab")
+        await settle(pilot)
+        assert isinstance(app.focused, Input)
+        await pilot.press("5")
+        assert isinstance(app.screen, AccountScreen)  # typed into the password box
+        await pilot.press("escape", "3")
+        await settle(pilot)
+        assert isinstance(app.screen, AnalyticsScreen)
+        app.screen.query_one("#compare-from", Input).focus()
+        await pilot.press("4")
+        assert isinstance(app.screen, AnalyticsScreen)
+        await pilot.press("escape", "4")
+        await settle(pilot)
+        assert isinstance(app.screen, CategoriesScreen)
