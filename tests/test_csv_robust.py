@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,25 @@ def _write(path: Path, n: int) -> Path:
 
 if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__])
+
+
+def test_memory_does_not_grow_with_the_file(admin, tmp_path):
+    """Python's peak allocation is the same for an 8-chunk and a 20-chunk file (streaming:
+    one insert batch, a fixed-size Bloom filter, bounded caches); SQLite's page cache is
+    bounded by its own setting."""
+    small = _write(tmp_path / "small.csv", 8 * CHUNK)
+    big = _write(tmp_path / "big.csv", 20 * CHUNK)
+
+    def peak(path: Path) -> int:
+        tracemalloc.start()
+        try:
+            report = admin.csv.import_file(path, ImportOptions(create_categories=True))
+            _, top = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert report.imported > 0
+        return top
+
+    peak(_write(tmp_path / "warm.csv", 10))  # from now on every chunk is checked for dedupe
+    small_peak, big_peak = peak(small), peak(big)
+    assert big_peak < small_peak + 2**20, (small_peak, big_peak)
