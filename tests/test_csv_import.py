@@ -193,6 +193,8 @@ BAD_ROWS = [
     (",expense,1,food,x", "date", "is required"),
     ("2026-01-01,expense,1,food," + "n" * 1001, "notes", "at most 1000 characters"),
     ("2026-01-01,expense,1,food,a\x00b", "notes", "NUL"),
+    ("2026-01-01,expense,1," + "9" * 5000 + ",x", "category", "unknown category '999"),
+    ("2026-01-01,expense,1,  FOOD ,x", None, None),  # case and spaces: fine
     ("2026-01-01,expense,1,food", None, None),  # no notes cell: fine
 ]
 
@@ -336,6 +338,13 @@ def test_unknown_categories_refused_with_a_list_or_created(admin, tmp_path):
     assert (travel.name, travel.kind) == ("Travel", "both")
     created = AuditEvent.select().where(AuditEvent.action == "category_create").count()
     assert created == 2
+
+
+def test_created_category_names_are_cleaned_once(admin, tmp_path):
+    text = HEADER + "2026-01-01,expense,1,Pets  Vet,x\n2026-01-02,expense,2,pets vet,y\n"
+    report = admin.csv.import_file(write(tmp_path, text), ImportOptions(create_categories=True))
+    assert report.created_categories == ["Pets Vet"] and report.imported == 2
+    assert {r[3] for r in records()} == {"Pets Vet"}
 
 
 def test_created_categories_vanish_when_the_import_fails(admin, tmp_path):

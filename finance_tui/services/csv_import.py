@@ -42,7 +42,7 @@ from finance_tui.services import bulk
 from finance_tui.services.audit import record_event
 from finance_tui.services.categories import clean_name
 from finance_tui.services.csv_columns import ColumnMap, resolve_columns
-from finance_tui.services.csv_source import CsvFormatError, CsvSource, open_source
+from finance_tui.services.csv_source import CsvFormatError, CsvSource, display, open_source
 from finance_tui.services.validation import (
     MAX_DATE,
     MAX_NOTES,
@@ -265,9 +265,12 @@ class CsvImporter:
     def _category(self, raw: str, kind: str | None) -> tuple[int, str] | str:
         """``(id, lower name)`` or the message saying why this row cannot use it."""
         text = raw.strip()
-        cat = self._by_id.get(int(text)) if text.isdigit() and text.isascii() else None
+        by_id = text.isdigit() and text.isascii() and len(text) <= 18
+        cat = self._by_id.get(int(text)) if by_id else None
         if cat is None:
-            cat = self._by_name.get(text.lower())
+            cat = self._by_name.get(text.lower()) or self._by_name.get(
+                " ".join(text.split()).lower()
+            )
         if cat is None and text and not text.isdigit():
             try:
                 text.encode("utf-8")
@@ -280,7 +283,9 @@ class CsvImporter:
             else:
                 if len(self._unknown) < 200:
                     self._unknown.setdefault(text.lower(), text)
-                return f"unknown category {text!r}"
+                return f"unknown category {display(text, 60)}"
+        if cat is None:
+            return f"unknown category {display(text, 60)}" if text else "is required"
         problem = check_category(cat, kind, raw)
         result = problem if problem else (cat.id, cat.name_lower)
         self._cat_cache[(raw, kind)] = result
@@ -291,6 +296,9 @@ class CsvImporter:
             name = clean_name(text)
         except ValidationError as exc:
             return f"cannot create category {text!r}: {exc.fields.get('name', exc)}"
+        existing = self._by_name.get(name.lower())
+        if existing is not None:
+            return existing
         cat = Category.create(name=name, name_lower=name.lower(), kind="both")
         record_event(
             self.principal,
