@@ -45,9 +45,12 @@ def test_drift_is_reported_and_rebuilt_by_an_admin(db_url, records, make_user, r
     MonthlyTotal.update(count=MonthlyTotal.count + 1).execute()
     if database.obj.__class__.__name__.startswith("Sqlite"):
         database.execute_sql("DROP TRIGGER record_search_ins")
+    else:
+        database.execute_sql('DROP INDEX "record_notes_trgm"')
     code, out, _ = run(["doctor", "--db", db_url])
     assert code == 1
     assert out.count("problem:") == 3
+    assert "search index" in out
     assert "2025-02 category" in out
 
     code, _, err = run(["doctor", "--db", db_url, "--rebuild"])

@@ -170,15 +170,35 @@ def test_verify_detects_and_rebuild_repairs_a_broken_index(admin, db):
     assert _found("lidl") == _expected("lidl")
 
 
-def test_first_page_from_the_prefix_scan_and_from_the_index_agree(admin, monkeypatch):
+@pytest.mark.parametrize("text", ["lidl", "co", "zzzz", "groceries at"])
+def test_every_page_strategy_gives_the_same_rows(admin, monkeypatch, text):
+    """Prefix scan, substring index, grouped sorts and the plain query agree."""
     _seed(admin, repeat=8)
-    flt = RecordFilter(text="lidl", limit=5, sort="amount", descending=False)
-    wide = run_query(flt).rows
-    monkeypatch.setattr(query, "PREFIX_SCAN", 12)  # too few rows: falls back to the index
-    assert run_query(flt).rows == wide
-    monkeypatch.setattr(query, "PREFIX_SCAN", 2)
-    assert run_query(flt).rows == wide
-    assert len(wide) == 5
+    for sort in query.SORT_FIELDS:
+        flt = RecordFilter(text=text, limit=5, sort=sort, descending=False)
+        monkeypatch.setattr(query, "PREFIX_STAGES", ())
+        monkeypatch.setattr(query, "GROUPED_MAX_PAGE", 0)
+        plain = run_query(flt).rows
+        monkeypatch.setattr(query, "GROUPED_MAX_PAGE", 1000)
+        for stages in ((12, 30), (2, 3), (2000,)):
+            for rare in (0, 10**6):
+                monkeypatch.setattr(query, "PREFIX_STAGES", stages)
+                monkeypatch.setattr(query, "RARE_CANDIDATES", rare)
+                assert run_query(flt).rows == plain, (sort, stages, rare)
+                assert run_query(flt.page(3)).rows == run_query(flt.page(0, 8)).rows[3:]
+
+
+def test_category_filter_pages_agree_whichever_index_serves_them(admin, monkeypatch):
+    _seed(admin, repeat=4)
+    food = Category.get(Category.name_lower == "food").id
+    flt = RecordFilter(categories=(food,), limit=4, sort="amount")
+    expected = [
+        r for r in run_query(RecordFilter(sort="amount", limit=1000)).rows if r.category_id == food
+    ][:4]
+    assert run_query(flt).rows == expected
+    monkeypatch.setattr(query, "is_sqlite", lambda: True)
+    assert run_query(flt).rows == expected
+    assert run_query(flt.page(0, 1)).rows == expected[:1]
 
 
 @pytest.mark.parametrize("sort", query.SORT_FIELDS)

@@ -30,12 +30,12 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from peewee import Expression, Tuple, Value
+from peewee import SQL, Expression, Select, Tuple, Value, fn
 
 from finance_tui.db import is_sqlite
 from finance_tui.dto import Page, RecordRow
 from finance_tui.errors import ValidationError
-from finance_tui.models import Category, Record, User, database
+from finance_tui.models import Category, MonthlyTotal, Record, User, database
 from finance_tui.money import to_minor
 from finance_tui.services import search
 from finance_tui.services.records import record_select, to_row
@@ -190,7 +190,12 @@ def _text_condition(text: str, *, indexed: bool = True) -> Expression:
     return notes | Record.category.in_(matching)
 
 
-def where_clause(flt: RecordFilter, *, include_text: bool = True) -> list[Expression]:
+def where_clause(
+    flt: RecordFilter, *, include_text: bool = True, scan_categories: bool = False
+) -> list[Expression]:
+    """Conditions of ``flt``. ``scan_categories`` keeps SQLite's planner off the
+    category index (``category_id + 0``), for pages where walking the sort index is
+    cheaper (see :func:`_page_conditions`)."""
     flt.validate()
     conditions: list[Expression] = []
     if flt.only_deleted:
@@ -200,7 +205,8 @@ def where_clause(flt: RecordFilter, *, include_text: bool = True) -> list[Expres
     if flt.kind:
         conditions.append(Record.kind == flt.kind)
     if flt.categories:
-        conditions.append(Record.category.in_(list(flt.categories)))
+        column = Record.category + 0 if scan_categories else Record.category
+        conditions.append(column.in_(list(flt.categories)))
     if flt.date_from:
         conditions.append(Record.date >= flt.date_from)
     if flt.date_to:
@@ -262,22 +268,41 @@ def _beyond(flt: RecordFilter, row: RecordRow, *, reverse: bool) -> Expression:
     return before if reverse else after
 
 
-# First pages of a text search on SQLite: read this many rows in sort order and filter
-# them; when they hold the page, that is the answer (a common word fills a page within
-# a few hundred rows, where the substring index would list tens of thousands of
-# matches). Otherwise the matches are rare and the substring index finds them fast.
-PREFIX_SCAN = 4000
+# First pages of a text search on SQLite: read the first rows in sort order and filter
+# them; when they hold the page, that is the answer (a common word fills a page within a
+# few hundred rows, where the substring index would list tens of thousands of matches).
+# Otherwise the matches are rare (< ~0.2 %) and the substring index finds them quickly.
+PREFIX_STAGES = (2_000, 25_000)
 PREFIX_MAX_PAGE = 500
+RARE_CANDIDATES = 3_000
+# Sorting by kind or category: each group (one kind, one category) is read in creation
+# order from an index and the groups are concatenated, for the first pages and for seeks.
+GROUPED_MAX_PAGE = 1_000
 
 
 def _rows(
-    flt: RecordFilter, base: list[Expression], offset: int, limit: int, *, reverse: bool
+    flt: RecordFilter,
+    base: list[Expression],
+    offset: int,
+    limit: int,
+    *,
+    reverse: bool,
+    after: RecordRow | None = None,
 ) -> list[RecordRow]:
+    """Rows ``offset..offset+limit`` in the filter's order (reversed if asked) that come
+    after ``after`` in that order; ``base`` holds the non-text conditions."""
+    if flt.sort in ("kind", "category") and offset + limit <= GROUPED_MAX_PAGE:
+        return _rows_by_group(flt, base, offset, limit, reverse=reverse, after=after)
+    if after is not None:
+        base = [*base, _beyond(flt, after, reverse=reverse)]
     text = flt.text.strip()
     if text and is_sqlite() and offset + limit <= PREFIX_MAX_PAGE:
-        rows = _rows_from_prefix(flt, base, text, offset, limit, reverse=reverse)
-        if rows is not None:
-            return rows
+        for stage, size in enumerate(PREFIX_STAGES):
+            if stage and search.fewer_candidates_than(database.obj, text, RARE_CANDIDATES):
+                break  # rare text: the substring index is the fast way
+            rows = _rows_from_prefix(flt, base, text, offset, limit, size, reverse=reverse)
+            if rows is not None:
+                return rows
     conditions = base + ([_text_condition(text)] if text else [])
     query = record_select()
     if conditions:
@@ -286,39 +311,140 @@ def _rows(
     return [to_row(r) for r in query]
 
 
+def _group_values(flt: RecordFilter) -> list[tuple[Expression, object]]:
+    """(condition, value) per group in ascending sort order."""
+    if flt.sort == "kind":
+        kinds = [flt.kind] if flt.kind else sorted(KINDS)
+        return [(Record.kind == k, k) for k in kinds]
+    query = Category.select(Category.id, Category.name_lower).order_by(Category.name_lower)
+    if flt.categories:
+        query = query.where(Category.id.in_(list(flt.categories)))
+    return [(Record.category == cid, name) for cid, name in query.tuples()]
+
+
+def _rows_by_group(
+    flt: RecordFilter,
+    base: list[Expression],
+    offset: int,
+    limit: int,
+    *,
+    reverse: bool,
+    after: RecordRow | None,
+) -> list[RecordRow]:
+    groups = _group_values(flt)
+    if flt.descending != reverse:
+        groups.reverse()
+    within = replace(flt, sort="created_at")  # inside a group: created_at, id
+    start_value = None
+    if after is not None:
+        start_value = after.kind if flt.sort == "kind" else after.category.lower()
+    rows: list[RecordRow] = []
+    need = offset + limit
+    started = after is None
+    for condition, value in groups:
+        if not started:
+            if value != start_value:
+                continue
+            started = True
+            part = _rows(
+                within, [*base, condition], 0, need - len(rows), reverse=reverse, after=after
+            )
+        else:
+            part = _rows(within, [*base, condition], 0, need - len(rows), reverse=reverse)
+        rows.extend(part)
+        if len(rows) >= need:
+            break
+    return rows[offset:need]
+
+
 def _rows_from_prefix(
     flt: RecordFilter,
     base: list[Expression],
     text: str,
     offset: int,
     limit: int,
+    size: int,
     *,
     reverse: bool,
 ) -> list[RecordRow] | None:
-    """The page from the first PREFIX_SCAN rows in sort order, or None if they lack it."""
-    prefix = Record.select(Record.id).join(Category, on=(Record.category == Category.id))
-    if base:
-        prefix = prefix.where(*base)
-    prefix = prefix.order_by(*order_by(flt, reverse=reverse)).limit(PREFIX_SCAN)
-    ids = [rid for (rid,) in prefix.tuples()]
-    if not ids:
-        return []
-    query = (
-        record_select()
-        .where(Record.id.in_(ids), _text_condition(text, indexed=False))
+    """The page from the first ``size`` rows in sort order, or None if they lack it.
+
+    One pass: the inner query walks the sort index and stops after ``size`` rows; the
+    outer one keeps those whose notes or category match.
+    """
+    columns = _sort_columns(flt)
+    inner = (
+        Record.select(
+            Record.id.alias("rid"),
+            Record.notes.alias("notes"),
+            Record.category.alias("cid"),
+            *[c.alias(f"k{i}") for i, c in enumerate(columns)],
+        )
+        .join(Category, on=(Record.category == Category.id))
         .order_by(*order_by(flt, reverse=reverse))
+        .limit(size)
+    )
+    if base:
+        inner = inner.where(*base)
+    inner = inner.alias("prefix")
+    descending = flt.descending != reverse
+    keys = [inner.c[f"k{i}"] for i in range(len(columns))]
+    matching = [
+        cid
+        for (cid,) in Category.select(Category.id)
+        .where(Category.name_lower.contains(text))
+        .tuples()
+    ]
+    condition = inner.c.notes.contains(text)
+    if matching:
+        condition = condition | inner.c.cid.in_(matching)
+    found = (
+        Select([inner], [inner.c.rid])
+        .where(condition)
+        .order_by(*[k.desc() if descending else k.asc() for k in keys])
         .offset(offset)
         .limit(limit)
+        .bind(database)
     )
-    rows = [to_row(r) for r in query]
-    if len(rows) == limit or len(ids) < PREFIX_SCAN:
-        return rows
-    return None
+    ids = [rid for (rid,) in found.tuples()]
+    if len(ids) < limit:
+        scanned = Select([inner], [fn.COUNT(SQL("*"))]).bind(database).scalar()
+        if scanned >= size:
+            return None  # the prefix ran out before the page filled
+    if not ids:
+        return []
+    by_id = {r.id: r for r in (to_row(x) for x in record_select().where(Record.id.in_(ids)))}
+    return [by_id[_uuid(rid)] for rid in ids]
+
+
+def _uuid(value: object) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _page_conditions(flt: RecordFilter) -> list[Expression]:
+    """Non-text conditions for fetching a page.
+
+    With a category filter, SQLite's planner likes the category index and then sorts
+    every row of those categories, which is slow for a big category. Walking the sort
+    index and skipping other categories costs about ``limit / share`` rows instead; the
+    live counts per category (from the monthly summary) decide which is cheaper.
+    """
+    if not (flt.categories and flt.sort != "category" and is_sqlite()):
+        return where_clause(flt, include_text=False)
+    counts = dict(
+        MonthlyTotal.select(MonthlyTotal.category, fn.SUM(MonthlyTotal.count))
+        .group_by(MonthlyTotal.category)
+        .tuples()
+    )
+    selected = sum(int(counts.get(c) or 0) for c in flt.categories)
+    total = sum(int(n or 0) for n in counts.values())
+    scan = selected * selected * 6 > flt.limit * max(total, 1)
+    return where_clause(flt, include_text=False, scan_categories=scan)
 
 
 def run_query(flt: RecordFilter, *, with_total: bool = True) -> Page[RecordRow]:
     """One page by LIMIT/OFFSET (see the module docstring for deep pages)."""
-    base = where_clause(flt, include_text=False)
+    base = _page_conditions(flt)
     rows = _rows(flt, base, flt.offset, flt.limit, reverse=False)
     total = run_count(flt) if with_total else None
     return Page(rows, total, flt.offset, flt.limit)
@@ -338,13 +464,9 @@ def run_seek(
     """
     if sum(x is not None and x is not False for x in (after, before, last)) > 1:
         raise ValidationError({"page": "give at most one of after, before, last"})
-    base = where_clause(flt, include_text=False)
+    base = _page_conditions(flt)
     reverse = before is not None or last
-    if after is not None:
-        base.append(_beyond(flt, after, reverse=False))
-    elif before is not None:
-        base.append(_beyond(flt, before, reverse=True))
-    rows = _rows(flt, base, 0, flt.limit, reverse=reverse)
+    rows = _rows(flt, base, 0, flt.limit, reverse=reverse, after=after or before)
     if reverse:
         rows.reverse()
     total = run_count(flt) if with_total else None

@@ -158,6 +158,21 @@ def fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def fewer_candidates_than(db: Database, text: str, cap: int) -> bool:
+    """True when the SQLite index lists fewer than ``cap`` notes containing ``text``.
+
+    Costs at most ``cap`` index entries; False when the index cannot answer (short text,
+    PostgreSQL).
+    """
+    if not isinstance(db, SqliteDatabase) or len(text) < MIN_TRIGRAM:
+        return False
+    found = db.execute_sql(
+        f"SELECT COUNT(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)",
+        (fts_phrase(text), cap),
+    ).fetchone()[0]
+    return found < cap
+
+
 def notes_condition(db: Database, text: str) -> Expression:
     """Case-insensitive substring of notes, as a condition on ``Record``.
 
