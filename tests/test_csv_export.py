@@ -201,3 +201,14 @@ def test_round_trip_into_an_empty_database(admin, tmp_path):
     assert {r["created_by"] for r in copied} == {"copy"}
     # and importing the same export again adds nothing
     assert copy.csv.import_file(path).already_imported == 61
+
+
+def test_export_puts_connection_settings_back(admin):
+    from finance_tui.db import is_sqlite
+    from finance_tui.models import database
+
+    if not is_sqlite():
+        pytest.skip("the memory map is a SQLite setting")
+    before = database.execute_sql("PRAGMA mmap_size").fetchone()[0]
+    admin.csv.export(RecordFilter(), io.StringIO())
+    assert database.execute_sql("PRAGMA mmap_size").fetchone()[0] == before
