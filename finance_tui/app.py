@@ -217,14 +217,14 @@ class FinanceApp(App[int]):
     def show_login(self, message: str = "") -> None:
         from screens.login import LoginScreen
 
-        self.push_screen(LoginScreen(self.db_label, message=message), self._login_done)
+        self.push_screen(LoginScreen(self.db_label, message=message))
 
-    def _login_done(self, session: SessionController | None) -> None:
-        if session is None:
-            self.exit(0)
-            return
-        # The login screen is still being popped; route once that has finished.
-        self.call_later(self._after_login, session)
+    def on_login_screen_logged_in(self, message: Any) -> None:
+        from screens.login import LoginScreen
+
+        if isinstance(self.screen, LoginScreen):
+            self.pop_screen()
+        self.call_later(self._after_login, message.session)
 
     def _after_login(self, session: SessionController) -> None:
         self.session = session

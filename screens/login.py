@@ -1,6 +1,8 @@
 """Login: username-or-email and a masked password; the bcrypt check runs in a worker.
 
-Dismisses with the new :class:`SessionController`. Escape clears the form; Ctrl+Q quits.
+On success it posts :class:`LoginScreen.LoggedIn` to the app (a message rather than a
+dismiss callback: the screen that pushed the login may be gone after a logout).
+Escape clears the form; Ctrl+Q quits.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
@@ -21,6 +24,14 @@ class LoginScreen(Screen[SessionController | None]):
     """The first screen: who are you, and which database is this."""
 
     BINDINGS = [Binding("escape", "clear", "Clear")]
+
+    class LoggedIn(Message):
+        """Credentials accepted; the app routes to the first screen of the role."""
+
+        def __init__(self, session: SessionController) -> None:
+            super().__init__()
+            self.session = session
+
     AUTO_FOCUS = "#login-identifier"
 
     def __init__(self, database: str, *, message: str = "") -> None:
@@ -48,9 +59,9 @@ class LoginScreen(Screen[SessionController | None]):
             self.query_one("#login-error").display = False
 
     def show_error(self, message: str) -> None:
-        error = self.query_one("#login-error", Static)
-        error.update(literal(message))
-        error.display = bool(message)
+        for error in self.query("#login-error").results(Static):  # absent until composed
+            error.update(literal(message))
+            error.display = bool(message)
 
     @on(Input.Submitted, "#login-identifier")
     def _next(self) -> None:
@@ -92,7 +103,7 @@ class LoginScreen(Screen[SessionController | None]):
 
         def done(session: SessionController) -> None:
             self._idle()
-            self.dismiss(session)
+            self.app.post_message(self.LoggedIn(session))
 
         run_in_thread(
             self,
@@ -114,4 +125,5 @@ class LoginScreen(Screen[SessionController | None]):
         for box in self.query(Input):
             box.value = ""
         self.show_error("")
-        self.query_one("#login-identifier", Input).focus()
+        for box in self.query("#login-identifier").results(Input):
+            box.focus()

@@ -181,3 +181,21 @@ def test_run_app_reports_a_bad_database_in_one_line(capsys):
 
 def test_app_has_a_fixed_today_for_tests():
     assert FinanceApp(today=TODAY, idle_lock_minutes=0).today == TODAY
+
+
+async def test_log_out_and_in_again(admin, tmp_path):
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        app.logout()
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen) and app.session is None
+        assert Session.get(Session.jti == admin.principal.session_jti).revoked_at is not None
+        await _login(pilot, "root", PASSWORD)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.session is not None and app.session is not admin
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
