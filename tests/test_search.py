@@ -4,6 +4,7 @@ every row once in the filter's order."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -170,12 +171,13 @@ def test_verify_detects_and_rebuild_repairs_a_broken_index(admin, db):
     assert _found("lidl") == _expected("lidl")
 
 
-@pytest.mark.parametrize("text", ["lidl", "co", "zzzz", "groceries at"])
+@pytest.mark.parametrize("text", ["lidl", "co", "zzzz", "groceries at", ""])
 def test_every_page_strategy_gives_the_same_rows(admin, monkeypatch, text):
     """Prefix scan, substring index, grouped sorts and the plain query agree."""
     _seed(admin, repeat=8)
-    for sort in query.SORT_FIELDS:
-        flt = RecordFilter(text=text, limit=5, sort=sort, descending=False)
+    extras = [{}, {"kind": "expense", "amount_min": Decimal("1.10")}, {"date_to": date(2025, 6, 1)}]
+    for sort, extra in itertools.product(query.SORT_FIELDS, extras):
+        flt = RecordFilter(text=text, limit=5, sort=sort, descending=False, **extra)
         monkeypatch.setattr(query, "PREFIX_STAGES", ())
         monkeypatch.setattr(query, "GROUPED_MAX_PAGE", 0)
         plain = run_query(flt).rows

@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from peewee import SQL, Expression, Select, Tuple, Value, fn
+from peewee import SQL, Expression, Tuple, Value, fn
 
 from finance_tui.db import is_sqlite
 from finance_tui.dto import Page, RecordRow
@@ -293,14 +293,17 @@ def _rows(
     after ``after`` in that order; ``base`` holds the non-text conditions."""
     if flt.sort in ("kind", "category") and offset + limit <= GROUPED_MAX_PAGE:
         return _rows_by_group(flt, base, offset, limit, reverse=reverse, after=after)
+    walk = _walk_conditions(flt)
     if after is not None:
-        base = [*base, _beyond(flt, after, reverse=reverse)]
+        keyset = _beyond(flt, after, reverse=reverse)
+        base, walk = [*base, keyset], [*walk, keyset]
     text = flt.text.strip()
-    if text and is_sqlite() and offset + limit <= PREFIX_MAX_PAGE:
+    filtered = text or len(base) > len(walk)
+    if filtered and is_sqlite() and offset + limit <= PREFIX_MAX_PAGE and not _rare_categories(flt):
         for stage, size in enumerate(PREFIX_STAGES):
-            if stage and search.fewer_candidates_than(database.obj, text, RARE_CANDIDATES):
+            if stage and text and search.fewer_candidates_than(database.obj, text, RARE_CANDIDATES):
                 break  # rare text: the substring index is the fast way
-            rows = _rows_from_prefix(flt, base, text, offset, limit, size, reverse=reverse)
+            rows = _rows_from_prefix(flt, walk, base, text, offset, limit, size, reverse=reverse)
             if rows is not None:
                 return rows
     conditions = base + ([_text_condition(text)] if text else [])
@@ -309,6 +312,23 @@ def _rows(
         query = query.where(*conditions)
     query = query.order_by(*order_by(flt, reverse=reverse)).offset(offset).limit(limit)
     return [to_row(r) for r in query]
+
+
+def _walk_conditions(flt: RecordFilter) -> list[Expression]:
+    """The conditions every row of the sort-index walk must meet (deleted or not)."""
+    return where_clause(
+        replace(
+            flt,
+            kind=None,
+            categories=(),
+            date_from=None,
+            date_to=None,
+            amount_min=None,
+            amount_max=None,
+            created_by=None,
+            text="",
+        )
+    )
 
 
 def _group_values(flt: RecordFilter) -> list[tuple[Expression, object]]:
@@ -359,6 +379,7 @@ def _rows_by_group(
 
 def _rows_from_prefix(
     flt: RecordFilter,
+    walk: list[Expression],
     base: list[Expression],
     text: str,
     offset: int,
@@ -369,76 +390,59 @@ def _rows_from_prefix(
 ) -> list[RecordRow] | None:
     """The page from the first ``size`` rows in sort order, or None if they lack it.
 
-    One pass: the inner query walks the sort index and stops after ``size`` rows; the
-    outer one keeps those whose notes or category match.
+    The inner query walks the sort index over ``size`` rows (only ``walk`` conditions,
+    so the walk is bounded whatever the filters); the outer one applies the filters and
+    the text to those rows. SQLite only (rowid).
     """
-    columns = _sort_columns(flt)
-    inner = (
-        Record.select(
-            Record.id.alias("rid"),
-            Record.notes.alias("notes"),
-            Record.category.alias("cid"),
-            *[c.alias(f"k{i}") for i, c in enumerate(columns)],
-        )
-        .join(Category, on=(Record.category == Category.id))
+    inner = Record.select(SQL("rowid")).order_by(*order_by(flt, reverse=reverse)).limit(size)
+    if walk:
+        inner = inner.where(*walk)
+    conditions = [Expression(SQL('"t1"."rowid"'), "IN", inner), *base]
+    if text:
+        conditions.append(_text_condition(text, indexed=False))
+    query = (
+        record_select()
+        .where(*conditions)
         .order_by(*order_by(flt, reverse=reverse))
-        .limit(size)
-    )
-    if base:
-        inner = inner.where(*base)
-    inner = inner.alias("prefix")
-    descending = flt.descending != reverse
-    keys = [inner.c[f"k{i}"] for i in range(len(columns))]
-    matching = [
-        cid
-        for (cid,) in Category.select(Category.id)
-        .where(Category.name_lower.contains(text))
-        .tuples()
-    ]
-    condition = inner.c.notes.contains(text)
-    if matching:
-        condition = condition | inner.c.cid.in_(matching)
-    found = (
-        Select([inner], [inner.c.rid])
-        .where(condition)
-        .order_by(*[k.desc() if descending else k.asc() for k in keys])
         .offset(offset)
         .limit(limit)
-        .bind(database)
     )
-    ids = [rid for (rid,) in found.tuples()]
-    if len(ids) < limit:
-        scanned = Select([inner], [fn.COUNT(SQL("*"))]).bind(database).scalar()
+    rows = [to_row(r) for r in query]
+    if len(rows) < limit:
+        sql, params = inner.sql()
+        scanned = database.execute_sql(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
         if scanned >= size:
             return None  # the prefix ran out before the page filled
-    if not ids:
-        return []
-    by_id = {r.id: r for r in (to_row(x) for x in record_select().where(Record.id.in_(ids)))}
-    return [by_id[_uuid(rid)] for rid in ids]
+    return rows
 
 
-def _uuid(value: object) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _page_conditions(flt: RecordFilter) -> list[Expression]:
-    """Non-text conditions for fetching a page.
-
-    With a category filter, SQLite's planner likes the category index and then sorts
-    every row of those categories, which is slow for a big category. Walking the sort
-    index and skipping other categories costs about ``limit / share`` rows instead; the
-    live counts per category (from the monthly summary) decide which is cheaper.
-    """
-    if not (flt.categories and flt.sort != "category" and is_sqlite()):
-        return where_clause(flt, include_text=False)
+def _category_share(flt: RecordFilter) -> tuple[int, int]:
+    """(live records in the filter's categories, all live records), from the summary."""
     counts = dict(
         MonthlyTotal.select(MonthlyTotal.category, fn.SUM(MonthlyTotal.count))
         .group_by(MonthlyTotal.category)
         .tuples()
     )
     selected = sum(int(counts.get(c) or 0) for c in flt.categories)
-    total = sum(int(n or 0) for n in counts.values())
-    scan = selected * selected * 6 > flt.limit * max(total, 1)
+    return selected, sum(int(n or 0) for n in counts.values())
+
+
+def _rare_categories(flt: RecordFilter) -> bool:
+    """True when the category filter selects so few rows that its index is the best way.
+
+    Reading a category's rows from its index and sorting them costs ~``count`` row
+    reads; walking the sort index and skipping other categories ~``limit / share``.
+    """
+    if not flt.categories or flt.sort == "category":
+        return False
+    selected, total = _category_share(flt)
+    return selected * selected * 6 <= flt.limit * max(total, 1)
+
+
+def _page_conditions(flt: RecordFilter) -> list[Expression]:
+    """Non-text conditions for fetching a page; on SQLite, a big category filter is
+    kept off the category index (the planner would sort all of its rows)."""
+    scan = bool(flt.categories) and is_sqlite() and not _rare_categories(flt)
     return where_clause(flt, include_text=False, scan_categories=scan)
 
 
