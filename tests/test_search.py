@@ -197,10 +197,11 @@ def test_category_filter_pages_agree_whichever_index_serves_them(admin, monkeypa
     expected = [
         r for r in run_query(RecordFilter(sort="amount", limit=1000)).rows if r.category_id == food
     ][:4]
-    assert run_query(flt).rows == expected
-    monkeypatch.setattr(query, "is_sqlite", lambda: True)
-    assert run_query(flt).rows == expected
-    assert run_query(flt.page(0, 1)).rows == expected[:1]
+    for rare in (True, False):
+        monkeypatch.setattr(query, "_rare_categories", lambda _flt, rare=rare: rare)
+        assert run_query(flt).rows == expected
+        assert run_query(flt.page(0, 1)).rows == expected[:1]
+        assert run_seek(flt, after=expected[0]).rows[:3] == expected[1:]
 
 
 @pytest.mark.parametrize("sort", query.SORT_FIELDS)
