@@ -228,6 +228,27 @@ class FormModal(ModalScreen[Any]):
         run_in_thread(self, lambda: self.submit_call(values), done, on_error=failed, group="form")
 
 
+class ChoiceList(OptionList):
+    """OptionList whose page keys cannot crash before the first layout.
+
+    Textual 8.2's ``OptionList`` looks the highlighted option up in a line map that is
+    only filled when the list is laid out; a PageUp/PageDown typed at machine speed
+    right after the modal opens raises ``KeyError``. Until then, jump to an end.
+    """
+
+    def action_page_down(self) -> None:
+        try:
+            super().action_page_down()
+        except KeyError:
+            self.action_last()
+
+    def action_page_up(self) -> None:
+        try:
+            super().action_page_up()
+        except KeyError:
+            self.action_first()
+
+
 class ChoiceModal(ModalScreen[str | None]):
     """Pick one of a few values (role, kind): arrows + Enter, Escape cancels."""
 
@@ -253,7 +274,7 @@ class ChoiceModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="choice-dialog"):
             yield Label(literal(self.choice_title), id="choice-title")
-            yield OptionList(
+            yield ChoiceList(
                 *[Option(literal(label), id=value) for label, value in self.choices],
                 id="choice-list",
             )

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, OptionList, Select, Static
 from finance_tui.db import write_transaction
 from finance_tui.models import Session, User
 from screens.admin_widgets import ChoiceModal, FormModal
-from screens.users import UsersScreen
+from screens.users import ROLE_CHOICES, UsersScreen
 from screens.widgets import ConfirmModal
 
 
@@ -215,3 +215,22 @@ def test_new_user_form_snapshot(snap_compare, db_url, admin):
     app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
     fix_user_times()
     assert snap_compare(app, terminal_size=SIZE, run_before=bad_form)
+
+
+async def test_choice_list_page_keys_before_layout(admin):
+    """Textual 8.2 raises KeyError on PageDown before an OptionList is laid out."""
+    from textual.widgets.option_list import Option
+
+    from screens.admin_widgets import ChoiceList
+
+    app = HostApp(lambda: UsersScreen(admin))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        choices = ChoiceList(*[Option(label, id=value) for label, value in ROLE_CHOICES])
+        choices._index_to_line.clear()  # the state before the first layout
+        choices.highlighted = 1
+        choices.action_page_down()
+        assert choices.highlighted == 2
+        choices._index_to_line.clear()
+        choices.action_page_up()
+        assert choices.highlighted == 0
