@@ -80,6 +80,17 @@ def test_demo_command(db_url, monkeypatch, capsys):
     assert summaries.verify() == []
 
 
+def test_command_defaults_match_the_generator():
+    from finance_tui import demo
+    from finance_tui.commands import demo as command
+
+    assert (command.DEFAULT_RECORDS, command.DEFAULT_SEED, command.MAX_RECORDS) == (
+        demo.DEFAULT_RECORDS,
+        demo.DEFAULT_SEED,
+        demo.MAX_RECORDS,
+    )
+
+
 @pytest.mark.parametrize("bad", ["-1", "lots", "99999999"])
 def test_demo_command_rejects_bad_counts(db_url, bad, capsys):
     with pytest.raises(SystemExit) as exc:

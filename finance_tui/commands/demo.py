@@ -6,10 +6,13 @@ import argparse
 import sys
 import time
 
-from finance_tui.commands.common import describe, open_db
-from finance_tui.demo import DEFAULT_RECORDS, DEFAULT_SEED, DEMO_ACCOUNTS, MAX_RECORDS, create_demo
 from finance_tui.errors import FinanceError
 
+# Kept in step with finance_tui.demo, which is imported only when the command runs (every
+# command module is imported to build the parser, also when the TUI starts).
+DEFAULT_RECORDS = 300
+DEFAULT_SEED = 2026
+MAX_RECORDS = 5_000_000
 PROGRESS_FROM = 20_000  # smaller runs finish before a progress line would help
 
 
@@ -71,6 +74,9 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    from finance_tui.commands.common import describe, open_db
+    from finance_tui.demo import DEMO_ACCOUNTS, create_demo
+
     db = open_db(args)
     progress = _Progress(args.records) if args.records >= PROGRESS_FROM else None
     started = time.monotonic()

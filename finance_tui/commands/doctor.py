@@ -11,13 +11,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from finance_tui.commands.common import add_user_option, authenticate, describe, open_db
-from finance_tui.db import write_transaction
-from finance_tui.models import database
-from finance_tui.permissions import Permission
-from finance_tui.services import search, summaries
-from finance_tui.services.audit import record_event
-
 MAX_SHOWN = 20
 
 
@@ -32,15 +25,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild summaries and search index (admin)"
     )
-    add_user_option(parser)
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="with --rebuild: authenticate as NAME (password on stdin or a prompt); "
+        "default: the session stored by 'finance-tui login'",
+    )
     parser.set_defaults(handler=run)
 
 
 def check() -> list[str]:
+    from finance_tui.models import database
+    from finance_tui.services import search, summaries
+
     return summaries.verify() + search.verify(database.obj)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: every command module is imported to build the parser at start-up.
+    from finance_tui.commands.common import authenticate, describe, open_db
+    from finance_tui.db import write_transaction
+    from finance_tui.models import database
+    from finance_tui.permissions import Permission
+    from finance_tui.services import search, summaries
+    from finance_tui.services.audit import record_event
+
     db = open_db(args)
     print(f"Database: {describe(db.finance_url)}")
     if args.rebuild:
