@@ -22,7 +22,7 @@ from finance_tui.services.csvio import COLUMNS, ExportCancelled, ImportOptions
 from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
-from tests.conftest import PASSWORD
+from conftest import PASSWORD
 
 NOTES = [
     "plain",

@@ -24,7 +24,7 @@ from finance_tui.services import summaries
 from finance_tui.services.csv_import import CHUNK
 from finance_tui.services.csvio import ImportOptions
 from finance_tui.session import SessionController
-from tests.conftest import PASSWORD
+from conftest import PASSWORD
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ = settings(
