@@ -102,6 +102,9 @@ SCREEN_REGISTRY: list[ScreenEntry] = [
         "account", "screens.account", "AccountScreen", Permission.CHANGE_OWN_PASSWORD, "7",
         "Account",
     ),
+    ScreenEntry(
+        "import", "screens.import_export", "ImportScreen", Permission.IMPORT_CSV, "8", "Import"
+    ),
 ]  # fmt: skip
 
 

@@ -82,22 +82,24 @@ class MonthlyChart(Static):
         if not self.points:
             return Text("No records in this period", style="dim")
         height = max(self.content_size.height - 2, 3)
-        peak = max(max(p.income, p.expense) for p in self.points) or Decimal(1)
-        text = Text()
+        fit = max(1, self.content_size.width // 6)  # 6 columns per month, never wrap
+        points = self.points[-fit:]
+        peak = max(max(p.income, p.expense) for p in points) or Decimal(1)
+        text = Text(no_wrap=True, overflow="crop")
         text.append("Monthly income ", style="bold")
         text.append("██", style=INCOME_STYLE)
         text.append(" vs expense ", style="bold")
         text.append("██", style=EXPENSE_STYLE)
-        text.append(f"   (peak {format_decimal(peak)})\n", style="dim")
+        text.append(f" (peak {format_decimal(peak)})\n", style="dim")
         levels = [(self._eighths(p.income, peak, height), self._eighths(p.expense, peak, height))
-                  for p in self.points]  # fmt: skip
+                  for p in points]  # fmt: skip
         for line in range(height - 1, -1, -1):
             for inc, exp in levels:
                 text.append(self._cell(inc, line), style=INCOME_STYLE)
                 text.append(self._cell(exp, line), style=EXPENSE_STYLE)
                 text.append("  ")
             text.append("\n")
-        for point in self.points:
+        for point in points:
             text.append(f"{month_label(point.month):<6}", style="dim")
         return text
 

@@ -118,6 +118,7 @@ class RecordsScreen(Screen):
         Binding("d", "delete", "Delete"),
         Binding("t", "trash", "Trash"),
         Binding("u", "restore", "Restore"),
+        Binding("x", "export", "Export"),
         Binding("f5", "reload", "Refresh", show=False),
     ]
 
@@ -127,6 +128,7 @@ class RecordsScreen(Screen):
         self.flt = RecordFilter(limit=WINDOW)
         self.trash = False
         self.total = 0
+        self.counted = False  # False while the count for the current filter is running
         self.window_start = 0
         self.rows: list[RecordRow] = []
         self.cursor_pos = 0
@@ -182,6 +184,8 @@ class RecordsScreen(Screen):
             return writer and self.trash
         if action == "trash":
             return self.session.can(Permission.VIEW_DELETED)
+        if action == "export":
+            return self.session.can(Permission.EXPORT_CSV)
         return True
 
     def palette_commands(self):
@@ -190,6 +194,12 @@ class RecordsScreen(Screen):
         if self.session.can(Permission.VIEW_DELETED):
             label = "Leave trash" if self.trash else "Trash (deleted records)"
             yield (label, "Show deleted records (restore with u)", self.action_trash)
+        if self.session.can(Permission.EXPORT_CSV):
+            yield (
+                "Export CSV",
+                "Write the records of the current filter to a file",
+                self.action_export,
+            )
         yield ("Clear filters", "Show every record", self.action_clear_filter)
 
     # ---- loading ---------------------------------------------------------------
@@ -201,28 +211,65 @@ class RecordsScreen(Screen):
         self.reload(keep_position=True)
 
     def reload(self, *, keep_position: bool) -> None:
-        """Recount with the current filter, then load the window around the cursor."""
+        """Reload with the current filter.
+
+        From the top, the first rows and the count are fetched in parallel (the count
+        is the slow part at a million rows); keeping a deeper position needs the count
+        first to find the window again.
+        """
         flt = self.flt
         target = self.cursor_pos if keep_position else 0
         self._seq += 1
         seq = self._seq
         records = self.session.records
+        self._loading = True
+        if target > 0:
 
-        def call() -> tuple[int, int, list[RecordRow]]:
-            total = records.count(flt)
-            position = min(target, max(total - 1, 0))
-            offset = _window_start(position, total)
-            return total, offset, _fetch(records, flt, offset, total)
+            def call() -> tuple[int, int, list[RecordRow]]:
+                total = records.count(flt)
+                position = min(target, max(total - 1, 0))
+                offset = _window_start(position, total)
+                return total, offset, _fetch(records, flt, offset, total)
 
-        def done(result: tuple[int, int, list[RecordRow]]) -> None:
+            def done(result: tuple[int, int, list[RecordRow]]) -> None:
+                if seq != self._seq:
+                    return
+                total, offset, rows = result
+                self.total, self.counted = total, True
+                self._show(offset, rows, min(target, max(total - 1, 0)))
+
+            run_in_thread(self, call, done, on_error=self._load_failed, group="records-load")
+            return
+
+        self.counted = False
+
+        def first_rows(rows: list[RecordRow]) -> None:
             if seq != self._seq:
                 return
-            total, offset, rows = result
-            self.total = total
-            self._show(offset, rows, min(target, max(total - 1, 0)))
+            if not self.counted:
+                self.total = len(rows)  # provisional until the count arrives
+            self._show(0, rows, 0)
 
-        self._loading = True
-        run_in_thread(self, call, done, on_error=self._load_failed, group="records-load")
+        def counted(total: int) -> None:
+            if seq != self._seq:
+                return
+            self.total, self.counted = total, True
+            self._update_status()
+
+        run_in_thread(
+            self,
+            lambda: _fetch(records, flt, 0, 0),
+            first_rows,
+            on_error=self._load_failed,
+            group="records-load",
+        )
+        run_in_thread(
+            self,
+            lambda: records.count(flt),
+            counted,
+            on_error=self._load_failed,
+            group="records-count",
+        )
 
     def _load_failed(self, exc: FinanceError) -> bool:
         self._loading = False
@@ -275,8 +322,13 @@ class RecordsScreen(Screen):
     def _update_status(self) -> None:
         parts = []
         noun = "deleted record" if self.trash else "record"
-        parts.append(f"{self.total:,} {noun}{'' if self.total == 1 else 's'}")
-        if self.total:
+        if not self.counted:
+            parts.append(f"counting {noun}s…")
+            if self.rows:
+                parts.append(f"#{self.cursor_pos + 1:,}")
+        else:
+            parts.append(f"{self.total:,} {noun}{'' if self.total == 1 else 's'}")
+        if self.counted and self.total:
             parts.append(f"#{self.cursor_pos + 1:,} of {self.total:,}")
             parts.append(
                 f"rows {self.window_start + 1:,}–{self.window_start + len(self.rows):,} loaded"
@@ -501,6 +553,13 @@ class RecordsScreen(Screen):
         self.flt = replace(self.flt, only_deleted=self.trash)
         self.refresh_bindings()
         self.reload(keep_position=False)
+
+    def action_export(self) -> None:
+        if not self.check_action("export", ()):
+            return
+        from screens.import_export import export_records
+
+        export_records(self, self.session, self.flt)
 
     def action_restore(self) -> None:
         row = self.current_row()

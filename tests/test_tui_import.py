@@ -229,3 +229,70 @@ async def test_import_refused_in_the_core_for_non_admins(sessions, tmp_path, rol
         await settle(pilot)
         assert "may not import CSV" in screen.summary_text
     assert Record.select().count() == 0
+
+
+# ---- reaching the screens from the app ------------------------------------------------
+async def test_admin_opens_import_with_key_8_others_cannot(sessions, tmp_path):
+    for role, allowed in (("admin", True), ("analyst", False), ("viewer", False)):
+        app = make_app(tmp_path, sessions[role])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("8")
+            await settle(pilot)
+            assert isinstance(app.screen, ImportScreen) is allowed, role
+            titles = [e.title for e in app.nav_entries()]
+            assert ("Import" in titles) is allowed
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("viewer", False), ("analyst", True)])
+async def test_records_screen_export_action(sessions, tmp_path, monkeypatch, role, allowed):
+    seed(12)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path, sessions[role])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportModal) is allowed
+        if not allowed:
+            return
+        assert app.screen.query_one("#export-file", Input).value == "records-20261125.csv"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportModal)
+    rows = _export_rows(tmp_path / "records-20261125.csv")
+    assert len(rows) == 12
+
+
+def test_import_screen_snapshot(snap_compare, admin, db_url, tmp_path, monkeypatch):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("appearance is engine-independent; snapshots are taken on SQLite")
+    monkeypatch.chdir(tmp_path)
+    Path("bank.csv").write_text(
+        "Day;Value;Group;Text\n2026-01-05;-12.50;food;lunch\n2026-13-05;7;nope;[b]x[/b]\n",
+        encoding="utf-8",
+    )
+    app = make_app(tmp_path, admin)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        screen = app.screen
+        box = screen.query_one("#import-file", Input)
+        box.value = "bank.csv"
+        box.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        for field, column in (("date", "Day"), ("amount", "Value"), ("category", "Group")):
+            screen.query_one(f"#map-{field}", Select).value = column
+        screen.query_one("#map-notes", Select).value = "Text"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        for box in screen.query(Input):
+            box.cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
