@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 
 from finance_tui import cli
 from finance_tui.commands.csv_cmds import format_progress
 from finance_tui.config import reset_settings
 from finance_tui.models import Category, Record
 from finance_tui.services.users import insert_user
-from conftest import PASSWORD
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "date,kind,amount,category,notes\n"

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 
 from finance_tui.db import connect
 from finance_tui.errors import PermissionDenied
@@ -22,7 +23,6 @@ from finance_tui.services.csvio import COLUMNS, ExportCancelled, ImportOptions
 from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
-from conftest import PASSWORD
 
 NOTES = [
     "plain",

@@ -14,6 +14,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from finance_tui.services import summaries
 from finance_tui.services.csv_import import CHUNK
 from finance_tui.services.csvio import ImportOptions
 from finance_tui.session import SessionController
-from conftest import PASSWORD
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ = settings(
