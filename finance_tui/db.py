@@ -53,6 +53,11 @@ def sqlite_path(url: str) -> str:
     return unquote(path[1:] if path.startswith("/") and not path.startswith("//") else path)
 
 
+def casefold_contains(haystack: str | None, needle: str) -> bool:
+    """SQL function for SQLite, whose LIKE folds ASCII case only ('crème' vs 'CRÈME')."""
+    return haystack is not None and needle.casefold() in haystack.casefold()
+
+
 def make_database(url: str) -> Database:
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
@@ -60,13 +65,15 @@ def make_database(url: str) -> Database:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             path = str(Path(path).resolve())
-        return SqliteDatabase(
+        db = SqliteDatabase(
             path,
             pragmas=SQLITE_PRAGMAS,
             timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
             lock_type="IMMEDIATE",  # take the write lock up front: no busy-snapshot errors
             check_same_thread=False,
         )
+        db.register_function(casefold_contains, "casefold_contains", 2, deterministic=True)
+        return db
     if scheme in ("postgres", "postgresql"):
         parsed = urlparse(url)
         return PostgresqlDatabase(

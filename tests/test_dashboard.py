@@ -250,11 +250,6 @@ def test_most_frequent_ties_broken_by_name_same_case(sessions):
     assert [c.category for c in got.category_breakdown] == ["food", "rent", "other"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/dashboard.py orders ties by Category.name (binary: 'Zeta' < 'alpha'; "
-    "and collation-dependent on PostgreSQL); should order by Category.name_lower",
-)
 def test_most_frequent_ties_broken_by_name(sessions):
     admin = sessions["admin"]
     admin.categories.create("Zeta", "both")

@@ -306,15 +306,7 @@ def test_text_search_is_case_insensitive_literal_substring(sessions, creators):
     assert notes("h W") == ["Lunch With BOB"]
 
 
-def test_text_search_folds_non_ascii_case(request, sessions, creators):
-    if request.node.callspec.params["db_url"] == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="services/query.py + search.py: SQLite LIKE folds ASCII case only "
-                "('crème' does not find 'CRÈME'; 'ÉPI' does not find category 'Épicerie')",
-            )
-        )
+def test_text_search_folds_non_ascii_case(sessions, creators):
     specs = [(1, False, 100, 0, "Café CRÈME", 0, 0, False), (1, False, 100, 0, "ÉTÉ", 0, 0, False)]
     _reset_data(specs, creators)
     sessions["admin"].categories.create("Épicerie", "expense")

@@ -82,8 +82,8 @@ def category_totals(date_from: date | None, date_to: date | None) -> list[Catego
         Record.select(Category.name, Record.kind, fn.COUNT(Record.id), total)
         .join(Category, on=(Record.category == Category.id))
         .where(*_live(date_from, date_to))
-        .group_by(Category.name, Record.kind)
-        .order_by(total.desc(), Category.name, Record.kind)
+        .group_by(Category.name, Category.name_lower, Record.kind)
+        .order_by(total.desc(), Category.name_lower, Record.kind)
         .tuples()
     )
     return [CategoryTotal(n, k, int(c), from_minor(int(t))) for n, k, c, t in query]
@@ -95,8 +95,8 @@ def most_frequent(date_from: date | None, date_to: date | None) -> str:
         Record.select(Category.name, count)
         .join(Category, on=(Record.category == Category.id))
         .where(*_live(date_from, date_to))
-        .group_by(Category.name)
-        .order_by(count.desc(), Category.name)
+        .group_by(Category.name, Category.name_lower)
+        .order_by(count.desc(), Category.name_lower)
         .limit(1)
         .tuples()
         .first()
@@ -323,10 +323,12 @@ def from_cells(cells: Cells, names: dict[int, str]):
         month_sums[kind] = month_sums.get(kind, 0) + total
     breakdown = sorted(
         (CategoryTotal(n, k, c, from_minor(t)) for (n, k), (c, t) in by_category.items()),
-        key=lambda row: (-row.total, row.category, row.kind),
+        key=lambda row: (-row.total, row.category.lower(), row.kind),
     )
     frequent = (
-        min(frequency.items(), key=lambda item: (-item[1], item[0]))[0] if frequency else "N/A"
+        min(frequency.items(), key=lambda item: (-item[1], item[0].lower()))[0]
+        if frequency
+        else "N/A"
     )
     kinds = {kind: (count, total) for kind, (count, total) in totals.items()}
     return kinds, breakdown, frequent, fill_months(by_month)

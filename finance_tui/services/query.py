@@ -182,8 +182,9 @@ def _text_condition(text: str, *, indexed: bool = True) -> Expression:
     matches) is a pure notes condition the search index can serve. ``indexed=False``
     gives the plain scan condition (for a handful of candidate rows).
     """
-    notes = search.notes_condition(database.obj, text) if indexed else Record.notes.contains(text)
-    query = Category.select(Category.id).where(Category.name_lower.contains(text))
+    db = database.obj
+    notes = search.notes_condition(db, text) if indexed else search.contains_condition(db, text)
+    query = Category.select(Category.id).where(Category.name_lower.contains(text.lower()))
     matching = [category_id for (category_id,) in query.tuples()]
     if not matching:
         return notes

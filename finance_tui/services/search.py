@@ -19,7 +19,7 @@ stops early when the first page fills).
 
 from __future__ import annotations
 
-from peewee import SQL, Database, Expression, PostgresqlDatabase, SqliteDatabase
+from peewee import SQL, Database, Expression, PostgresqlDatabase, SqliteDatabase, fn
 
 from finance_tui.models import Record
 
@@ -173,13 +173,25 @@ def fewer_candidates_than(db: Database, text: str, cap: int) -> bool:
     return found < cap
 
 
+def contains_condition(db: Database, text: str) -> Expression:
+    """Case-insensitive substring of notes without the index.
+
+    PostgreSQL's ILIKE folds every letter. SQLite's LIKE folds ASCII only, so a needle
+    with other letters goes through the ``casefold_contains`` function (registered in
+    :mod:`finance_tui.db`); ASCII needles keep the faster built-in LIKE.
+    """
+    if isinstance(db, SqliteDatabase) and not text.isascii():
+        return fn.casefold_contains(Record.notes, text) == 1
+    return Record.notes.contains(text)
+
+
 def notes_condition(db: Database, text: str) -> Expression:
     """Case-insensitive substring of notes, as a condition on ``Record``.
 
     On SQLite with 3+ characters the FTS index narrows the candidates and the plain
-    ``LIKE`` confirms them (FTS folds case beyond ASCII, LIKE decides the meaning).
+    ``LIKE`` (or ``casefold_contains``) confirms them, deciding the meaning.
     """
-    plain = Record.notes.contains(text)
+    plain = contains_condition(db, text)
     if isinstance(db, SqliteDatabase) and len(text) >= MIN_TRIGRAM:
         # search_id is not a model field (SQLite only); no joined table has that column.
         candidates = SQL(
