@@ -58,9 +58,10 @@ async def _press(pilot, key: str) -> None:
 
 
 @pytest.mark.parametrize("role", ["viewer", "analyst", "admin"])
-async def test_random_keys(sessions, tmp_path, role, db_url):
+async def test_random_keys(sessions, tmp_path, monkeypatch, role, db_url):
     if not db_url.startswith("sqlite"):
         pytest.skip("the walk exercises the UI; the engine is covered by the other tests")
+    monkeypatch.chdir(tmp_path)  # export / import dialogs resolve file names here
     seed(150, owner=sessions["admin"])
     before = write_fingerprint()
     rng = random.Random(f"finance-tui-{role}")
