@@ -32,10 +32,10 @@ from screens.widgets import (
     KpiCard,
     NavBar,
     ScreenTitle,
-    fmt_date,
     kind_text,
     literal,
     money_text,
+    record_cells,
     run_in_thread,
 )
 
@@ -352,13 +352,7 @@ class DashboardScreen(Screen):
         recent = self.query_one("#recent-table", DataTable)
         recent.clear()
         for row in data.recent:
-            recent.add_row(
-                fmt_date(row.date),
-                kind_text(row.kind),
-                literal(row.category),
-                money_text(row.amount, row.kind),
-                literal(row.notes),
-            )
+            recent.add_row(*record_cells(row))
         breakdown = self.query_one("#breakdown-table", DataTable)
         breakdown.clear()
         for item in data.category_breakdown:

@@ -26,16 +26,7 @@ from finance_tui.dto import RecordRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.services.query import SORT_FIELDS, RecordFilter
-from screens.widgets import (
-    ConfirmModal,
-    NavBar,
-    ScreenTitle,
-    fmt_date,
-    kind_text,
-    literal,
-    money_text,
-    run_in_thread,
-)
+from screens.widgets import ConfirmModal, NavBar, ScreenTitle, literal, record_cells, run_in_thread
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -310,14 +301,7 @@ class RecordsScreen(Screen):
 
     def _cells(self, row: RecordRow) -> list[Any]:
         who = row.deleted_by if self.trash else row.created_by
-        return [
-            fmt_date(row.date),
-            kind_text(row.kind),
-            literal(row.category),
-            money_text(row.amount, row.kind),
-            literal(row.notes),
-            literal(who or ""),
-        ]
+        return [*record_cells(row), literal(who or "")]
 
     def _update_status(self) -> None:
         parts = []

@@ -4,6 +4,8 @@
   control characters made visible, so a note like ``[red]x`` shows exactly that.
 - :func:`money_text` renders an amount right-aligned, expenses in the error colour
   with a minus sign, income in the success colour.
+- :func:`record_cells` is the date/kind/category/amount/notes run of cells that every
+  table of records (records screen, dashboard's recent records) starts with.
 - :func:`run_in_thread` runs a core call in a thread worker and hands back the result
   or the user-facing :class:`FinanceError` on the UI thread (DB work never blocks).
 - :class:`KpiCard`, :class:`ConfirmModal`, :class:`FormRow` (label + input + error line)
@@ -16,7 +18,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -31,6 +33,9 @@ from textual.worker import Worker
 
 from finance_tui.errors import FinanceError, SessionExpired
 from finance_tui.money import format_decimal
+
+if TYPE_CHECKING:
+    from finance_tui.dto import RecordRow
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 INCOME_STYLE = "green"
@@ -75,6 +80,17 @@ def fmt_date(day: date | None) -> str:
 def fmt_dt(moment: datetime | None) -> str:
     """Stored timestamps are naive UTC; show them to the minute with the zone."""
     return "" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def record_cells(row: RecordRow) -> list[Text | str]:
+    """A record's date, kind, category, amount and notes, as every record table shows them."""
+    return [
+        fmt_date(row.date),
+        kind_text(row.kind),
+        literal(row.category),
+        money_text(row.amount, row.kind),
+        literal(row.notes),
+    ]
 
 
 def notify_error(node: DOMNode, exc: FinanceError) -> None:
