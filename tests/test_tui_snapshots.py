@@ -82,7 +82,7 @@ def test_records(snap_compare, snap_sessions, tmp_path, role):
 
 def test_records_filtered_and_sorted(snap_compare, snap_sessions, tmp_path):
     app = make_app(tmp_path, snap_sessions["viewer"])
-    keys = ["2", "f", *"expense", "tab", *"food", "_", "s"]
+    keys = ["2", "f", *"expense", "tab", *"food", "enter", "s"]  # Enter applies, focuses the table
     assert snap_compare(app, terminal_size=SIZE, run_before=_runner(*keys))
 
 

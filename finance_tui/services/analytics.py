@@ -21,7 +21,7 @@ from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
-from finance_tui.services.records import record_select, to_row
+from finance_tui.services.records import fetch_rows, record_select
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -329,5 +329,5 @@ class AnalyticsService:
             income_total=from_minor(sums.get("income", (0, 0))[1]),
             expense_total=from_minor(sums.get("expense", (0, 0))[1]),
             record_count=sum(count for count, _ in sums.values()),
-            largest=[to_row(r) for r in top],
+            largest=fetch_rows(top),
         )

@@ -26,7 +26,7 @@ from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
-from finance_tui.services.records import record_select, to_row
+from finance_tui.services.records import fetch_rows, record_select
 from finance_tui.services.summaries import month_expr
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def recent(date_from: date | None, date_to: date | None, count: int = RECENT_COU
         .order_by(Record.date.desc(), Record.created_at.desc(), Record.id.desc())
         .limit(count)
     )
-    return [to_row(r) for r in query]
+    return fetch_rows(query)
 
 
 def build(

@@ -38,7 +38,7 @@ from finance_tui.errors import ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record, User, database
 from finance_tui.money import to_minor
 from finance_tui.services import search
-from finance_tui.services.records import record_select, to_row
+from finance_tui.services.records import fetch_rows, record_select
 from finance_tui.services.validation import (
     KINDS,
     DateError,
@@ -312,7 +312,7 @@ def _rows(
     if conditions:
         query = query.where(*conditions)
     query = query.order_by(*order_by(flt, reverse=reverse)).offset(offset).limit(limit)
-    return [to_row(r) for r in query]
+    return fetch_rows(query)
 
 
 def _walk_conditions(flt: RecordFilter) -> list[Expression]:
@@ -408,7 +408,7 @@ def _rows_from_prefix(
         .offset(offset)
         .limit(limit)
     )
-    rows = [to_row(r) for r in query]
+    rows = fetch_rows(query)
     if len(rows) < limit:
         sql, params = inner.sql()
         scanned = database.execute_sql(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from peewee import JOIN
 from finance_tui.db import write_transaction
 from finance_tui.dto import Page, Principal, RecordRow
 from finance_tui.errors import ConflictError, NotFound, ValidationError
-from finance_tui.models import Category, Record, User, utcnow
+from finance_tui.models import Category, Record, User, database, utcnow
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services import summaries
@@ -29,14 +29,27 @@ Deleter = User.alias("deleter")
 
 
 def record_select():
-    """Records with category and user names joined in: one query per page, no N+1."""
+    """Records with category and user names joined in: one query per page, no N+1.
+
+    Run it with :func:`fetch_rows`; the columns are in :func:`to_row`'s order.
+    """
     return (
         Record.select(
-            Record,
-            Category.name.alias("category_name"),
-            Creator.username.alias("creator_name"),
-            Updater.username.alias("updater_name"),
-            Deleter.username.alias("deleter_name"),
+            Record.id,
+            Record.kind,
+            Record.amount,
+            Record.category,
+            Category.name,
+            Record.date,
+            Record.notes,
+            Creator.username,
+            Updater.username,
+            Record.created_at,
+            Record.updated_at,
+            Record.version,
+            Record.is_deleted,
+            Record.deleted_at,
+            Deleter.username,
         )
         .join(Category, on=(Record.category == Category.id))
         .switch(Record)
@@ -45,27 +58,43 @@ def record_select():
         .join(Updater, JOIN.LEFT_OUTER, on=(Record.updated_by == Updater.id))
         .switch(Record)
         .join(Deleter, JOIN.LEFT_OUTER, on=(Record.deleted_by == Deleter.id))
-        .objects()
     )
 
 
-def to_row(rec: Record) -> RecordRow:
+def fetch_rows(query) -> list[RecordRow]:
+    """Run a :func:`record_select` query on the cursor and build RecordRows directly.
+
+    Peewee's per-row conversion (model instances, or strptime over several formats for
+    SQLite timestamps) cost several times the SQL itself on a records page.
+    """
+    sql, params = query.sql()
+    return [to_row(row) for row in database.execute_sql(sql, params).fetchall()]
+
+
+def _stamp(value: datetime | str | None) -> datetime | None:
+    return value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def to_row(row: tuple) -> RecordRow:
+    """A raw :func:`record_select` row (either engine's types) as a RecordRow."""
+    (rid, kind, amount, category_id, category, day, notes, creator, updater, created_at,
+     updated_at, version, is_deleted, deleted_at, deleter) = row  # fmt: skip
     return RecordRow(
-        id=rec.id if isinstance(rec.id, UUID) else UUID(str(rec.id)),
-        kind=rec.kind,
-        amount=from_minor(rec.amount),
-        category_id=rec.category_id,
-        category=rec.category_name,
-        date=rec.date if isinstance(rec.date, date) else date.fromisoformat(str(rec.date)),
-        notes=rec.notes,
-        created_by=rec.creator_name,
-        updated_by=rec.updater_name,
-        created_at=rec.created_at,
-        updated_at=rec.updated_at,
-        version=rec.version,
-        is_deleted=rec.is_deleted,
-        deleted_at=rec.deleted_at,
-        deleted_by=rec.deleter_name,
+        id=rid if isinstance(rid, UUID) else UUID(str(rid)),
+        kind=kind,
+        amount=from_minor(amount),
+        category_id=category_id,
+        category=category,
+        date=day if isinstance(day, date) else date.fromisoformat(str(day)),
+        notes=notes,
+        created_by=creator,
+        updated_by=updater,
+        created_at=_stamp(created_at),
+        updated_at=_stamp(updated_at),
+        version=version,
+        is_deleted=bool(is_deleted),
+        deleted_at=_stamp(deleted_at),
+        deleted_by=deleter,
     )
 
 
@@ -100,10 +129,11 @@ class RecordService:
     # ---- reads ---------------------------------------------------------
     def get(self, record_id: UUID | str) -> RecordRow:
         principal = self.session.require(Permission.VIEW_RECORDS)
-        rec = record_select().where(Record.id == _parse_id(record_id)).first()
-        if rec is None or (rec.is_deleted and not self._may_see_deleted(principal)):
+        found = fetch_rows(record_select().where(Record.id == _parse_id(record_id)).limit(1))
+        row = found[0] if found else None
+        if row is None or (row.is_deleted and not self._may_see_deleted(principal)):
             raise NotFound(f"No record with id {record_id!s}")
-        return to_row(rec)
+        return row
 
     def list(self, flt: RecordFilter, *, with_total: bool = True) -> Page[RecordRow]:
         from finance_tui.services.query import run_query
@@ -167,7 +197,7 @@ class RecordService:
             clean = validate_record(changes, current=_clean_of(rec), today=today)
             before = snapshot(rec)
             if clean == _clean_of(rec):
-                return to_row(record_select().where(Record.id == rid).first())
+                return fetch_rows(record_select().where(Record.id == rid))[0]
             updated = (
                 Record.update(
                     kind=clean.kind,
@@ -233,7 +263,7 @@ class RecordService:
             after = Record.get_by_id(rid)
             action = "record_delete" if deleted else "record_restore"
             record_event(principal, action, "record", rid, before, snapshot(after))
-        return to_row(record_select().where(Record.id == rid).first())
+        return fetch_rows(record_select().where(Record.id == rid))[0]
 
     @staticmethod
     def _load_live(rid: UUID) -> Record:
