@@ -56,7 +56,7 @@ COLUMNS = (
     ("kind", "Kind", 7),
     ("category", "Category", 16),
     ("amount", "Amount", 16),
-    ("notes", "Notes", 46),
+    ("notes", "Notes", 40),  # the six columns fit 120 cells: no horizontal scrollbar
     ("created_by", "By", 14),
 )
 SORTABLE = {"date", "kind", "category", "amount"}
