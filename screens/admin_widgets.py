@@ -3,28 +3,52 @@
 - :class:`FormModal` is a small modal form (built from ``FormRow``) whose submit runs in
   a worker and shows the core's ``ValidationError`` messages beside the matching fields.
 - :class:`ChoiceModal` asks one-of-N (a role, a category kind).
+- :class:`AdminTableScreen` is the frame of the admin list screens (users, categories):
+  the permission gate, the table, loading in a worker, the selection and the palette.
 - :func:`signed_money_text` and :func:`pct_text` show changes (+/-) for analytics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+)
 from textual.widgets.option_list import Option
 
 from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.money import format_decimal
+from finance_tui.permissions import Permission
 from screens.widgets import EXPENSE_STYLE, INCOME_STYLE, FormRow, literal, run_in_thread
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> Any: ...
+
+
+RowT = TypeVar("RowT", bound=_Identified)
 
 
 def signed_money_text(amount: Decimal, *, good_when_up: bool = True) -> Text:
@@ -293,6 +317,128 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+# ---- admin list screens -----------------------------------------------------------
+class AdminTableScreen(Screen, Generic[RowT]):
+    """A table of rows (with an ``id``) that only holders of ``PERMISSION`` may manage.
+
+    Without the permission the screen shows one sentence and every key of ``BINDINGS``
+    is inert (the core would refuse anyway; this keeps the footer honest). Subclasses
+    declare their names, columns and palette commands as data and fill in three hooks:
+    :meth:`load_rows` (runs in a worker), :meth:`row_cells` and :meth:`summary_text`.
+    """
+
+    PERMISSION: ClassVar[Permission]
+    NAME: ClassVar[str]
+    """Plural noun: the widget ids (``#NAME-table``, ``-summary``, ``-denied``), the worker
+    group and the denial sentence."""
+    NOUN: ClassVar[str]
+    """Singular noun for "Select a NOUN first"."""
+    COLUMNS: ClassVar[tuple[tuple[str, int | None], ...]]
+    """``(header, width)``; a width of ``None`` fits the content."""
+    PALETTE: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    """Command palette entries as ``(title, help, action name without "action_")``."""
+
+    def __init__(self, session: SessionController) -> None:
+        super().__init__()
+        self.session = session
+        self.rows: list[RowT] = []
+        self.allowed = session.can(self.PERMISSION)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if not self.allowed:
+            yield Static(
+                f"You do not have permission to manage {self.NAME} (admins only).",
+                id=f"{self.NAME}-denied",
+            )
+        else:
+            yield Static("", id=f"{self.NAME}-summary")
+            yield DataTable(id=f"{self.NAME}-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.allowed:
+            return
+        table = self.query_one(DataTable)
+        for label, width in self.COLUMNS:
+            table.add_column(label, width=width)
+        table.focus()
+        self.action_refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {b.action for b in self.BINDINGS if isinstance(b, Binding)}:
+            return self.allowed
+        return True
+
+    # ---- app-shell hooks ----------------------------------------------------
+    def refresh_data(self) -> None:
+        """Another session changed the database: reload, keeping the selection."""
+        if self.allowed:
+            self.action_refresh()
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+        if not self.session.can(self.PERMISSION):
+            return
+        for title, help_text, action in self.PALETTE:
+            yield title, help_text, getattr(self, f"action_{action}")
+
+    # ---- loading ------------------------------------------------------------
+    def action_refresh(self, select_id: object | None = None) -> None:
+        """Reload in a worker; the cursor goes back to ``select_id`` (default: the
+        row under it now) when that row is still there."""
+        if select_id is None:
+            current = self.current_row()
+            select_id = current.id if current is not None else None
+        run_in_thread(
+            self,
+            self.load_rows,
+            lambda rows: self._show(rows, select_id),
+            group=f"{self.NAME}-load",
+            exclusive=True,
+        )
+
+    def _show(self, rows: list[RowT], select_id: object | None) -> None:
+        self.rows = rows
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in rows:
+            table.add_row(*self.row_cells(row), key=str(row.id))
+        ids = [row.id for row in rows]
+        if select_id in ids:
+            table.move_cursor(row=ids.index(select_id))
+        self.query_one(f"#{self.NAME}-summary", Static).update(self.summary_text(rows))
+
+    # ---- selection ----------------------------------------------------------
+    def current_row(self) -> RowT | None:
+        """The row under the cursor; ``None`` before the first load or when there is none."""
+        if not self.allowed or not self.is_mounted or not self.rows:
+            return None
+        table = self.query_one(DataTable)
+        if 0 <= table.cursor_row < len(self.rows):
+            return self.rows[table.cursor_row]
+        return None
+
+    def selected_row(self) -> RowT | None:
+        """The row an action works on; without one, says so and gives ``None``."""
+        row = self.current_row()
+        if row is None:
+            self.notify(f"Select a {self.NOUN} first", severity="warning")
+        return row
+
+    # ---- what each screen fills in ---------------------------------------------
+    def load_rows(self) -> list[RowT]:
+        """Fetch every row from the core; runs in a thread worker."""
+        raise NotImplementedError
+
+    def row_cells(self, row: RowT) -> Sequence[Any]:
+        """One table row's cells, in column order."""
+        raise NotImplementedError
+
+    def summary_text(self, rows: list[RowT]) -> str:
+        """The line above the table (counts and keys)."""
+        raise NotImplementedError
 
 
 # ---- charts -----------------------------------------------------------------------

@@ -4,21 +4,17 @@ last active admin stays"); this screen shows its messages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
 
 from finance_tui.dto import UserRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission, Role
-from screens.admin_widgets import ChoiceModal, FormField, FormModal
+from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
 from screens.widgets import ConfirmModal, fmt_dt, literal, run_in_thread
 
 if TYPE_CHECKING:
@@ -26,14 +22,13 @@ if TYPE_CHECKING:
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 ROLE_CHOICES = tuple((role.value.capitalize(), role.value) for role in Role)
-COLUMNS = ("Username", "Email", "Role", "Active", "Locked until", "Last login")
 
 
 def _confirm_matches(first: str, second: str) -> dict[str, str]:
     return {} if first == second else {"confirm": "does not match the password"}
 
 
-class UsersScreen(Screen):
+class UsersScreen(AdminTableScreen[UserRow]):
     """Account administration. Needs ``Permission.MANAGE_USERS``."""
 
     TITLE = "Users"
@@ -46,106 +41,47 @@ class UsersScreen(Screen):
         Binding("o", "sign_out", "Sign out everywhere"),
         Binding("f5", "refresh", "Refresh"),
     ]
+    PERMISSION = Permission.MANAGE_USERS
+    NAME = "users"
+    NOUN = "user"
+    COLUMNS = tuple(
+        (label, None)
+        for label in ("Username", "Email", "Role", "Active", "Locked until", "Last login")
+    )
+    PALETTE = (
+        ("Users: new user", "Create an account (n)", "create"),
+        ("Users: change role", "Role of the selected user (r)", "change_role"),
+        ("Users: activate/deactivate", "The selected user (a)", "toggle_active"),
+        ("Users: reset password", "Of the selected user (p)", "reset_password"),
+        ("Users: sign out everywhere", "End the selected user's sessions (o)", "sign_out"),
+    )
 
     def __init__(self, session: SessionController, *, now: datetime | None = None) -> None:
-        super().__init__()
-        self.session = session
+        super().__init__(session)
         self.now = now  # fixed "now" for tests; decides whether a lock is current
-        self.rows: list[UserRow] = []
-        self.allowed = session.can(Permission.MANAGE_USERS)
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if not self.allowed:
-            yield Static(
-                "You do not have permission to manage users (admins only).", id="users-denied"
-            )
-        else:
-            yield Static("", id="users-summary")
-            yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+    # ---- the table ------------------------------------------------------------
+    def load_rows(self) -> list[UserRow]:
+        return self.session.users.list()
 
-    def on_mount(self) -> None:
-        if not self.allowed:
-            return
-        table = self.query_one(DataTable)
-        table.add_columns(*COLUMNS)
-        table.focus()
-        self.action_refresh()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {b.action for b in self.BINDINGS if isinstance(b, Binding)}:
-            return self.allowed
-        return True
-
-    # ---- app-shell hooks ----------------------------------------------------
-    def refresh_data(self) -> None:
-        """Another session changed the database: reload, keeping the selection."""
-        if self.allowed:
-            self.action_refresh()
-
-    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
-        if not self.session.can(Permission.MANAGE_USERS):
-            return
-        yield "Users: new user", "Create an account (n)", self.action_create
-        yield "Users: change role", "Role of the selected user (r)", self.action_change_role
-        yield "Users: activate/deactivate", "The selected user (a)", self.action_toggle_active
-        yield "Users: reset password", "Of the selected user (p)", self.action_reset_password
-        yield (
-            "Users: sign out everywhere",
-            "End the selected user's sessions (o)",
-            self.action_sign_out,
-        )
-
-    # ---- loading ------------------------------------------------------------
-    def action_refresh(self, select_id: str | None = None) -> None:
-        current = select_id or self._selected_id()
-        run_in_thread(
-            self,
-            self.session.users.list,
-            lambda rows: self._show(rows, current),
-            group="users-load",
-            exclusive=True,
-        )
-
-    def _show(self, rows: list[UserRow], select_id: str | None) -> None:
-        self.rows = rows
-        table = self.query_one(DataTable)
-        table.clear()
+    def row_cells(self, row: UserRow) -> list[Text]:
         now = self.now or datetime.now(UTC).replace(tzinfo=None)
-        for row in rows:
-            locked = fmt_dt(row.locked_until) if row.locked_until and row.locked_until > now else ""
-            table.add_row(
-                literal(row.username),
-                literal(row.email),
-                Text(row.role),
-                Text("yes" if row.is_active else "no", style="" if row.is_active else "red"),
-                Text(locked, style="yellow"),
-                Text(fmt_dt(row.last_login_at) or "never"),
-                key=str(row.id),
-            )
-        ids = [str(r.id) for r in rows]
-        if select_id in ids:
-            table.move_cursor(row=ids.index(select_id))
+        locked = fmt_dt(row.locked_until) if row.locked_until and row.locked_until > now else ""
+        return [
+            literal(row.username),
+            literal(row.email),
+            Text(row.role),
+            Text("yes" if row.is_active else "no", style="" if row.is_active else "red"),
+            Text(locked, style="yellow"),
+            Text(fmt_dt(row.last_login_at) or "never"),
+        ]
+
+    def summary_text(self, rows: list[UserRow]) -> str:
         active_admins = sum(1 for r in rows if r.role == Role.ADMIN.value and r.is_active)
-        self.query_one("#users-summary", Static).update(
+        return (
             f"{len(rows)} users · {active_admins} active admin(s) · "
             "n new · r role · a activate/deactivate · p reset password · o sign out everywhere"
         )
-
-    def _selected(self) -> UserRow | None:
-        if not self.rows:
-            return None
-        table = self.query_one(DataTable)
-        if 0 <= table.cursor_row < len(self.rows):
-            return self.rows[table.cursor_row]
-        return None
-
-    def _selected_id(self) -> str | None:
-        if not self.allowed or not self.is_mounted:
-            return None
-        row = self._selected()
-        return str(row.id) if row else None
 
     def _refused(self, exc: FinanceError) -> bool:
         """Rule violations (e.g. the last active admin) as one plain sentence."""
@@ -158,12 +94,6 @@ class UsersScreen(Screen):
             )
             return True
         return False
-
-    def _need_selection(self) -> UserRow | None:
-        row = self._selected()
-        if row is None:
-            self.notify("Select a user first", severity="warning")
-        return row
 
     # ---- actions ------------------------------------------------------------
     def action_create(self) -> None:
@@ -189,7 +119,7 @@ class UsersScreen(Screen):
         def created(row: UserRow | None) -> None:
             if row is not None:
                 self.notify(f"Created user {row.username} ({row.role})", markup=False)
-                self.action_refresh(select_id=str(row.id))
+                self.action_refresh(select_id=row.id)
 
         self.app.push_screen(form, created)
 
@@ -197,7 +127,7 @@ class UsersScreen(Screen):
         return row.id == self.session.principal.user_id
 
     def action_change_role(self) -> None:
-        row = self._need_selection()
+        row = self.selected_row()
         if row is None:
             return
 
@@ -207,7 +137,7 @@ class UsersScreen(Screen):
                 if callable(goto):
                     goto("dashboard")
                 return
-            self.action_refresh(select_id=str(row.id))
+            self.action_refresh(select_id=row.id)
 
         def change(role: str) -> UserRow:
             result = self.session.users.set_role(row.id, role)
@@ -247,7 +177,7 @@ class UsersScreen(Screen):
         )
 
     def action_toggle_active(self) -> None:
-        row = self._need_selection()
+        row = self.selected_row()
         if row is None:
             return
         activate = not row.is_active
@@ -258,7 +188,7 @@ class UsersScreen(Screen):
             run_in_thread(
                 self,
                 lambda: self.session.users.set_active(row.id, activate),
-                lambda _: self.action_refresh(select_id=str(row.id)),
+                lambda _: self.action_refresh(select_id=row.id),
                 success=f"{row.username} {'activated' if activate else 'deactivated'}",
                 on_error=self._refused,
             )
@@ -281,7 +211,7 @@ class UsersScreen(Screen):
             )
 
     def action_reset_password(self) -> None:
-        row = self._need_selection()
+        row = self.selected_row()
         if row is None:
             return
         users = self.session.users
@@ -302,12 +232,12 @@ class UsersScreen(Screen):
                     f"Password of {row.username} reset; their sessions were signed out",
                     markup=False,
                 )
-                self.action_refresh(select_id=str(row.id))
+                self.action_refresh(select_id=row.id)
 
         self.app.push_screen(form, done)
 
     def action_sign_out(self) -> None:
-        row = self._need_selection()
+        row = self.selected_row()
         if row is None:
             return
 
