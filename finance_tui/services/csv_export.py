@@ -13,10 +13,9 @@ import contextlib
 import csv
 import os
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -26,14 +25,13 @@ from peewee import JOIN, Case, fn
 from finance_tui.db import is_postgres
 from finance_tui.errors import FinanceError
 from finance_tui.models import Category, Record, User, database
+from finance_tui.services.csv_progress import Cancel, Progress, cancel_check
 from finance_tui.services.query import RecordFilter, order_by, where_clause
 
 COLUMNS = ("id", "date", "kind", "amount", "category", "notes", "created_by", "created_at")
 FETCH = 5000
 MMAP_BYTES = 256 * 2**20
 
-Progress = Callable[[int, int | None], None]
-Cancel = Callable[[], bool] | threading.Event | None
 _Creator = User.alias("export_creator")
 
 
@@ -127,21 +125,21 @@ def _batches(flt: RecordFilter) -> Iterator[list[tuple]]:
     if is_postgres():
         with database.atomic():  # a named cursor streams only inside a transaction
             cursor = database.connection().cursor(name=f"export_{uuid.uuid4().hex}")
-            try:
-                cursor.execute(sql, params)
-                while batch := cursor.fetchmany(FETCH):
-                    yield batch
-            finally:
-                cursor.close()
+            yield from _fetch_batches(cursor, sql, params)
         return
     with _memory_mapped():
-        cursor = database.cursor()
-        try:
-            cursor.execute(sql, params)
-            while batch := cursor.fetchmany(FETCH):
-                yield batch
-        finally:
-            cursor.close()
+        yield from _fetch_batches(database.cursor(), sql, params)
+
+
+def _fetch_batches(cursor, sql: str, params: Sequence[object]) -> Iterator[list[tuple]]:
+    """Run ``sql`` on ``cursor`` and yield its rows :data:`FETCH` at a time; the cursor
+    is closed however the caller stops (end, cancel or error)."""
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(FETCH):
+            yield batch
+    finally:
+        cursor.close()
 
 
 @contextlib.contextmanager
@@ -158,14 +156,6 @@ def _memory_mapped() -> Iterator[None]:
             database.execute_sql(f"PRAGMA mmap_size={int(before)}")
 
 
-def _is_cancelled(cancel: Cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
-
-
 def write_csv(
     flt: RecordFilter,
     handle: TextIO,
@@ -175,7 +165,7 @@ def write_csv(
     cancel: Cancel = None,
 ) -> int:
     """Write the header and every matching record to ``handle``; returns the row count."""
-    cancelled = _is_cancelled(cancel)
+    cancelled = cancel_check(cancel)
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(columns_for(flt))
     done = 0

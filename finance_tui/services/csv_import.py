@@ -22,7 +22,6 @@ import hashlib
 import io
 import os
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from finance_tui.services import bulk
 from finance_tui.services.audit import record_event
 from finance_tui.services.categories import clean_name
 from finance_tui.services.csv_columns import ColumnMap, resolve_columns
+from finance_tui.services.csv_progress import Cancel, Progress, cancel_check
 from finance_tui.services.csv_source import CsvFormatError, CsvSource, display, open_source
 from finance_tui.services.validation import (
     MAX_DATE,
@@ -68,9 +68,6 @@ _FIELD_ORDER = {
 }
 _TRUE = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "n", "f"})
-
-Progress = Callable[[int, int | None], None]
-Cancel = Callable[[], bool] | threading.Event | None
 
 
 class ImportRejected(FinanceError):
@@ -169,14 +166,6 @@ class ImportReport:
 
 class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
-
-
-def _is_cancelled(cancel: Cancel) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -715,7 +704,7 @@ def import_csv(
                 rejects_path_for(display_name, options.rejects_path), src.header, src.delimiter
             )
         importer = CsvImporter(
-            principal, src, columns, options, report, rejects, progress, _is_cancelled(cancel)
+            principal, src, columns, options, report, rejects, progress, cancel_check(cancel)
         )
         try:
             importer.run()

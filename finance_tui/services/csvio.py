@@ -23,16 +23,15 @@ from finance_tui.services.csv_export import (
     export_csv,
 )
 from finance_tui.services.csv_import import (
-    Cancel,
     CsvFormatError,
     ImportCancelled,
     ImportOptions,
     ImportRejected,
     ImportReport,
-    Progress,
     RowError,
     import_csv,
 )
+from finance_tui.services.csv_progress import Cancel, Progress
 from finance_tui.services.csv_source import open_source
 from finance_tui.services.query import RecordFilter
 
