@@ -27,7 +27,7 @@ from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
 from finance_tui.services.records import fetch_rows, record_select
-from finance_tui.services.summaries import month_expr
+from finance_tui.services.summaries import month_expr, stored_cells
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -242,13 +242,7 @@ def split_period(
 
 def summary_cells(start: date | None, end: date | None) -> Cells:
     """Summary cells of whole months in ``[start, end)`` (live records only)."""
-    query = MonthlyTotal.select(
-        MonthlyTotal.month,
-        MonthlyTotal.category,
-        MonthlyTotal.kind,
-        MonthlyTotal.count,
-        MonthlyTotal.total,
-    ).where(MonthlyTotal.count > 0)
+    query = stored_cells().where(MonthlyTotal.count > 0)
     if start is not None:
         query = query.where(MonthlyTotal.month >= start)
     if end is not None:

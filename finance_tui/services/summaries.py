@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from peewee import SQL, fn
+from peewee import SQL, ModelSelect, fn
 
 from finance_tui.models import MonthlyTotal, Record
 
@@ -69,14 +69,20 @@ def expected_rows() -> dict[tuple[date, int, str], tuple[int, int]]:
     return result
 
 
-def stored_rows() -> dict[tuple[date, int, str], tuple[int, int]]:
-    query = MonthlyTotal.select(
+def stored_cells() -> ModelSelect:
+    """The stored summary as ``(month, category, kind, count, total)`` rows: the one
+    query the dashboard (filtered by month) and :func:`verify` both read."""
+    return MonthlyTotal.select(
         MonthlyTotal.month,
         MonthlyTotal.category,
         MonthlyTotal.kind,
         MonthlyTotal.count,
         MonthlyTotal.total,
-    ).tuples()
+    )
+
+
+def stored_rows() -> dict[tuple[date, int, str], tuple[int, int]]:
+    query = stored_cells().tuples()
     return {(m, c, k): (int(n), int(t)) for m, c, k, n, t in query if n or t}
 
 
