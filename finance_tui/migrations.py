@@ -69,10 +69,23 @@ def _v3_category_sort_index(db: Database) -> None:
     db.execute_sql('DROP INDEX IF EXISTS "record_category_id_date"')
 
 
+def _v4_category_amount_index(db: Database) -> None:
+    """Amount order within a category filter reads each category from this index.
+
+    Amounts follow the category (food is small, salary large), so neither walking the
+    amount index nor sorting a big category's rows serves that page (~0.6 s at 1M).
+    """
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "record_category_amount" ON "record" '
+        "(category_id, amount, created_at)"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
     _v3_category_sort_index,
+    _v4_category_amount_index,
 ]
 
 

@@ -18,7 +18,7 @@ from finance_tui.errors import PermissionDenied, ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record, User
 from finance_tui.money import from_minor
 from finance_tui.services.bulk import NewRecord, insert_records
-from finance_tui.services.query import MAX_LIMIT, SORT_FIELDS, RecordFilter
+from finance_tui.services.query import MAX_LIMIT, SORT_FIELDS, RecordFilter, run_seek
 
 TODAY = date(2026, 11, 25)
 START = date(2026, 10, 1)
@@ -417,3 +417,35 @@ def test_from_strings_reports_every_bad_value(sessions):
     with pytest.raises(ValidationError) as err:
         RecordFilter.from_strings({"date_from": "2026-03-01", "date_to": "2026-02-01"})
     assert set(err.value.fields) == {"date_to"}
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_amount_order_within_categories_merges_each_category(sessions, descending):
+    """Amounts follow the category here (food small, rent large, ties across them), the
+    case the per-category merge serves: every page and every seek equals a full sort."""
+    admin = sessions["admin"]
+    ids = {c.name_lower: c.id for c in Category.select()}
+    specs = [("food", 1 + i % 7) for i in range(25)] + [("rent", 5 + i) for i in range(20)]
+    specs += [("other", 3)] * 4
+    for n, (cat, amount) in enumerate(specs):
+        admin.records.create(
+            {"kind": "expense", "amount": str(amount), "category": cat,
+             "date": (date(2026, 1, 1) + timedelta(days=n % 40)).isoformat()}
+        )  # fmt: skip
+    chosen = (ids["food"], ids["rent"])
+    wanted = sorted(
+        (r for r in Record.select() if r.category_id in chosen),
+        key=lambda r: (r.amount, r.created_at, str(r.id)),
+        reverse=descending,
+    )
+    expected = [r.id for r in wanted]
+    flt = RecordFilter(categories=chosen, sort="amount", descending=descending, limit=7)
+    got = []
+    for offset in range(0, len(expected) + 7, 7):
+        got += [row.id for row in admin.records.list(flt.page(offset)).rows]
+    assert got == expected
+    seen, page = [], run_seek(flt)
+    while page.rows:
+        seen += [row.id for row in page.rows]
+        page = run_seek(flt, after=page.rows[-1])
+    assert seen == expected

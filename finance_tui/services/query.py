@@ -24,6 +24,8 @@ once for the total). Text search uses the substring index of
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -299,6 +301,8 @@ def _rows(
         keyset = _beyond(flt, after, reverse=reverse)
         base, walk = [*base, keyset], [*walk, keyset]
     text = flt.text.strip()
+    if flt.sort == "amount" and flt.categories and not text and offset + limit <= GROUPED_MAX_PAGE:
+        return _rows_by_category_merge(flt, base, offset, limit, reverse=reverse)
     filtered = text or len(base) > len(walk)
     if filtered and is_sqlite() and offset + limit <= PREFIX_MAX_PAGE and not _rare_categories(flt):
         for stage, size in enumerate(PREFIX_STAGES):
@@ -376,6 +380,31 @@ def _rows_by_group(
         if len(rows) >= need:
             break
     return rows[offset:need]
+
+
+def _rows_by_category_merge(
+    flt: RecordFilter, base: list[Expression], offset: int, limit: int, *, reverse: bool
+) -> list[RecordRow]:
+    """Amount order within a category filter: each category's first rows come from the
+    (category, amount) index and are merged here.
+
+    Amounts depend on the category (food is small, salary large), so walking the amount
+    index and skipping other categories can read most of the table before a page fills,
+    and reading a big category's rows and sorting them is no better (~0.6 s at 1M).
+    """
+    need = offset + limit
+    parts = []
+    for category in flt.categories:
+        query = (
+            record_select()
+            .where(*base, Record.category == category)
+            .order_by(*order_by(flt, reverse=reverse))
+            .limit(need)
+        )
+        parts.append(fetch_rows(query))
+    descending = flt.descending != reverse
+    merged = heapq.merge(*parts, key=lambda row: sort_key(flt, row), reverse=descending)
+    return list(itertools.islice(merged, offset, need))
 
 
 def _rows_from_prefix(
