@@ -445,15 +445,17 @@ class FinanceApp(App[int]):
             hook()
 
 
-def run_app(db_url: str | None) -> int:
-    """Entry point for ``finance-tui`` with no subcommand: connect, then run the TUI."""
+def run_app(db_url: str | None, *, connected: bool = False) -> int:
+    """Entry point for ``finance-tui`` with no subcommand: connect (unless the caller
+    already did), then run the TUI."""
     import sys
 
     from finance_tui.db import connect, normalize_url
 
     try:
         url = normalize_url(db_url)
-        connect(url)
+        if not connected:
+            connect(url)
     except FinanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

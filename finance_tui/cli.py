@@ -96,11 +96,31 @@ def _open_tui(args: argparse.Namespace) -> int:
         if exc.name != "finance_tui.app":
             raise
         raise FinanceError("the terminal UI is not part of this installation") from None
-    return int(run_app(db_url(args)) or 0)
+    return int(run_app(db_url(args), connected=True) or 0)
+
+
+def _names_no_command(argv: Sequence[str]) -> bool:
+    """True for ``finance-tui`` and ``finance-tui --db URL``: the TUI path, where the
+    commands' modules (and what they import) need not load before the first screen."""
+    rest = list(argv)
+    while rest:
+        token = rest.pop(0)
+        if token == "--db" and rest:
+            rest.pop(0)
+        elif not token.startswith("--db="):
+            return False
+    return True
+
+
+def _tui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="finance-tui")
+    add_db_option(parser)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _tui_parser() if _names_no_command(argv) else build_parser()
     args = parser.parse_args(argv)
     from finance_tui.commands.common import end_one_shot_sessions
 

@@ -109,16 +109,16 @@ def test_every_present_command_module_registers():
 def test_no_command_opens_the_tui_on_the_given_database(run, db_url, monkeypatch):
     opened: list[str] = []
     fake_app = types.ModuleType("finance_tui.app")
-    fake_app.run_app = lambda url: opened.append(url) or 0
+    fake_app.run_app = lambda url, **options: opened.append((url, options)) or 0
     monkeypatch.setitem(sys.modules, "finance_tui.app", fake_app)
     code, _, err = run(["--db", db_url])
     assert (code, err) == (0, "")
-    assert opened == [db_url]
+    assert opened == [(db_url, {"connected": True})]  # opened once, by the CLI
 
 
 def test_no_command_with_bad_database_reports_before_the_tui(run, monkeypatch):
     fake_app = types.ModuleType("finance_tui.app")
-    fake_app.run_app = lambda url: pytest.fail("the TUI must not start")
+    fake_app.run_app = lambda url, **options: pytest.fail("the TUI must not start")
     monkeypatch.setitem(sys.modules, "finance_tui.app", fake_app)
     code, _, err = run(["--db", "mysql://somewhere/db"])
     assert code == 1

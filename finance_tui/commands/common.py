@@ -14,6 +14,7 @@ import os
 import sys
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peewee import Database, DatabaseError
 
@@ -21,7 +22,9 @@ from finance_tui.config import state_dir
 from finance_tui.db import connect, normalize_url, sqlite_path
 from finance_tui.db import describe as describe_url
 from finance_tui.errors import AuthError, FinanceError, SessionExpired
-from finance_tui.session import SessionController
+
+if TYPE_CHECKING:  # the session layer (JWT) loads when a command authenticates, not at
+    from finance_tui.session import SessionController  # start-up (the TUI path uses open_db)
 
 _ONE_SHOT: list[SessionController] = []  # --user sessions, revoked when the command ends
 
@@ -163,6 +166,8 @@ def delete_token(url: str) -> bool:
 # ---- authentication ----------------------------------------------------------------
 def login_one_shot(identifier: str, password: str) -> SessionController:
     """Log in for this command only; :func:`end_one_shot_sessions` revokes it."""
+    from finance_tui.session import SessionController
+
     session = SessionController.login(identifier, password)
     _ONE_SHOT.append(session)
     return session
@@ -178,6 +183,8 @@ def authenticate(args: argparse.Namespace) -> SessionController:
         raise AuthError(
             f"not logged in to {describe(url)}: run 'finance-tui login' or pass --user NAME"
         )
+    from finance_tui.session import SessionController
+
     try:
         return SessionController.resume(token)
     except SessionExpired as exc:
