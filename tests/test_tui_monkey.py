@@ -77,9 +77,9 @@ async def test_random_keys(sessions, tmp_path, monkeypatch, role, db_url):
             await settle(pilot)
             for step in range(per_screen):
                 await _press(pilot, rng.choice(KEYS))
+                visited.add(type(app.screen).__name__)
                 if step % 100 == 0:
                     await settle(pilot)
-                    visited.add(type(app.screen).__name__)
                 if app.session is None and type(app.screen).__name__ == "LoginScreen":
                     # the Account screen's "Log out" button was hit: log in again, go on
                     await settle(pilot)
