@@ -3,7 +3,9 @@ FINANCE_TUI_TEST_DATABASE_URL is set), and logged-in sessions for each role."""
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -92,3 +94,17 @@ def table_counts() -> dict[str, int]:
 def counts() -> Callable[[], dict[str, int]]:
     """``counts()`` → {table: rows}; compare two calls to prove a refusal wrote nothing."""
     return table_counts
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys) -> Callable[..., tuple[int, str, str]]:
+    """``run_cli(args, stdin="") -> (exit code, stdout, stderr)``; stdin is not a terminal."""
+    from finance_tui import cli
+
+    def invoke(args: list[str], stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = cli.main(args)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke

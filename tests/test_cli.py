@@ -47,16 +47,9 @@ def private_home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
+def run(run_cli):
     """``run(args, stdin="") -> (exit code, stdout, stderr)`` with stdin not a terminal."""
-
-    def invoke(args: list[str], stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(args)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
+    return run_cli
 
 
 @pytest.fixture

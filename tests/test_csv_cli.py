@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD
 
-from finance_tui import cli
 from finance_tui.commands.csv_cmds import format_progress
 from finance_tui.config import reset_settings
 from finance_tui.models import Category, Record
@@ -35,14 +34,11 @@ def private_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def run(monkeypatch, capsys, admin, db_url):
+def run(run_cli, admin, db_url):
     """``run(args, stdin=PASSWORD)`` → (exit code, stdout, stderr), on the test database."""
 
     def invoke(args: list[str], stdin: str = PASSWORD + "\n") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main([*args, "--db", db_url])
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli([*args, "--db", db_url], stdin)
 
     return invoke
 

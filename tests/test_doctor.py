@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import io
-import sys
-
 import pytest
 from conftest import PASSWORD
 
-from finance_tui import cli
 from finance_tui.models import MonthlyTotal, database
 from finance_tui.services import search, summaries
 
 
 @pytest.fixture
-def run(monkeypatch, capsys, tmp_path):
+def run(run_cli, monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # no stored token
-
-    def invoke(args: list[str], stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(args)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
+    return run_cli
 
 
 @pytest.fixture
