@@ -390,7 +390,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
         if self.running:
             return
         path = Path(self.query_one("#export-file", Input).value.strip() or "records.csv")
-        if path.expanduser().exists():
+        if _exists(path):
 
             def answered(yes: bool | None) -> None:
                 if yes:
@@ -451,6 +451,15 @@ class ExportModal(ModalScreen[ExportReport | None]):
 
     def on_unmount(self) -> None:
         self.cancel_event.set()
+
+
+def _exists(path: Path) -> bool:
+    """Whether to ask before overwriting; a name the file system refuses is not there
+    (the export then says why it cannot write it)."""
+    try:
+        return path.expanduser().exists()
+    except (OSError, ValueError):
+        return False
 
 
 def describe_filter(flt: RecordFilter) -> str:

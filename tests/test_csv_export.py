@@ -16,7 +16,7 @@ import pytest
 from conftest import PASSWORD
 
 from finance_tui.db import connect
-from finance_tui.errors import PermissionDenied
+from finance_tui.errors import FinanceError, PermissionDenied
 from finance_tui.models import AuditEvent
 from finance_tui.services import summaries
 from finance_tui.services.csvio import COLUMNS, ExportCancelled, ImportOptions
@@ -212,3 +212,28 @@ def test_export_puts_connection_settings_back(admin):
     before = database.execute_sql("PRAGMA mmap_size").fetchone()[0]
     admin.csv.export(RecordFilter(), io.StringIO())
     assert database.execute_sql("PRAGMA mmap_size").fetchone()[0] == before
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("missing-dir/out.csv", "does not exist"),
+        (".", "is a directory"),
+        ("x" * 300 + ".csv", "File name too long"),
+        ("bad\x00name.csv", "contains a NUL"),
+    ],
+)
+def test_unwritable_names_are_one_clear_error_for_export_and_import(
+    admin, tmp_path, monkeypatch, name, reason
+):
+    """File names typed into the export and import dialogs: a FinanceError naming the
+    reason (never an OSError or ValueError escaping into a worker), nothing written."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with pytest.raises(FinanceError, match=reason):
+        admin.csv.export(RecordFilter(), Path(name))
+    assert list(work.iterdir()) == []
+    with pytest.raises(FinanceError):
+        admin.csv.import_file(Path(name), ImportOptions())
+    assert list(work.iterdir()) == []

@@ -196,11 +196,7 @@ def export_csv(
         rows = write_csv(flt, destination, total=total, progress=progress, cancel=cancel)
         name = getattr(destination, "name", "stream")
         return ExportReport(str(name), rows, time.perf_counter() - started, columns_for(flt))
-    path = Path(destination).expanduser()
-    if path.is_dir():
-        raise FinanceError(f"{path} is a directory; give a file name")
-    if not path.parent.is_dir():
-        raise FinanceError(f"directory {path.parent} does not exist")
+    path = _target(destination)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
@@ -209,8 +205,27 @@ def export_csv(
     except OSError as exc:
         raise FinanceError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return ExportReport(str(path), rows, time.perf_counter() - started, columns_for(flt))
+
+
+def _target(destination: str | Path) -> Path:
+    """The file to write, or a FinanceError saying why it cannot be one (a directory, a
+    missing directory, a name too long or with a NUL byte)."""
+    path = Path(destination).expanduser()
+    if "\x00" in str(path):
+        raise FinanceError(f"cannot write {str(path)!r}: the name contains a NUL")
+    try:
+        if path.is_dir():
+            raise FinanceError(f"{path} is a directory; give a file name")
+        if not path.parent.is_dir():
+            raise FinanceError(f"directory {path.parent} does not exist")
+        path.exists()  # raises for a name the file system refuses
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise FinanceError(f"cannot write {str(path)[:80]!r}: {reason}") from None
+    return path
 
 
 __all__ = ["COLUMNS", "ExportCancelled", "ExportReport", "export_csv", "write_csv"]

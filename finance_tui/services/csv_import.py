@@ -640,6 +640,8 @@ def open_input(
             raise FinanceError(f"{path} is a directory, not a CSV file") from None
         except OSError as exc:
             raise FinanceError(f"cannot open {path}: {exc.strerror or exc}") from None
+        except ValueError:  # a NUL character: no file system accepts the name
+            raise FinanceError(f"cannot open {str(path)!r}: the name contains a NUL") from None
         size = os.fstat(handle.fileno()).st_size
         return handle, name or str(path), size, True
     size = None
