@@ -81,3 +81,14 @@ def reset_settings() -> None:
     """Forget cached settings (tests change the environment)."""
     global _settings
     _settings = None
+
+
+def user_path(text: str | Path) -> Path:
+    """A path as typed, with ``~`` expanded; ``~nosuchuser`` is a clear error, not the
+    RuntimeError pathlib raises."""
+    from finance_tui.errors import FinanceError
+
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise FinanceError(f"cannot expand {str(text)!r}: no such user's home directory") from None

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlparse
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
-from finance_tui.config import settings
+from finance_tui.config import settings, user_path
 from finance_tui.errors import FinanceError
 from finance_tui.models import database
 
@@ -32,7 +32,7 @@ def normalize_url(url: str | None) -> str:
     """Turn a path or URL into a URL; ``None`` means the environment or the default."""
     url = url or settings().database_url
     if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().resolve()}"
+        return f"sqlite:///{user_path(url).resolve()}"
     return url
 
 

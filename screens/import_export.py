@@ -33,6 +33,7 @@ from textual.widgets import (
     Static,
 )
 
+from finance_tui.config import user_path
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
 from finance_tui.services.csv_columns import guess_columns
@@ -413,7 +414,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
 
         def call() -> ExportReport:
             return self.session.csv.export(
-                self.flt, path.expanduser(), progress=progress, cancel=self.cancel_event
+                self.flt, user_path(path), progress=progress, cancel=self.cancel_event
             )
 
         run_in_thread(self, call, self._finished, on_error=self._failed, group="export-run")
@@ -457,8 +458,8 @@ def _exists(path: Path) -> bool:
     """Whether to ask before overwriting; a name the file system refuses is not there
     (the export then says why it cannot write it)."""
     try:
-        return path.expanduser().exists()
-    except (OSError, ValueError):
+        return user_path(path).exists()
+    except (OSError, ValueError, FinanceError):
         return False
 
 

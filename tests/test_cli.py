@@ -702,3 +702,9 @@ def test_repeated_wrong_passwords_lock_the_account(run, boss):
     assert code == 1
     one_line_error(err, "Too many failed attempts; try again after")
     assert not common.token_path(boss).exists()
+
+
+def test_database_path_of_an_unknown_home_is_one_line(run):
+    code, _, err = run(["--db", "~no-such-user-zz/finance.db", "user", "list"])
+    assert code == 1
+    one_line_error(err, "no such user")

@@ -221,6 +221,7 @@ def test_export_puts_connection_settings_back(admin):
         (".", "is a directory"),
         ("x" * 300 + ".csv", "File name too long"),
         ("bad\x00name.csv", "contains a NUL"),
+        ("~no-such-user-zz/out.csv", "no such user"),
     ],
 )
 def test_unwritable_names_are_one_clear_error_for_export_and_import(

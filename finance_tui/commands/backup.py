@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from finance_tui.commands.common import db_url, describe, sqlite_file
+from finance_tui.config import user_path
 from finance_tui.errors import FinanceError
 
 PAGES_PER_STEP = 4096  # copy in steps so writers are not blocked for the whole copy
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if scheme != "sqlite":
         raise FinanceError(f"Unsupported database URL {url!r}")
     source = sqlite_file(url)
-    target = Path(args.file).expanduser()
+    target = user_path(args.file)
     check_paths(source, target, force=args.force)
     copy_database(source, target)
     print(f"Backed up {source} to {target} ({target.stat().st_size:,} bytes)")

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from finance_tui.commands.common import add_user_option, authenticate, open_db
+from finance_tui.config import user_path
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
 from finance_tui.services.csv_export import plural
@@ -202,7 +203,7 @@ def export_filter(args: argparse.Namespace) -> RecordFilter:
 def run_export(args: argparse.Namespace) -> int:
     to_stdout = args.file == "-"
     if not to_stdout:
-        target = Path(args.file).expanduser()
+        target = user_path(args.file)
         if target.exists() and not target.is_dir() and not args.force:
             raise FinanceError(f"{target} exists; pass --force to overwrite it")
     open_db(args)

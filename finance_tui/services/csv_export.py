@@ -22,6 +22,7 @@ from typing import TextIO
 
 from peewee import JOIN, Case, fn
 
+from finance_tui.config import user_path
 from finance_tui.db import is_postgres
 from finance_tui.errors import FinanceError
 from finance_tui.models import Category, Record, User, database
@@ -213,7 +214,7 @@ def export_csv(
 def _target(destination: str | Path) -> Path:
     """The file to write, or a FinanceError saying why it cannot be one (a directory, a
     missing directory, a name too long or with a NUL byte)."""
-    path = Path(destination).expanduser()
+    path = user_path(destination)
     if "\x00" in str(path):
         raise FinanceError(f"cannot write {str(path)!r}: the name contains a NUL")
     try:

@@ -32,6 +32,7 @@ from uuid import UUID
 
 from peewee import IntegrityError
 
+from finance_tui.config import user_path
 from finance_tui.db import advisory_lock, write_transaction
 from finance_tui.dto import Principal
 from finance_tui.errors import FinanceError, ValidationError
@@ -631,7 +632,7 @@ def open_input(
 ) -> tuple[BinaryIO, str, int | None, bool]:
     """(binary stream, display name, size in bytes or None, whether we must close it)."""
     if isinstance(source, str | Path):
-        path = Path(source).expanduser()
+        path = user_path(source)
         try:
             handle = open(path, "rb")  # noqa: SIM115 (closed by import_csv)
         except FileNotFoundError:
@@ -655,7 +656,7 @@ def open_input(
 
 def rejects_path_for(source_name: str, given: str | Path | None) -> Path:
     if given:
-        return Path(given).expanduser()
+        return user_path(given)
     if source_name in ("stdin", "-", ""):
         return Path("rejected.csv")
     return Path(f"{source_name}.rejected.csv")
