@@ -48,9 +48,9 @@ def describe(url: str) -> str:
 
 
 def sqlite_path(url: str) -> str:
+    """The file of a SQLite URL: ``sqlite:///relative`` or ``sqlite:////absolute``."""
     path = url.split("://", 1)[1]
-    # sqlite:///relative or sqlite:////absolute; tolerate both.
-    return unquote(path[1:] if path.startswith("/") and not path.startswith("//") else path)
+    return unquote(path[1:] if path.startswith("/") else path)
 
 
 def casefold_contains(haystack: str | None, needle: str) -> bool:

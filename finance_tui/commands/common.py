@@ -36,8 +36,7 @@ def db_url(args: argparse.Namespace) -> str:
 
 def sqlite_file(url: str) -> Path:
     """The file a sqlite URL names (``sqlite:////abs`` gives ``/abs``, not ``//abs``)."""
-    path = sqlite_path(url)
-    return Path("/" + path.lstrip("/") if path.startswith("//") else path)
+    return Path(sqlite_path(url))
 
 
 def describe(url: str) -> str:
