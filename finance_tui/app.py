@@ -36,7 +36,7 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +156,7 @@ class FinanceApp(App[int]):
         session: SessionController | None = None,
         db_label: str | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
+        now: datetime | None = None,
     ) -> None:
         """``db_url`` is only displayed (run_app connects); ``session`` skips the login."""
         super().__init__()
@@ -170,6 +171,7 @@ class FinanceApp(App[int]):
         self.session: SessionController | None = session
         self._db_label = db_label
         self.refresh_seconds = refresh_seconds
+        self.now = now  # fixed wall-clock time for snapshots (screens fall back to the clock)
         self._installed: dict[str, Screen] = {}
         self._stale: set[str] = set()
         self._current: str | None = None

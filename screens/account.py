@@ -16,11 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from finance_tui.errors import AccountLocked, FinanceError, SessionExpired, ValidationError
 from finance_tui.permissions import Permission
-from screens.widgets import FormRow, literal, run_in_thread
+from screens.widgets import FormRow, NavBar, ScreenTitle, literal, run_in_thread
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -61,7 +61,8 @@ class AccountScreen(Screen):
 
     def compose(self) -> ComposeResult:
         principal = self.session.principal
-        yield Header()
+        yield ScreenTitle(self.TITLE)
+        yield NavBar("account")
         with Vertical(id="account-box"):
             yield Static(
                 literal(

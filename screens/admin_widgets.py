@@ -25,7 +25,6 @@ from textual.widgets import (
     Button,
     DataTable,
     Footer,
-    Header,
     Input,
     Label,
     OptionList,
@@ -37,7 +36,15 @@ from textual.widgets.option_list import Option
 from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
-from screens.widgets import EXPENSE_STYLE, INCOME_STYLE, FormRow, literal, run_in_thread
+from screens.widgets import (
+    EXPENSE_STYLE,
+    INCOME_STYLE,
+    FormRow,
+    NavBar,
+    ScreenTitle,
+    literal,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -347,7 +354,8 @@ class AdminTableScreen(Screen, Generic[RowT]):
         self.allowed = session.can(self.PERMISSION)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenTitle(self.TITLE)
+        yield NavBar(self.NAME)
         if not self.allowed:
             yield Static(
                 f"You do not have permission to manage {self.NAME} (admins only).",

@@ -22,7 +22,6 @@ from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Footer,
-    Header,
     Input,
     Select,
     Static,
@@ -37,7 +36,15 @@ from finance_tui.services.analytics import COMPARABLE_PERIODS, TREND_CHOICES
 from finance_tui.services.periods import PERIODS
 from finance_tui.services.validation import DateError, parse_date
 from screens.admin_widgets import MonthBars, pct_text, signed_money_text
-from screens.widgets import fmt_date, kind_text, literal, money_text, run_in_thread
+from screens.widgets import (
+    NavBar,
+    ScreenTitle,
+    fmt_date,
+    kind_text,
+    literal,
+    money_text,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
     from finance_tui.services.analytics import CategoryDrilldown, PeriodComparison
@@ -96,7 +103,8 @@ class AnalyticsScreen(Screen):
 
     # ---- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenTitle(self.TITLE)
+        yield NavBar("analytics")
         if not self.allowed:
             yield Static(
                 "You do not have permission to view analytics (analysts and admins).",

@@ -16,13 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from finance_tui.dto import AuditRow, Page
 from finance_tui.permissions import Permission
 from finance_tui.services.audit import AuditFilter
 from finance_tui.services.validation import DateError, parse_date
-from screens.widgets import fmt_dt, literal, run_in_thread
+from screens.widgets import NavBar, ScreenTitle, fmt_dt, literal, run_in_thread
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -88,7 +88,8 @@ class AuditScreen(Screen):
         yield "Audit: clear filters", "Show every event (Esc)", self.action_clear_filters
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ScreenTitle(self.TITLE)
+        yield NavBar("audit")
         if not self.allowed:
             yield Static(
                 "You do not have permission to view the audit log (admins only).",

@@ -65,7 +65,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
         return self.session.users.list()
 
     def row_cells(self, row: UserRow) -> list[Text]:
-        now = self.now or datetime.now(UTC).replace(tzinfo=None)
+        now = self.now or getattr(self.app, "now", None) or datetime.now(UTC).replace(tzinfo=None)
         locked = fmt_dt(row.locked_until) if row.locked_until and row.locked_until > now else ""
         return [
             literal(row.username),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import PASSWORD
-from test_tui_admin_support import SIZE, HostApp, notifications, settle, sqlite_only
+from test_tui_admin_support import SIZE, HostApp, in_shell, notifications, settle, sqlite_only
+from test_tui_support import make_app
 from textual.widgets import Input
 
 from finance_tui.errors import AuthError
@@ -113,26 +114,25 @@ async def test_lock_screen_lockout_and_log_out(sessions):
         assert app.results == [False]
 
 
-def test_account_snapshot(snap_compare, db_url, sessions):
+def test_account_snapshot(snap_compare, db_url, sessions, tmp_path):
     sqlite_only(db_url)
-    analyst = sessions["analyst"]
 
     async def wrong_password(pilot):
-        await settle(pilot)
         await _fill(pilot, "not-it", NEW_PASSWORD, NEW_PASSWORD)
 
-    app = HostApp(lambda: AccountScreen(analyst), session=analyst)
-    assert snap_compare(app, terminal_size=SIZE, run_before=wrong_password)
+    app = make_app(tmp_path, sessions["analyst"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("account", wrong_password))
 
 
-def test_lock_snapshot(snap_compare, db_url, sessions):
+def test_lock_snapshot(snap_compare, db_url, sessions, tmp_path):
     sqlite_only(db_url)
-    viewer = sessions["viewer"]
 
     async def wrong_password(pilot):
+        await pilot.press("ctrl+l")
         await settle(pilot)
+        assert isinstance(pilot.app.screen, LockScreen)
         await pilot.press(*"nope-nope", "enter")
         await settle(pilot)
 
-    app = HostApp(lambda: AccountScreen(viewer), lambda: LockScreen(viewer), session=viewer)
-    assert snap_compare(app, terminal_size=SIZE, run_before=wrong_password)
+    app = make_app(tmp_path, sessions["viewer"])
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("account", wrong_password))

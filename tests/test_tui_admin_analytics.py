@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from rich.text import Text
-from test_tui_admin_support import SIZE, HostApp, notifications, settle, sqlite_only
+from test_tui_admin_support import SIZE, HostApp, in_shell, notifications, settle, sqlite_only
+from test_tui_support import make_app
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from finance_tui.db import write_transaction
@@ -172,35 +173,33 @@ def test_bar_uses_integer_eighths():
     assert bar(99_999_999_99, 99_999_999_99, 3) == "███"
 
 
-def test_compare_snapshot(snap_compare, db_url, sessions):
+def test_compare_snapshot(snap_compare, db_url, sessions, tmp_path):
     sqlite_only(db_url)
     _year(sessions["admin"])
     _small(sessions["admin"])
-    app = HostApp(lambda: AnalyticsScreen(sessions["analyst"], today=TODAY))
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    app = make_app(tmp_path, sessions["analyst"], today=TODAY)
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("analytics"))
 
 
-def test_trends_snapshot(snap_compare, db_url, sessions):
+def test_trends_snapshot(snap_compare, db_url, sessions, tmp_path):
     sqlite_only(db_url)
     _year(sessions["admin"])
 
     async def open_trends(pilot):
-        await settle(pilot)
         await pilot.press("t")
         await settle(pilot)
 
-    app = HostApp(lambda: AnalyticsScreen(sessions["analyst"], today=TODAY))
-    assert snap_compare(app, terminal_size=SIZE, run_before=open_trends)
+    app = make_app(tmp_path, sessions["analyst"], today=TODAY)
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("analytics", open_trends))
 
 
-def test_drilldown_snapshot(snap_compare, db_url, sessions):
+def test_drilldown_snapshot(snap_compare, db_url, sessions, tmp_path):
     sqlite_only(db_url)
     _year(sessions["admin"])
     _small(sessions["admin"])
     food = _cat("food")
 
     async def open_food(pilot):
-        await settle(pilot)
         await pilot.press("d")
         await settle(pilot)
         pilot.app.screen.query_one("#drill-category", Select).value = food
@@ -208,5 +207,5 @@ def test_drilldown_snapshot(snap_compare, db_url, sessions):
         pilot.app.screen.query_one("#drill-largest", DataTable).focus()
         await settle(pilot)
 
-    app = HostApp(lambda: AnalyticsScreen(sessions["analyst"], today=TODAY))
-    assert snap_compare(app, terminal_size=SIZE, run_before=open_food)
+    app = make_app(tmp_path, sessions["analyst"], today=TODAY)
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("analytics", open_food))

@@ -9,10 +9,12 @@ from test_tui_admin_support import (
     SIZE,
     HostApp,
     fix_audit_times,
+    in_shell,
     notifications,
     settle,
     sqlite_only,
 )
+from test_tui_support import make_app
 from textual.widgets import DataTable, Input, Select, Static
 
 from finance_tui.db import write_transaction
@@ -148,12 +150,12 @@ async def test_analyst_cannot_open_audit(sessions):
         assert "permission" in _plain(app.screen.query_one("#audit-denied", Static))
 
 
-def test_audit_snapshot(snap_compare, db_url, admin, make_user):
+def test_audit_snapshot(snap_compare, db_url, admin, make_user, tmp_path):
     sqlite_only(db_url)
     _make_history(admin, make_user)
     with write_transaction():  # user ids are random UUIDs: pin them for the picture
         AuditEvent.update(entity_id="0b1c2d3e-0000-4000-8000-000000000001").where(
             AuditEvent.entity_type == "user"
         ).execute()
-    app = HostApp(lambda: AuditScreen(admin, today=TODAY))
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    app = make_app(tmp_path, admin, today=TODAY)
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("audit"))

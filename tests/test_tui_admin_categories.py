@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from test_tui_admin_support import SIZE, HostApp, notifications, settle, sqlite_only
+from test_tui_admin_support import SIZE, HostApp, in_shell, notifications, settle, sqlite_only
+from test_tui_support import make_app
 from textual.widgets import DataTable, Input, Select, Static
 
 from finance_tui.models import Category
@@ -119,12 +120,12 @@ async def test_analyst_cannot_manage_categories(sessions):
         assert isinstance(app.screen, CategoriesScreen)
 
 
-def test_categories_snapshot(snap_compare, db_url, admin):
+def test_categories_snapshot(snap_compare, db_url, admin, tmp_path):
     sqlite_only(db_url)
     admin.records.create(
         {"kind": "income", "amount": "100", "category": "salary", "date": "2026-11-01"}
     )
     admin.categories.create("[b]Markup[/b] stays literal", "expense")
     admin.categories.archive(_cat("rent").id)
-    app = HostApp(lambda: CategoriesScreen(admin))
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    app = make_app(tmp_path, admin)
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("categories"))

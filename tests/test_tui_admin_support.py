@@ -48,6 +48,20 @@ class HostApp(App):
             self.session.logout()
 
 
+def in_shell(name: str, then: Callable | None = None) -> Callable:
+    """``run_before`` for a snapshot of screen ``name`` inside the real app shell (nav
+    bar, footer), optionally followed by ``then(pilot)``."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        pilot.app.goto(name)
+        await settle(pilot)
+        if then is not None:
+            await then(pilot)
+
+    return run_before
+
+
 async def settle(pilot: Pilot) -> None:
     """Wait until no worker runs (completions may start further workers)."""
     for _ in range(50):

@@ -9,10 +9,12 @@ from test_tui_admin_support import (
     SIZE,
     HostApp,
     fix_user_times,
+    in_shell,
     notifications,
     settle,
     sqlite_only,
 )
+from test_tui_support import make_app
 from textual.widgets import DataTable, Input, OptionList, Select, Static
 
 from finance_tui.db import write_transaction
@@ -183,7 +185,7 @@ async def test_viewer_sees_no_user_management(sessions):
         assert isinstance(app.screen, UsersScreen)
 
 
-def test_users_snapshot(snap_compare, db_url, admin, make_user):
+def test_users_snapshot(snap_compare, db_url, admin, make_user, tmp_path):
     sqlite_only(db_url)
     make_user("analyst", name="ann")
     make_user("viewer", name="vera")
@@ -193,15 +195,14 @@ def test_users_snapshot(snap_compare, db_url, admin, make_user):
         User.update(locked_until=datetime(2026, 11, 25, 10, 0)).where(
             User.username_lower == "ann"
         ).execute()
-    app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    app = make_app(tmp_path, admin, now=FIXED_NOW)
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("users"))
 
 
-def test_new_user_form_snapshot(snap_compare, db_url, admin):
+def test_new_user_form_snapshot(snap_compare, db_url, admin, tmp_path):
     sqlite_only(db_url)
 
     async def bad_form(pilot):
-        await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
         form = pilot.app.screen
@@ -212,9 +213,9 @@ def test_new_user_form_snapshot(snap_compare, db_url, admin):
         await pilot.press("ctrl+s")
         await settle(pilot)
 
-    app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
+    app = make_app(tmp_path, admin, now=FIXED_NOW)
     fix_user_times()
-    assert snap_compare(app, terminal_size=SIZE, run_before=bad_form)
+    assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("users", bad_form))
 
 
 async def test_choice_list_page_keys_before_layout(admin):
