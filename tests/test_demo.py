@@ -98,3 +98,28 @@ def test_demo_command_rejects_bad_counts(db_url, bad, capsys):
     assert exc.value.code == 2
     assert "--records" in capsys.readouterr().err
     assert Record.select().count() == 0
+
+
+def test_first_load_rebuilds_every_record_index(db):
+    """A bulk load into an empty table builds the non-unique indexes once at the end
+    (SQLite); afterwards the table has exactly the indexes it had before, in use."""
+    from finance_tui.db import is_sqlite
+    from finance_tui.models import database
+
+    def record_indexes() -> set[str]:
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'record'"
+            if is_sqlite()
+            else "SELECT indexname FROM pg_indexes WHERE tablename = 'record'"
+        )
+        return {name for (name,) in database.execute_sql(sql).fetchall()}
+
+    before = record_indexes()
+    assert len(before) >= 5
+    create_demo(records=500, seed=3, today=date(2026, 11, 25))
+    assert record_indexes() == before
+    create_demo(records=200, seed=4, today=date(2026, 11, 25))  # non-empty: incremental
+    assert record_indexes() == before
+    assert run_count(RecordFilter(text="coffee")) == sum(
+        "coffee" in r.notes.lower() for r in Record.select()
+    )
