@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from finance_tui.db import connect
 from finance_tui.errors import FinanceError, PermissionDenied
@@ -28,6 +30,8 @@ NOTES = [
     "plain",
     'quote " and, comma',
     "two\nlines",
+    "carriage\rreturn",
+    "crlf\r\nend",
     "tab\there; semi",
     "  =SUM(A1) looks like a formula",
     "ünïcödé ✓ 🍕",
@@ -201,6 +205,38 @@ def test_round_trip_into_an_empty_database(admin, tmp_path):
     assert {r["created_by"] for r in copied} == {"copy"}
     # and importing the same export again adds nothing
     assert copy.csv.import_file(path).already_imported == 61
+
+
+STORABLE_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(notes=STORABLE_TEXT, separator=st.sampled_from(["", ",", '"', "\r", "\n", "\r\n"]))
+def test_any_text_reads_back_from_the_lines_the_database_builds(admin, notes, separator):
+    """Each CSV line is formatted in SQL (quoting included); whatever notes hold, the
+    csv module reads the same text and the same number of fields back."""
+    created = admin.records.create(
+        {
+            "kind": "expense",
+            "amount": "1",
+            "category": "food",
+            "date": "2026-01-02",
+            "notes": f"a{separator}{notes}",
+        }
+    )
+    out = io.StringIO()
+    admin.csv.export(RecordFilter(), out)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert {len(row) for row in rows} == {len(COLUMNS)}
+    by_id = {row[0]: row for row in rows[1:]}
+    assert by_id[str(created.id)][COLUMNS.index("notes")] == created.notes
 
 
 def test_export_puts_connection_settings_back(admin):

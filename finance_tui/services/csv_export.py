@@ -3,24 +3,25 @@
 Same filter object and SQL as the records screen (``where_clause``/``order_by``) but no
 paging: every matching record is written. Rows come from one SELECT read in batches
 (SQLite steps its cursor lazily; PostgreSQL uses a server-side cursor), so memory does
-not grow with the table. Values are written raw (no ORM objects) to keep it fast.
+not grow with the table. The database formats each record as one finished CSV line
+(quoting included), so Python only joins strings: no ORM objects, no csv module per row.
 The file re-imports as the same records: its ``id`` column becomes the fingerprint.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import TextIO
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, Case, Expression, Value, fn
 
 from finance_tui.config import user_path
 from finance_tui.db import is_postgres
@@ -32,6 +33,7 @@ from finance_tui.services.query import RecordFilter, order_by, where_clause
 COLUMNS = ("id", "date", "kind", "amount", "category", "notes", "created_by", "created_at")
 FETCH = 5000
 MMAP_BYTES = 256 * 2**20
+NEEDS_QUOTES = '",\r\n'  # the csv module leaves a lone CR bare, which breaks re-reading
 
 _Creator = User.alias("export_creator")
 
@@ -66,8 +68,26 @@ def columns_for(flt: RecordFilter) -> tuple[str, ...]:
     return (*COLUMNS, "deleted") if flt.include_deleted or flt.only_deleted else COLUMNS
 
 
+def _csv_field(value):
+    """``value`` as a CSV field: in double quotes (inner quotes doubled) when it holds a
+    delimiter, a quote or a line break, else as it is; RFC 4180's minimal quoting."""
+    if is_postgres():
+        needs_quotes = Expression(value, "~", f"[{NEEDS_QUOTES}]")
+    else:
+        needs_quotes = fn.glob(f"*[{NEEDS_QUOTES}]*", value)
+    quoted = Value('"').concat(fn.replace(value, '"', '""')).concat('"')
+    return Case(None, [(needs_quotes, quoted)], value)
+
+
+def _line(deleted: bool):
+    """One finished CSV line per record, built by the database."""
+    columns = _columns(deleted)
+    template = ",".join(["%s"] * len(columns))
+    return (fn.format if is_postgres() else fn.printf)(template, *columns)
+
+
 def _columns(deleted: bool) -> list:
-    """Every value formatted in SQL, so rows go from the cursor to the writer untouched."""
+    """Every value formatted in SQL; the free text ones quoted as CSV needs."""
     whole = Record.amount / 100  # integer division on both engines
     cents = Record.amount - whole * 100  # (peewee's % operator means LIKE)
     if is_postgres():
@@ -88,9 +108,9 @@ def _columns(deleted: bool) -> list:
         day,
         Record.kind,
         amount,
-        Category.name,
-        Record.notes,
-        fn.coalesce(_Creator.username, ""),
+        _csv_field(Category.name),
+        _csv_field(Record.notes),
+        fn.coalesce(_Creator.username, ""),  # USERNAME_RE: nothing to quote
         created,
     ]
     if deleted:
@@ -100,7 +120,7 @@ def _columns(deleted: bool) -> list:
 
 def _query(flt: RecordFilter):
     query = (
-        Record.select(*_columns(flt.include_deleted or flt.only_deleted))
+        Record.select(_line(flt.include_deleted or flt.only_deleted))
         .join(Category, on=(Record.category == Category.id))
         .switch(Record)
         .join(_Creator, JOIN.LEFT_OUTER, on=(Record.created_by == _Creator.id))
@@ -167,13 +187,13 @@ def write_csv(
 ) -> int:
     """Write the header and every matching record to ``handle``; returns the row count."""
     cancelled = cancel_check(cancel)
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(columns_for(flt))
+    handle.write(",".join(columns_for(flt)) + "\n")
     done = 0
     for rows in _batches(flt):
         if cancelled():
             raise ExportCancelled(done)
-        writer.writerows(rows)
+        handle.write("\n".join(map(itemgetter(0), rows)))
+        handle.write("\n")
         done += len(rows)
         if progress is not None:
             progress(done, total)
