@@ -29,11 +29,13 @@ Append a :class:`ScreenEntry` to :data:`SCREEN_REGISTRY`::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import importlib.util
 import json
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -55,6 +57,81 @@ if TYPE_CHECKING:
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 DEFAULT_THEME = "textual-dark"
 REFRESH_SECONDS = 2.0
+SETTLE_ROUNDS = 16  # a key's effects cascade: key -> bubble -> binding -> push -> mount
+SETTLE_SECONDS = 2.0  # never hold a typed key back longer than this (a stuck widget)
+
+
+class TypeaheadGate:
+    """Hands keys to the app one at a time, each after the previous one took effect.
+
+    Textual gives a key to the widget focused *when the key is read*, and resolves most
+    bindings later, when the key has bubbled back up to the app. Keys that arrive
+    together (typed ahead over a slow SSH link, a password manager's auto-type, a
+    pasted key sequence) would reach the wrong place: "name Tab password" lands in one
+    field, and the keys after ``n`` miss the form ``n`` opens. So while a key's effects
+    are still being handled, later keys wait here, and are released in order once the
+    app and the current screen have no more queued messages. A human typing never
+    waits; nothing waits longer than :data:`SETTLE_SECONDS` per key.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.waiting: deque[events.Event] = deque()
+        self.released: set[int] = set()
+        self.busy = False
+        self._task: asyncio.Task | None = None
+
+    def hold(self, event: events.Event) -> bool:
+        """Whether ``event`` must wait (it is posted again when its turn comes)."""
+        if id(event) in self.released:
+            self.released.discard(id(event))
+            return False
+        if self.busy:
+            self.waiting.append(event)
+            return True
+        self.busy = True
+        self._task = asyncio.create_task(self._release_in_turn())
+        return False
+
+    async def _release_in_turn(self) -> None:
+        while True:
+            await self._settle()
+            if not self.waiting:
+                self.busy = False
+                return
+            event = self.waiting.popleft()
+            self.released.add(id(event))
+            self.app.post_message(event)
+
+    async def _settle(self) -> None:
+        """Wait until the app and its screen have handled every message already sent to
+        them, round after round: a key's effects cascade (it bubbles up through the
+        widgets, a binding pushes a screen, the screen mounts and takes focus)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        for _ in range(SETTLE_ROUNDS):
+            try:
+                nodes = [self.app, *self.app.screen.walk_children(with_self=True)]
+            except Exception:  # no screen yet, or the app is closing
+                return
+            markers = []
+            for node in nodes:
+                if node.message_queue_size or node._pending_message is not None:
+                    handled = asyncio.Event()
+                    if node.call_later(handled.set):  # runs after what is queued now
+                        markers.append(handled.wait())
+            if not markers:
+                await asyncio.sleep(0)  # a handler half-way through may still post
+                if not any(node.message_queue_size for node in nodes):
+                    return
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            try:
+                await asyncio.wait_for(asyncio.gather(*markers), remaining)
+            except TimeoutError:
+                return
 
 
 @dataclass(frozen=True)
@@ -157,9 +234,15 @@ class FinanceApp(App[int]):
         db_label: str | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
         now: datetime | None = None,
+        typeahead: bool | None = None,
     ) -> None:
-        """``db_url`` is only displayed (run_app connects); ``session`` skips the login."""
+        """``db_url`` is only displayed (run_app connects); ``session`` skips the login.
+        ``typeahead`` orders keys that arrive together (:class:`TypeaheadGate`); by
+        default on in a terminal, off headless, where the test pilot already waits
+        after each key."""
         super().__init__()
+        self._typeahead_wanted = typeahead
+        self._typeahead: TypeaheadGate | None = None
         self.db_url = db_url
         self._today = today
         if idle_lock_minutes is None:
@@ -209,7 +292,15 @@ class FinanceApp(App[int]):
     def get_default_screen(self) -> Screen:
         return Blank()
 
+    @property
+    def typing_ahead(self) -> bool:
+        """Whether typed keys are still waiting for earlier ones to take effect."""
+        return self._typeahead is not None and self._typeahead.busy
+
     def on_mount(self) -> None:
+        wanted = self._typeahead_wanted
+        if wanted or (wanted is None and not self.is_headless):
+            self._typeahead = TypeaheadGate(self)
         self._load_theme()
         self.set_interval(5, self._check_idle)
         if self.refresh_seconds > 0:
@@ -374,6 +465,9 @@ class FinanceApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown):
             self._last_activity = time.monotonic()
+        typed = isinstance(event, events.Key | events.Paste) and not event.is_forwarded
+        if typed and self._typeahead is not None and self._typeahead.hold(event):
+            return
         await super().on_event(event)
 
     def _check_idle(self) -> None:
