@@ -11,6 +11,7 @@ from test_tui_support import (
     SIZE,
     TODAY,
     amount_of,
+    assert_only_the_documented_expense,
     live_records,
     make_app,
     seed,
@@ -94,14 +95,7 @@ async def test_admin_creates_with_the_documented_keystrokes(admin, tmp_path):
         await settle(pilot)
         assert app.screen is screen
         assert screen.total == 1
-    (rec,) = live_records()
-    assert (rec.kind, rec.amount, rec.category.name, rec.date, rec.notes) == (
-        "expense",
-        1250,
-        "food",
-        TODAY,
-        "lunch",
-    )
+    assert_only_the_documented_expense()
 
 
 async def test_admin_edits_deletes_and_restores(admin, tmp_path):

@@ -83,6 +83,18 @@ def live_records() -> list[Record]:
     return list(Record.select().where(Record.is_deleted == False))  # noqa: E712
 
 
+def assert_only_the_documented_expense() -> None:
+    """The one record the README's keystrokes enter: 12.50, food, today, lunch."""
+    (rec,) = live_records()
+    assert (rec.kind, rec.amount, rec.category.name, rec.date, rec.notes) == (
+        "expense",
+        1250,
+        "food",
+        TODAY,
+        "lunch",
+    )
+
+
 def write_fingerprint() -> tuple:
     """Everything a write would change: records (incl. deleted), categories, users."""
     records = sorted(
