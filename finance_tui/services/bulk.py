@@ -158,8 +158,8 @@ def _insert_sqlite(rows: Iterable[RowTuple], actor_id, progress: Progress | None
         inserted += len(batch)
         if progress:
             progress(inserted)
-    for ddl in deferred:
-        cursor.execute(ddl)
+    if deferred:
+        _build_indexes(cursor, deferred)
     search.resume_triggers(database.obj, triggers)
     return inserted
 
@@ -179,6 +179,19 @@ def _defer_indexes(cursor) -> list[str]:
     for name, _ in found:
         cursor.execute(f'DROP INDEX "{name}"')
     return [ddl for _, ddl in found]
+
+
+def _build_indexes(cursor, ddl: list[str]) -> None:
+    """Create the deferred indexes, sorting through temporary files: with the usual
+    ``temp_store=memory`` the sort of a million-row index is held in RAM, and memory
+    would grow with the size of the load instead of staying flat."""
+    before = cursor.execute("PRAGMA temp_store").fetchone()[0]
+    cursor.execute("PRAGMA temp_store = FILE")
+    try:
+        for statement in ddl:
+            cursor.execute(statement)
+    finally:
+        cursor.execute(f"PRAGMA temp_store = {int(before)}")
 
 
 def _insert_postgres(rows: Iterable[RowTuple], actor_id, progress: Progress | None) -> int:
