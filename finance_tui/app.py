@@ -90,18 +90,26 @@ class TypeaheadGate:
             self.waiting.append(event)
             return True
         self.busy = True
-        self._task = asyncio.create_task(self._release_in_turn())
+        self._task = asyncio.create_task(self._release_in_turn())  # kept: not collected
         return False
 
     async def _release_in_turn(self) -> None:
-        while True:
-            await self._settle()
-            if not self.waiting:
-                self.busy = False
-                return
-            event = self.waiting.popleft()
-            self.released.add(id(event))
-            self.app.post_message(event)
+        try:
+            while True:
+                await self._settle()
+                if not self.waiting:
+                    return
+                self._release(self.waiting.popleft())
+        except Exception as exc:  # waiting is a convenience: if it breaks, type on ungated
+            self.app.log.error(f"typeahead gate: {exc!r}")
+        finally:  # also if cancelled: never keep a typed key back
+            self.busy = False
+            while self.waiting:
+                self._release(self.waiting.popleft())
+
+    def _release(self, event: events.Event) -> None:
+        self.released.add(id(event))
+        self.app.post_message(event)
 
     async def _settle(self) -> None:
         """Wait until the app and its screen have handled every message already sent to
@@ -116,7 +124,7 @@ class TypeaheadGate:
                 return
             markers = []
             for node in nodes:
-                if node.message_queue_size or node._pending_message is not None:
+                if node.message_queue_size or getattr(node, "_pending_message", None) is not None:
                     handled = asyncio.Event()
                     if node.call_later(handled.set):  # runs after what is queued now
                         markers.append(handled.wait())

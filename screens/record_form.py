@@ -107,6 +107,17 @@ class DateInput(Input):
             event.prevent_default()
 
 
+def completed_category(typed: str, names: list[str]) -> str:
+    """The category name that ``typed`` stands for: an exact match in any case, or the
+    only name it is a prefix of; otherwise ``typed`` unchanged (the core reports it)."""
+    wanted = typed.strip().lower()
+    if not wanted:
+        return typed
+    exact = [n for n in names if n.lower() == wanted]
+    matches = exact or [n for n in names if n.lower().startswith(wanted)]
+    return matches[0] if len(matches) == 1 else typed
+
+
 class RecordForm(ModalScreen[RecordRow | None]):
     """New or edit. ``on_saved(row, defaults)`` runs after each successful save."""
 
@@ -249,14 +260,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
 
     def _complete_category(self, box: Input) -> None:
         """Enter on a unique prefix (or a case variant) fills in the category's name."""
-        typed = box.value.strip().lower()
-        if not typed:
-            return
-        names = self._names_for_kind()
-        exact = [n for n in names if n.lower() == typed]
-        matches = exact or [n for n in names if n.lower().startswith(typed)]
-        if len(matches) == 1:
-            box.value = matches[0]
+        box.value = completed_category(box.value, self._names_for_kind())
 
     @on(Button.Pressed, "#form-save")
     def _pressed_save(self) -> None:
@@ -295,8 +299,14 @@ class RecordForm(ModalScreen[RecordRow | None]):
         self.busy = True
         self.show_errors({})
         session, record, today = self.session, self.record, self.today
+        names_loaded = bool(self.categories)
 
         def call() -> RecordRow:
+            if not names_loaded:  # typed ahead of the category list: complete here
+                names = [
+                    c.name for c in session.categories.list() if c.kind in (values["kind"], "both")
+                ]
+                values["category"] = completed_category(values["category"], names)
             if record is None:
                 return session.records.create(values, today=today)
             changes = {k: v for k, v in values.items()}

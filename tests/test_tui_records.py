@@ -98,6 +98,24 @@ async def test_admin_creates_with_the_documented_keystrokes(admin, tmp_path):
     assert_only_the_documented_expense()
 
 
+async def test_category_prefix_completes_even_before_the_list_loaded(admin, tmp_path):
+    """Keys typed ahead can save before the form's category list arrives: the save
+    then completes "fo" itself, as Enter on the field would have."""
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _records(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RecordForm)
+        form.categories = []  # as if the list were still loading
+        await pilot.press("e", "enter", *"12.50", "enter", *"fo", "enter", "enter")
+        await pilot.press(*"lunch", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+    assert_only_the_documented_expense()
+
+
 async def test_admin_edits_deletes_and_restores(admin, tmp_path):
     seed(3)
     app = make_app(tmp_path, admin)

@@ -17,6 +17,7 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import Input
 
+from finance_tui.app import TypeaheadGate
 from screens.dashboard import DashboardScreen
 from screens.records import RecordsScreen
 
@@ -72,3 +73,18 @@ async def test_documented_keystrokes_typed_ahead_create_the_record(admin, tmp_pa
         await typed_out(pilot)
         assert isinstance(app.screen, RecordsScreen)
     assert_only_the_documented_expense()
+
+
+async def test_a_broken_gate_lets_every_key_through(admin, tmp_path, monkeypatch):
+    """If waiting itself fails (a Textual change), held keys go on in order, none lost."""
+
+    async def broken(self) -> None:
+        raise RuntimeError("internals changed")
+
+    monkeypatch.setattr(TypeaheadGate, "_settle", broken)
+    app = make_app(tmp_path, typeahead=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "root@example.com")
+        await typed_out(pilot)
+        assert app.screen.query_one("#login-identifier", Input).value == "root@example.com"
