@@ -8,7 +8,6 @@ exactly one ``permission_denied`` audit event.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -44,7 +43,6 @@ DESIGN_TABLE = """
 
 ROLES = ("viewer", "analyst", "admin")
 TODAY = date(2026, 11, 25)
-HAS_CSV = importlib.util.find_spec("finance_tui.services.csvio") is not None
 
 
 def parse_design_table(text: str) -> dict[str, dict[str, bool]]:
@@ -194,8 +192,6 @@ def world(sessions, tmp_path) -> World:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: c.name)
 def test_matrix(role, call, sessions, world):
-    if call.row in (ROW_EXPORT, ROW_IMPORT) and not HAS_CSV:
-        pytest.skip("finance_tui.services.csvio (CSV service) does not exist yet")
     session = sessions[role]
     allowed = call.permission is None or EXPECTED[call.row][role]
     if allowed:
