@@ -107,6 +107,11 @@ class DateInput(Input):
             event.prevent_default()
 
 
+def names_for_kind(categories: list[CategoryRow], kind: str) -> list[str]:
+    """The names a record of ``kind`` may use: its own kind's categories and "both"."""
+    return [c.name for c in categories if c.kind in (kind, "both")]
+
+
 def completed_category(typed: str, names: list[str]) -> str:
     """The category name that ``typed`` stands for: an exact match in any case, or the
     only name it is a prefix of; otherwise ``typed`` unchanged (the core reports it)."""
@@ -210,8 +215,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
         self._update_suggester()
 
     def _names_for_kind(self) -> list[str]:
-        kind = self.query_one(KindToggle).value
-        return [c.name for c in self.categories if c.kind in (kind, "both")]
+        return names_for_kind(self.categories, self.query_one(KindToggle).value)
 
     def _update_suggester(self) -> None:
         self.query_one("#field-category", Input).suggester = SuggestFromList(
@@ -303,9 +307,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
 
         def call() -> RecordRow:
             if not names_loaded:  # typed ahead of the category list: complete here
-                names = [
-                    c.name for c in session.categories.list() if c.kind in (values["kind"], "both")
-                ]
+                names = names_for_kind(session.categories.list(), values["kind"])
                 values["category"] = completed_category(values["category"], names)
             if record is None:
                 return session.records.create(values, today=today)
