@@ -21,7 +21,29 @@ from finance_tui.models import ALL_MODELS, database  # noqa: E402
 from finance_tui.services.users import bootstrap_admin, insert_user  # noqa: E402
 from finance_tui.session import SessionController  # noqa: E402
 
-PG_URL = os.environ.get("FINANCE_TUI_TEST_DATABASE_URL", "")
+
+def _worker_database(base_url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (finance_test_gw0,
+    ...), created fresh from the server named by ``base_url``, so the workers never reset
+    each other's tables and the PostgreSQL pass can run in parallel."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not base_url or not worker:
+        return base_url
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    parsed = urlparse(base_url)
+    name = f"{(parsed.path or '/').lstrip('/') or 'finance_test'}_{worker}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = parsed._replace(path=f"/{name}").geturl()
+    os.environ["FINANCE_TUI_TEST_DATABASE_URL"] = url  # subprocesses of this worker too
+    return url
+
+
+PG_URL = _worker_database(os.environ.get("FINANCE_TUI_TEST_DATABASE_URL", ""))
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct-horse-1"
 
