@@ -317,6 +317,19 @@ class FinanceApp(App[int]):
             self._after_login(self.session)
         else:
             self.show_login()
+        self.call_after_refresh(self._preload_modules)
+
+    def _preload_modules(self) -> None:
+        """After the first frame, load the rest of the program in a thread, so a later
+        upgrade of the installed package cannot change the code under this session."""
+        from finance_tui.preload import preload
+
+        def load() -> None:
+            failed = preload()
+            if failed:
+                self.log.error(f"modules that failed to preload: {failed}")
+
+        self.run_worker(load, thread=True, name="preload", group="preload")
 
     def show_login(self, message: str = "") -> None:
         from screens.login import LoginScreen
