@@ -18,8 +18,9 @@ Append a :class:`ScreenEntry` to :data:`SCREEN_REGISTRY`::
 - Optional hooks a screen may define:
   ``refresh_data()`` — called when another session changed the database (live refresh)
   while the screen is visible, or when it is shown again after such a change;
-  ``palette_commands()`` — yields ``(title, help, callback)`` for the command palette;
-  it must itself only yield what ``self.session.can(...)`` allows.
+  ``palette_commands()`` — yields ``(title, help, callback)``, which the palette's
+  :class:`ScreenCommands` provider offers while that screen is open; it must itself
+  only yield what ``self.session.can(...)`` allows.
 - Idle lock: ``screens.account.LockScreen(session)`` is pushed after the idle time; it
   dismisses with ``True`` once unlocked (``False`` logs out). Without that module the
   app logs out on idle instead.
@@ -36,7 +37,7 @@ import importlib.util
 import json
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -142,6 +144,35 @@ class TypeaheadGate:
                 return
 
 
+def screen_commands(screen: Screen) -> list[tuple[str, str, Callable[[], Any]]]:
+    """``(title, help, callback)`` of a screen's own palette commands.
+
+    A screen declares them with ``palette_commands()``, which yields only what the
+    current role may do (the core would refuse the rest anyway).
+    """
+    hook = getattr(screen, "palette_commands", None)
+    return list(hook()) if callable(hook) else []
+
+
+class ScreenCommands(Provider):
+    """Palette provider for the commands of the screen the palette was opened on.
+
+    ``self.screen`` is that screen, not the palette itself (which is the app's current
+    screen while it is open), so the screen's commands are found while typing.
+    """
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in screen_commands(self.screen):
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in screen_commands(self.screen):
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
 @dataclass(frozen=True)
 class ScreenEntry:
     """One navigable screen: where it lives, who may open it, its key and title."""
@@ -214,6 +245,7 @@ class FinanceApp(App[int]):
     """The finance-tui terminal app. Constructor arguments exist for tests and snapshots."""
 
     TITLE = "finance-tui"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
     CSS_PATH = [
         STYLES_DIR / "app.tcss",
         STYLES_DIR / "login.tcss",
@@ -441,11 +473,6 @@ class FinanceApp(App[int]):
                     f"Open the {entry.title.lower()} screen (key {entry.key})",
                     lambda name=entry.name: self.goto(name),
                 )
-            target = self._installed.get(self._current or "")
-            hook = getattr(target, "palette_commands", None)
-            if callable(hook) and target is self.screen:
-                for title, help_text, callback in hook():
-                    yield SystemCommand(title, help_text, callback)
             yield SystemCommand("Log out", "End this session (revokes the token)", self.logout)
             if self.idle_lock_minutes >= 0:
                 yield SystemCommand("Lock", "Lock the screen now", self.action_lock)

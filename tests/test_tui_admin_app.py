@@ -7,6 +7,7 @@ from datetime import date
 
 from conftest import PASSWORD
 from test_tui_admin_support import SIZE, notifications, settle
+from test_tui_support import palette_titles
 from textual.widgets import DataTable, Input
 
 from finance_tui.app import FinanceApp
@@ -49,7 +50,7 @@ async def test_admin_reaches_every_admin_screen_and_logs_out(admin, tmp_path):
         await pilot.press("5")
         await settle(pilot)
         assert app.screen.query_one(DataTable).row_count == 1
-        titles = [c.title for c in app.get_system_commands(app.screen)]
+        titles = palette_titles(app, app.screen)
         assert "Users: new user" in titles and "Users: change role" in titles
 
         await pilot.press("7")
@@ -75,7 +76,7 @@ async def test_roles_decide_what_opens(sessions, tmp_path):
         await pilot.press("7")
         await settle(pilot)
         assert isinstance(viewer_app.screen, AccountScreen)
-        titles = [c.title for c in viewer_app.get_system_commands(viewer_app.screen)]
+        titles = palette_titles(viewer_app, viewer_app.screen)
         assert not any(t.startswith(("Users:", "Analytics:", "Audit:")) for t in titles)
 
     analyst_app = _app(sessions["analyst"], tmp_path)

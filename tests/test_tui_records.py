@@ -14,6 +14,7 @@ from test_tui_support import (
     assert_only_the_documented_expense,
     live_records,
     make_app,
+    palette_titles,
     seed,
     settle,
     table_column,
@@ -66,7 +67,7 @@ async def test_non_admin_cannot_reach_any_write_action(sessions, tmp_path, role)
         assert not any(screen.check_action(a, ()) for a in ("new", "edit", "delete", "restore"))
         footer_keys = set(screen.active_bindings)
         assert not {"n", "e", "d", "t", "u"} & footer_keys
-        titles = {c.title for c in app.get_system_commands(screen)}
+        titles = palette_titles(app, screen)
         assert not titles & {"New record", "Trash (deleted records)", "Leave trash"}
         # Enter opens the record read-only
         await pilot.press("enter")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from conftest import PASSWORD
-from test_tui_support import SIZE, TODAY, make_app, seed, settle
+from test_tui_support import SIZE, TODAY, make_app, palette_titles, seed, settle
 from textual.widgets import Input, Static
 
 from finance_tui.app import SCREEN_REGISTRY, FinanceApp, run_app
@@ -84,7 +84,7 @@ async def test_palette_and_navigation_follow_the_role(sessions, tmp_path):
             await pilot.press("2")
             await settle(pilot)
             assert isinstance(app.screen, RecordsScreen)
-            titles = {c.title for c in app.get_system_commands(app.screen)}
+            titles = palette_titles(app, app.screen)
             assert {"Go to Dashboard", "Go to Records", "Log out", "Quit"} <= titles
             assert not titles & expected_absent, role
             if role == "analyst" and any(
@@ -96,7 +96,7 @@ async def test_palette_and_navigation_follow_the_role(sessions, tmp_path):
         await settle(pilot)
         await pilot.press("2")
         await settle(pilot)
-        titles = {c.title for c in app.get_system_commands(app.screen)}
+        titles = palette_titles(app, app.screen)
         assert {"New record", "Trash (deleted records)"} <= titles
 
 

@@ -1,0 +1,79 @@
+"""The command palette offers the current screen's own commands (found by typing, run
+with Enter) for exactly what the role may do, and never one it may not."""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_support import SIZE, make_app, seed, settle
+from textual.command import CommandList, CommandPalette
+
+from screens.import_export import ExportModal
+from screens.record_form import RecordForm
+from screens.records import RecordsScreen
+
+RECORD_COMMANDS = {"New record", "Trash (deleted records)", "Export CSV", "Clear filters"}
+ALLOWED = {
+    "viewer": {"Clear filters"},
+    "analyst": {"Clear filters", "Export CSV"},
+    "admin": RECORD_COMMANDS,
+}
+
+
+async def _offered(pilot, query: str) -> list[str]:
+    """Open the palette, type ``query`` and return the titles it offers (palette open)."""
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CommandPalette)
+    await pilot.press(*query)
+    await settle(pilot, timers=0.3)  # the palette searches in a worker after a debounce
+    options = pilot.app.screen.query_one(CommandList)
+    prompts = [options.get_option_at_index(i).prompt for i in range(options.option_count)]
+    return [getattr(p, "plain", str(p)).split("\n")[0] for p in prompts]
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst", "admin"])
+async def test_records_commands_follow_the_role(sessions, tmp_path, role):
+    seed(3)
+    app = make_app(tmp_path, sessions[role])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
+        for title in sorted(RECORD_COMMANDS):
+            offered = await _offered(pilot, title)
+            assert (title in offered) == (title in ALLOWED[role]), (role, title, offered)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, RecordsScreen)
+
+
+@pytest.mark.parametrize(
+    ("role", "title", "opens"),
+    [("admin", "New record", RecordForm), ("analyst", "Export CSV", ExportModal)],
+)
+async def test_a_screen_command_runs_from_the_palette(sessions, tmp_path, role, title, opens):
+    seed(3)
+    app = make_app(tmp_path, sessions[role])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        offered = await _offered(pilot, title)
+        assert offered[0] == title
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, opens)
+
+
+async def test_admin_screen_commands_are_offered_on_their_screen_only(sessions, tmp_path):
+    app = make_app(tmp_path, sessions["admin"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        assert "Users: new user" in await _offered(pilot, "Users: new")
+        await pilot.press("escape")
+        await pilot.press("2")
+        await settle(pilot)
+        assert "Users: new user" not in await _offered(pilot, "Users: new")
