@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -285,9 +286,10 @@ class NavBar(Static):
         entries = getattr(app, "nav_entries", lambda: [])()
         text = Text()
         for entry in entries:
+            click = Style.from_meta({"@click": f"app.goto({entry.name!r})"})  # mouse: go there
             style = "bold reverse" if entry.name == self.current else ""
-            text.append(f" {entry.key} ", style="bold")
-            text.append(f"{entry.title} ", style=style)
+            text.append(f" {entry.key} ", style=Style(bold=True) + click)
+            text.append(f"{entry.title} ", style=Style.parse(style or "none") + click)
         session = getattr(app, "session", None)
         if session is not None:
             who = session.principal  # set by login/verify: no database round trip

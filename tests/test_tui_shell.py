@@ -199,3 +199,31 @@ async def test_log_out_and_in_again(admin, tmp_path):
         await pilot.press("2")
         await settle(pilot)
         assert isinstance(app.screen, RecordsScreen)
+
+
+async def test_nav_bar_labels_are_clickable(sessions, tmp_path):
+    from screens.widgets import NavBar
+
+    app = make_app(tmp_path, sessions["admin"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        bar = app.screen.query_one(NavBar)
+        plain = bar.build().plain
+        await pilot.click(NavBar, offset=(1 + plain.index("Records") + 2, 0))  # padding 1
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
+        bar = app.screen.query_one(NavBar)
+        await pilot.click(NavBar, offset=(1 + bar.build().plain.index("Dashboard") + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_nav_bar_click_cannot_open_a_screen_the_role_may_not(sessions, tmp_path):
+    app = make_app(tmp_path, sessions["viewer"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        start = app.screen
+        await app.run_action("app.goto('users')")  # what a forged click would run
+        await settle(pilot)
+        assert app.screen is start
