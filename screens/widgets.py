@@ -20,9 +20,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -277,6 +276,17 @@ class NavBar(Static):
     def __init__(self, current: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.current = current
+        self._spans: list[tuple[int, int, str]] = []  # (first cell, end cell, screen)
+
+    async def on_click(self, event: events.Click) -> None:
+        """The mouse opens the clicked screen, through the same role check as its key."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for start, end, name in self._spans:
+            if start <= offset.x < end:
+                await self.app.run_action(f"app.goto({name!r})")
+                return
 
     def on_mount(self) -> None:
         self.update(self.build())
@@ -285,11 +295,13 @@ class NavBar(Static):
         app = self.app
         entries = getattr(app, "nav_entries", lambda: [])()
         text = Text()
+        self._spans = []
         for entry in entries:
-            click = Style.from_meta({"@click": f"app.goto({entry.name!r})"})  # mouse: go there
+            start = len(text)
             style = "bold reverse" if entry.name == self.current else ""
-            text.append(f" {entry.key} ", style=Style(bold=True) + click)
-            text.append(f"{entry.title} ", style=Style.parse(style or "none") + click)
+            text.append(f" {entry.key} ", style="bold")
+            text.append(f"{entry.title} ", style=style)
+            self._spans.append((start, len(text), entry.name))
         session = getattr(app, "session", None)
         if session is not None:
             who = session.principal  # set by login/verify: no database round trip
