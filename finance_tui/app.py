@@ -173,6 +173,24 @@ class ScreenCommands(Provider):
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
 
 
+def all_binding_ids() -> set[str]:
+    """Ids of every binding declared by the app and by the loaded ``screens`` modules."""
+    import sys
+
+    from textual.dom import DOMNode
+
+    ids = {b.id for b in FinanceApp.BINDINGS if isinstance(b, Binding) and b.id}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("screens.") or module is None:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, DOMNode):
+                for item in value.__dict__.get("BINDINGS", ()):
+                    if isinstance(item, Binding) and item.id:
+                        ids.add(item.id)
+    return ids
+
+
 @dataclass(frozen=True)
 class ScreenEntry:
     """One navigable screen: where it lives, who may open it, its key and title."""
@@ -254,11 +272,11 @@ class FinanceApp(App[int]):
         STYLES_DIR / "form.tcss",
     ]
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("ctrl+t", "change_theme", "Theme", show=False),
-        Binding("ctrl+l", "lock", "Lock", show=False),
+        Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("ctrl+t", "change_theme", "Theme", show=False, id="app.theme"),
+        Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock"),
         *[
-            Binding(e.key, f"goto('{e.name}')", e.title, show=False, id=f"goto-{e.name}")
+            Binding(e.key, f"goto('{e.name}')", e.title, show=False, id=f"app.goto-{e.name}")
             for e in SCREEN_REGISTRY
         ],
     ]
@@ -302,6 +320,7 @@ class FinanceApp(App[int]):
         self._locked = False
         self._change_token: Any = None
         self._loading_theme = False
+        self._keymap_requested: dict[str, str] = {}
 
     # ---- facts screens use -------------------------------------------
     @property
@@ -342,6 +361,7 @@ class FinanceApp(App[int]):
         if wanted or (wanted is None and not self.is_headless):
             self._typeahead = TypeaheadGate(self)
         self._load_theme()
+        self._load_keymap()
         self.set_interval(5, self._check_idle)
         if self.refresh_seconds > 0:
             self._watch_changes()
@@ -360,8 +380,36 @@ class FinanceApp(App[int]):
             failed = preload()
             if failed:
                 self.log.error(f"modules that failed to preload: {failed}")
+            self.call_from_thread(self._check_keymap_ids)
 
         self.run_worker(load, thread=True, name="preload", group="preload")
+
+    # ---- keymap -------------------------------------------------------------------
+    def _load_keymap(self) -> None:
+        """Apply the user's keymap file; each problem is one message, defaults stay."""
+        from finance_tui.keymap import load_keymap
+
+        keymap = load_keymap()
+        self._keymap_requested = dict(keymap.bindings)
+        for problem in keymap.problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=15)
+        if keymap.bindings:
+            self.set_keymap(keymap.bindings)
+
+    def _check_keymap_ids(self) -> None:
+        """Once every screen is loaded: report (and drop) ids that name no binding."""
+        known = all_binding_ids()
+        unknown = sorted(set(self._keymap_requested) - known)
+        for binding_id in unknown:
+            self.notify(
+                f"keymap: {binding_id}: no such binding (the ids are listed in help, F1); ignored",
+                title="Keymap",
+                severity="warning",
+                timeout=15,
+            )
+            del self._keymap_requested[binding_id]
+        if unknown:
+            self.set_keymap(self._keymap_requested)
 
     def show_login(self, message: str = "") -> None:
         from screens.login import LoginScreen

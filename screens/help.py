@@ -18,9 +18,11 @@ from textual.widgets import Label, Static
 _SKIP_ACTIONS = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous"}
 
 
-def binding_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(key, description) for the bindings of ``screen``'s screen, widgets and app."""
-    rows: list[tuple[str, str]] = []
+def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
+    """(key, description, binding id) for the bindings of ``screen``'s screen, widgets
+    and app. The keys are those in effect (after the user's keymap); the id is what the
+    keymap file names."""
+    rows: list[tuple[str, str, str]] = []
     seen: set[tuple[str, str]] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
@@ -33,11 +35,11 @@ def binding_rows(screen: Screen) -> list[tuple[str, str]]:
         if entry in seen:
             continue
         seen.add(entry)
-        rows.append(entry)
+        rows.append((*entry, binding.id or ""))
         del key
     for always in (("^p", "Command palette"), ("^q", "Quit")):
         if always not in seen:
-            rows.append(always)
+            rows.append((*always, ""))
     return rows
 
 
@@ -81,8 +83,9 @@ class HelpScreen(ModalScreen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, description in self.rows:
-            table.add_row(Text(key), Text(description))
+        table.add_column(style="dim")
+        for key, description, binding_id in self.rows:
+            table.add_row(Text(key), Text(description), Text(binding_id))
         with Vertical(id="help-dialog"):
             yield Label(f"Keys — {self.screen_title}", id="help-title")
             with VerticalScroll(id="help-scroll"):

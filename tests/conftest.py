@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("FINANCE_TUI_BCRYPT_ROUNDS", "4")  # fast hashing in tests only
 os.environ.pop("FINANCE_TUI_SECRET_KEY", None)
 os.environ.pop("FINANCE_TUI_DATABASE_URL", None)
+os.environ["FINANCE_TUI_KEYMAP"] = "/nonexistent/finance-tui-tests/keymap.toml"  # no user keymap
 
 from finance_tui.config import reset_settings  # noqa: E402
 from finance_tui.db import connect  # noqa: E402

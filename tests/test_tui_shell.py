@@ -113,7 +113,7 @@ async def test_help_lists_the_screen_bindings_for_the_role(sessions, tmp_path):
             await pilot.press("f1")
             await settle(pilot)
             assert isinstance(app.screen, HelpScreen)
-            descriptions = {d for _, d in app.screen.rows}
+            descriptions = {d for _, d, _ in app.screen.rows}
             assert present <= descriptions, role
             assert not descriptions & absent, role
             assert "Help" in descriptions and "Records" in descriptions
