@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 DEFAULT_THEME = "textual-dark"
+ANSI_THEME = "ansi-dark"  # for terminals with 16 colours
+SIXTEEN_COLOURS = ("standard", "windows")  # Rich's names of those colour systems
 REFRESH_SECONDS = 2.0
 SETTLE_ROUNDS = 16  # a key's effects cascade: key -> bubble -> binding -> push -> mount
 SETTLE_SECONDS = 2.0  # never hold a typed key back longer than this (a stuck widget)
@@ -361,6 +363,7 @@ class FinanceApp(App[int]):
         if wanted or (wanted is None and not self.is_headless):
             self._typeahead = TypeaheadGate(self)
         self._load_theme()
+        self._use_theme_palette()
         self._load_keymap()
         self.set_interval(5, self._check_idle)
         if self.refresh_seconds > 0:
@@ -482,10 +485,31 @@ class FinanceApp(App[int]):
         self.push_screen(HelpScreen(self.screen))
 
     def watch_theme(self, theme: str) -> None:
+        self._use_theme_palette()
         if not self._loading_theme:
             self._save_state({"theme": theme})
 
+    def _use_theme_palette(self) -> None:
+        """Income and expense figures take the theme's readable success/error colours;
+        visible screens redraw with them."""
+        from screens.widgets import Palette
+
+        Palette.use_theme(self.get_css_variables())
+        current = self._installed.get(self._current or "")
+        if current is not None:
+            self._refresh_screen(current)
+
     def _load_theme(self) -> None:
+        """The theme the user chose last; on a 16-colour terminal (TERM=xterm, the
+        Linux console) by default the ANSI theme, whose colours are the terminal's own:
+        the truecolor themes, squeezed into 16 colours, put text on a background of the
+        same colour."""
+        if not self.is_headless and self.console.color_system in SIXTEEN_COLOURS:
+            self._loading_theme = True
+            try:
+                self.theme = ANSI_THEME
+            finally:
+                self._loading_theme = False
         try:
             state = json.loads(self.state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

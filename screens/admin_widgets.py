@@ -37,10 +37,9 @@ from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.widgets import (
-    EXPENSE_STYLE,
-    INCOME_STYLE,
     FormRow,
     NavBar,
+    Palette,
     ScreenTitle,
     literal,
     run_in_thread,
@@ -62,16 +61,16 @@ def signed_money_text(amount: Decimal, *, good_when_up: bool = True) -> Text:
     """A change such as ``+1,200.00`` / ``-35.10``, coloured by whether it is good news."""
     shown = ("+" if amount > 0 else "") + format_decimal(amount)
     good = amount > 0 if good_when_up else amount < 0
-    style = "" if amount == 0 else (INCOME_STYLE if good else EXPENSE_STYLE)
+    style = "" if amount == 0 else (Palette.income if good else Palette.expense)
     return Text(shown, style=style, justify="right")
 
 
 def pct_text(value: Decimal | None, *, good_when_up: bool = True) -> Text:
     """``+12.50%``; ``n/a`` when the previous period was zero (no base to compare)."""
     if value is None:
-        return Text("n/a", style="dim", justify="right")
+        return Text("n/a", style=Palette.muted, justify="right")
     good = value > 0 if good_when_up else value < 0
-    style = "" if value == 0 else (INCOME_STYLE if good else EXPENSE_STYLE)
+    style = "" if value == 0 else (Palette.income if good else Palette.expense)
     return Text(f"{'+' if value > 0 else ''}{value}%", style=style, justify="right")
 
 
@@ -501,7 +500,7 @@ class MonthBars(Static):
     def build(self, width: int) -> Text:
         """The chart as plain text lines for ``width`` columns."""
         if not self.points:
-            return Text(self.empty_message, style="dim")
+            return Text(self.empty_message, style=Palette.muted)
         bar_width = max((width - self.LABEL - 2 * (self.AMOUNT + 3) - self.AMOUNT - 1) // 2, 4)
         top = max(max(_minor(p.income), _minor(p.expense)) for p in self.points)
         out = Text(no_wrap=True, overflow="crop")
@@ -512,13 +511,13 @@ class MonthBars(Static):
         for p in self.points:
             out.append("\n")
             out.append(f"{p.month:%Y-%m}".ljust(self.LABEL))
-            out.append(bar(_minor(p.income), top, bar_width), style=INCOME_STYLE)
+            out.append(bar(_minor(p.income), top, bar_width), style=Palette.income)
             out.append(format_decimal(p.income).rjust(self.AMOUNT + 1) + "  ")
-            out.append(bar(_minor(p.expense), top, bar_width), style=EXPENSE_STYLE)
+            out.append(bar(_minor(p.expense), top, bar_width), style=Palette.expense)
             out.append(format_decimal(p.expense).rjust(self.AMOUNT + 1) + "  ")
             net = p.income - p.expense
             out.append(
                 (("+" if net > 0 else "") + format_decimal(net)).rjust(self.AMOUNT),
-                style=INCOME_STYLE if net > 0 else (EXPENSE_STYLE if net < 0 else ""),
+                style=Palette.income if net > 0 else (Palette.expense if net < 0 else ""),
             )
         return out

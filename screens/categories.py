@@ -13,7 +13,7 @@ from textual.binding import Binding
 from finance_tui.dto import CategoryRow
 from finance_tui.permissions import Permission
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
-from screens.widgets import literal, run_in_thread
+from screens.widgets import Palette, literal, run_in_thread
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 KIND_CHOICES = (("Income", "income"), ("Expense", "expense"), ("Both", "both"))
@@ -48,7 +48,7 @@ class CategoriesScreen(AdminTableScreen[CategoryRow]):
 
     def row_cells(self, row: CategoryRow) -> list[Text]:
         return [
-            literal(row.name, style="dim" if row.is_archived else ""),
+            literal(row.name, style=Palette.muted if row.is_archived else ""),
             Text(row.kind),
             Text("archived" if row.is_archived else "", style="yellow"),
             Text(f"{row.record_count:,}", justify="right"),

@@ -27,10 +27,9 @@ from finance_tui.money import format_decimal
 from finance_tui.services.periods import PERIODS
 from finance_tui.services.validation import DateError, parse_date
 from screens.widgets import (
-    EXPENSE_STYLE,
-    INCOME_STYLE,
     KpiCard,
     NavBar,
+    Palette,
     ScreenTitle,
     kind_text,
     literal,
@@ -80,27 +79,27 @@ class MonthlyChart(Static):
 
     def render(self) -> Text:
         if not self.points:
-            return Text("No records in this period", style="dim")
+            return Text("No records in this period", style=Palette.muted)
         height = max(self.content_size.height - 2, 3)
         fit = max(1, self.content_size.width // 6)  # 6 columns per month, never wrap
         points = self.points[-fit:]
         peak = max(max(p.income, p.expense) for p in points) or Decimal(1)
         text = Text(no_wrap=True, overflow="crop")
         text.append("Monthly income ", style="bold")
-        text.append("██", style=INCOME_STYLE)
+        text.append("██", style=Palette.income)
         text.append(" vs expense ", style="bold")
-        text.append("██", style=EXPENSE_STYLE)
-        text.append(f" (peak {format_decimal(peak)})\n", style="dim")
+        text.append("██", style=Palette.expense)
+        text.append(f" (peak {format_decimal(peak)})\n", style=Palette.muted)
         levels = [(self._eighths(p.income, peak, height), self._eighths(p.expense, peak, height))
                   for p in points]  # fmt: skip
         for line in range(height - 1, -1, -1):
             for inc, exp in levels:
-                text.append(self._cell(inc, line), style=INCOME_STYLE)
-                text.append(self._cell(exp, line), style=EXPENSE_STYLE)
+                text.append(self._cell(inc, line), style=Palette.income)
+                text.append(self._cell(exp, line), style=Palette.expense)
                 text.append("  ")
             text.append("\n")
         for point in points:
-            text.append(f"{month_label(point.month):<6}", style="dim")
+            text.append(f"{month_label(point.month):<6}", style=Palette.muted)
         return text
 
     @staticmethod
@@ -133,12 +132,12 @@ class TopCategories(Static):
     def render(self) -> Text:
         text = Text("Top 5 categories\n", style="bold")
         if not self.items:
-            text.append("No records in this period", style="dim")
+            text.append("No records in this period", style=Palette.muted)
             return text
         peak = max(i.total for i in self.items) or Decimal(1)
         bar_width = max(self.content_size.width - 32, 4)
         for item in self.items:
-            style = EXPENSE_STYLE if item.kind == "expense" else INCOME_STYLE
+            style = Palette.of(item.kind)
             name = literal(item.category).plain[:14]
             text.append(f"{name:<14} ")
             length = max(1, int(item.total * bar_width / peak))
@@ -217,7 +216,7 @@ class DashboardScreen(Screen):
     def _period_text(self) -> Text:
         text = Text("Period: ", style="bold")
         for name in PERIOD_ORDER:
-            style = "bold reverse" if name == self.period else "dim"
+            style = "bold reverse" if name == self.period else Palette.muted
             text.append(f" {PERIODS[name]} ", style=style)
             text.append(" ")
         return text

@@ -47,7 +47,7 @@ from finance_tui.services.csvio import (
     format_progress,
 )
 from finance_tui.services.query import RecordFilter
-from screens.widgets import ConfirmModal, NavBar, ScreenTitle, literal, run_in_thread
+from screens.widgets import ConfirmModal, NavBar, ScreenTitle, TickBox, literal, run_in_thread
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -124,9 +124,9 @@ class ImportScreen(Screen):
                 yield Label("Date format", classes="import-label")
                 yield Input(placeholder="YYYY-MM-DD", id="import-date-format")
             with Horizontal(classes="import-row", id="import-checks"):
-                yield Checkbox("Skip invalid rows", id="import-skip")
-                yield Checkbox("Create unknown categories", id="import-create")
-                yield Checkbox("Dry run (write nothing)", id="import-dry")
+                yield TickBox("Skip invalid rows", id="import-skip")
+                yield TickBox("Create unknown categories", id="import-create")
+                yield TickBox("Dry run (write nothing)", id="import-dry")
             yield Static("Columns: read the file to check them", id="import-columns-note")
             with Horizontal(id="import-mapping"):
                 for field in MAPPED_FIELDS:

@@ -27,7 +27,15 @@ from textual.widgets import Button, Input, Label, Static
 from finance_tui.dto import CategoryRow, RecordRow
 from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
 from finance_tui.services.validation import DateError, parse_date
-from screens.widgets import FormRow, fmt_date, fmt_dt, literal, money_text, run_in_thread
+from screens.widgets import (
+    FormRow,
+    Palette,
+    fmt_date,
+    fmt_dt,
+    literal,
+    money_text,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -63,7 +71,7 @@ class KindToggle(Widget, can_focus=True):
         for kind, key in (("income", "i"), ("expense", "e")):
             chosen = self.value == kind
             mark = "(•)" if chosen else "( )"
-            style = ("bold green" if kind == "income" else "bold red") if chosen else "dim"
+            style = f"bold {Palette.of(kind)}" if chosen else Palette.muted
             text.append(f"{mark} {kind} [{key}]   ", style=style)
         return text
 
@@ -414,7 +422,7 @@ class RecordView(ModalScreen[None]):
                 with Horizontal(classes="view-row"):
                     yield Label(label, classes="view-label")
                     yield Static(value, classes="view-value")
-            yield Static(Text("Escape closes", style="dim"), id="view-hint")
+            yield Static(Text("Escape closes", style=Palette.muted), id="view-hint")
 
     def action_close(self) -> None:
         self.dismiss()

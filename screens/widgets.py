@@ -20,6 +20,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from rich.color import Color as RichColor
+from rich.color import ColorParseError
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -28,7 +30,7 @@ from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Checkbox, Label, Static
 from textual.worker import Worker
 
 from finance_tui.errors import FinanceError, SessionExpired
@@ -38,8 +40,43 @@ if TYPE_CHECKING:
     from finance_tui.dto import RecordRow
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-INCOME_STYLE = "green"
-EXPENSE_STYLE = "red"
+
+
+def _rich_colour(value: str, fallback: str) -> str:
+    """A theme colour as a Rich style colour, or ``fallback`` if Rich cannot parse it."""
+    try:
+        RichColor.parse(value)
+    except ColorParseError:
+        return fallback
+    return value
+
+
+class Palette:
+    """Colours of income and expense figures and of secondary text, from the theme.
+
+    The theme's ``text-success`` / ``text-error`` are made for reading on its own
+    backgrounds (plain ANSI green and red were 3.6:1 on the default dark theme, under
+    the 4.5:1 of WCAG AA). The app shell calls :meth:`use_theme` on every theme change.
+    """
+
+    income = "#8AD4A1"
+    expense = "#D17E92"
+    muted = "dim"  # secondary text; a 16-colour terminal's dim is too faint to read
+
+    @classmethod
+    def use_theme(cls, variables: dict[str, str]) -> None:
+        if variables.get("background", "").startswith("ansi_"):
+            # The terminal's own palette: plain red on black is 3.6:1 in xterm's
+            # defaults, its bright red 5.3:1.
+            cls.income, cls.expense, cls.muted = "bright_green", "bright_red", ""
+            return
+        cls.muted = "dim"
+        cls.income = _rich_colour(variables.get("text-success", ""), "green")
+        cls.expense = _rich_colour(variables.get("text-error", ""), "red")
+
+    @classmethod
+    def of(cls, kind: str) -> str:
+        return cls.expense if kind == "expense" else cls.income
 
 
 def literal(value: object, *, single_line: bool = True, style: str = "") -> Text:
@@ -64,13 +101,13 @@ def money_text(amount: Decimal, kind: str | None = None, *, currency: str = "") 
         shown = ("-" if negative else "+") + format_decimal(abs(amount))
     if currency:
         shown = f"{shown} {currency}"
-    style = EXPENSE_STYLE if negative else (INCOME_STYLE if amount or kind else "")
+    style = Palette.expense if negative else (Palette.income if amount or kind else "")
     return Text(shown, style=style, justify="right")
 
 
 def kind_text(kind: str) -> Text:
     """``income`` / ``expense`` in their colours (the table shows both)."""
-    return Text(kind, style=EXPENSE_STYLE if kind == "expense" else INCOME_STYLE)
+    return Text(kind, style=Palette.of(kind))
 
 
 def fmt_date(day: date | None) -> str:
@@ -308,3 +345,16 @@ class NavBar(Static):
             text.append("   ")
             text.append_text(literal(f"{who.username} ({who.role})", style="italic"))
         return text
+
+
+class TickBox(Checkbox):
+    """A checkbox whose mark tells on from off by its shape, not by colour alone:
+    ``✓`` when ticked, blank when not (Textual's shows ``X`` either way)."""
+
+    def __init__(self, label: str, value: bool = False, *, id: str | None = None) -> None:
+        super().__init__(label, value, id=id)
+        self.watch_value(value)
+
+    def watch_value(self, value: bool) -> None:
+        self.BUTTON_INNER = "✓" if value else " "
+        self.refresh()
