@@ -62,6 +62,20 @@ KPIS = (
 )
 
 
+def compact_count(count: int) -> str:
+    """A count short enough for a card's hint line: ``9,999``, then three significant
+    digits (``50.8k``, ``949k``, ``1.05M``); the card's own value shows the whole total."""
+    if count < 10_000:
+        return f"{count:,}"
+    value, unit = float(count), ""
+    for next_unit in ("k", "M", "G", "T"):
+        if value < 999.5 and unit:
+            break
+        value, unit = value / 1000, next_unit
+    decimals = 0 if value >= 99.95 else (1 if value >= 9.995 else 2)
+    return f"{value:.{decimals}f}{unit}"
+
+
 def month_label(month: date) -> str:
     return month.strftime("%b")
 
@@ -152,6 +166,14 @@ class DashboardScreen(Screen):
 
     TITLE = "Dashboard"
     AUTO_FOCUS = "#dash-body"
+    # KPI cards per row by terminal width: each card needs 23 cells to show a figure of
+    # 12 digits whole ("+999,999,999,999.99" and its border and padding).
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-cards-3"),
+        (94, "-cards-4"),
+        (117, "-cards-5"),
+        (163, "-cards-7"),
+    ]
     HELP = (
         "p / P cycles the period (all time, this month, last month, last 30 days, "
         "year to date, custom). For a custom range type the dates (ISO, today, -30) "
@@ -207,8 +229,8 @@ class DashboardScreen(Screen):
         breakdown = self.query_one("#breakdown-table", DataTable)
         breakdown.add_column("Category", width=12)
         breakdown.add_column("Kind", width=7)
-        breakdown.add_column(Text("Count", justify="right"), width=6)
-        breakdown.add_column(Text("Total", justify="right"), width=14)
+        breakdown.add_column(Text("Count", justify="right"), width=9)
+        breakdown.add_column(Text("Total", justify="right"), width=19)
         self._show_custom_inputs()
         self.reload()
 
@@ -331,7 +353,7 @@ class DashboardScreen(Screen):
         card(
             "record_count",
             f"{data.record_count:,}",
-            f"{data.income_count:,} in/{data.expense_count:,} out",
+            f"{compact_count(data.income_count)} in/{compact_count(data.expense_count)} out",
         )
         card("income_pct", f"{data.income_pct}%", "of all amounts")
         card("expense_pct", f"{data.expense_pct}%", "of all amounts")
@@ -343,7 +365,7 @@ class DashboardScreen(Screen):
         card(
             "top_category",
             top.category if top else "N/A",
-            f"{format_decimal(top.total)} {top.kind}" if top else "",
+            money_text(top.total, top.kind) if top else "",  # the sign tells the kind
         )  # fmt: skip
         self.query_one(MonthlyChart).set_points(data.monthly)
         self.query_one(TopCategories).set_items(data.top_categories)

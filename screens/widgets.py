@@ -328,22 +328,37 @@ class NavBar(Static):
     def on_mount(self) -> None:
         self.update(self.build())
 
-    def build(self) -> Text:
-        app = self.app
-        entries = getattr(app, "nav_entries", lambda: [])()
-        text = Text()
+    def on_resize(self) -> None:
+        self.update(self.build())
+
+    def build(self, width: int | None = None) -> Text:
+        """Whole labels only: at a narrow width the entries that do not fit are left
+        out (the current screen always stays; number keys, help and the palette still
+        reach the others), then the user's name if there is room for it."""
+        width = width if width is not None else (self.content_size.width or 10_000)
+        entries = getattr(self.app, "nav_entries", lambda: [])()
+        labels = {e.name: (f" {e.key} ", f"{e.title} ") for e in entries}
+        room = width - sum(len(k) + len(t) for n, (k, t) in labels.items() if n == self.current)
+        shown = {self.current}
+        for name, (key, title) in labels.items():
+            if name != self.current and len(key) + len(title) <= room:
+                shown.add(name)
+                room -= len(key) + len(title)
+        text = Text(no_wrap=True, overflow="crop")
         self._spans = []
-        for entry in entries:
-            start = len(text)
-            style = "bold reverse" if entry.name == self.current else ""
-            text.append(f" {entry.key} ", style="bold")
-            text.append(f"{entry.title} ", style=style)
-            self._spans.append((start, len(text), entry.name))
-        session = getattr(app, "session", None)
+        for name, (key, title) in labels.items():
+            if name in shown:
+                start = len(text)
+                text.append(key, style="bold")
+                text.append(title, style="bold reverse" if name == self.current else "")
+                self._spans.append((start, len(text), name))
+        session = getattr(self.app, "session", None)
         if session is not None:
             who = session.principal  # set by login/verify: no database round trip
-            text.append("   ")
-            text.append_text(literal(f"{who.username} ({who.role})", style="italic"))
+            name_text = literal(f"{who.username} ({who.role})", style="italic")
+            if len(text) + 3 + len(name_text) <= width:
+                text.append("   ")
+                text.append_text(name_text)
         return text
 
 

@@ -1,0 +1,98 @@
+"""The app fits the terminals people SSH in with: every KPI figure whole on one line at
+every width from 80 columns, with totals of twelve digits (a million records and more)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+from rich.text import Text
+from test_tui_support import TODAY, category_id, make_app, seed, settle
+from textual.widgets import DataTable, Static
+
+from finance_tui.db import write_transaction
+from finance_tui.models import MonthlyTotal
+from screens.dashboard import DashboardScreen, compact_count
+from screens.widgets import KpiCard
+
+MONTH = TODAY.replace(day=1)
+HUGE = 99_999_999_999_999  # 999,999,999,999.99 in cents: a twelve-digit total
+
+
+def million_scale_totals() -> None:
+    """Summary rows as a big shared database has them (the dashboard reads these)."""
+    with write_transaction():
+        MonthlyTotal.delete().where(MonthlyTotal.month == MONTH).execute()
+        for name, kind, count, total in (
+            ("salary", "income", 1_050_775, HUGE),
+            ("food", "expense", 949_225, HUGE // 2),
+            ("rent", "expense", 2_000_000, HUGE // 3),
+        ):
+            MonthlyTotal.insert(
+                month=MONTH, category=category_id(name), kind=kind, count=count, total=total
+            ).execute()
+
+
+@pytest.mark.parametrize("width", [80, 93, 94, 100, 116, 117, 120, 162, 163, 200])
+async def test_every_kpi_figure_is_whole_on_one_line(admin, tmp_path, width):
+    seed(12)
+    million_scale_totals()
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(width, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        cards = list(app.screen.query(KpiCard))
+        assert len(cards) == 14
+        assert any("999,999,999,999.99" in c.value_text for c in cards)  # the fixture shows
+        for card in cards:
+            for part in (".kpi-value", ".kpi-hint"):
+                widget = card.query_one(part, Static)
+                text = widget.content.plain if isinstance(widget.content, Text) else ""
+                assert cell_len(text) <= widget.content_region.width, (width, card.id, text)
+                assert widget.content_region.height >= 1
+
+
+async def test_breakdown_totals_and_counts_fit_their_columns(admin, tmp_path):
+    seed(4)
+    million_scale_totals()
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#breakdown-table", DataTable)
+        widths = [column.width for column in table.columns.values()]
+        for row in range(table.row_count):
+            for index, cell in enumerate(table.get_row_at(row)):
+                shown = cell.plain if hasattr(cell, "plain") else str(cell)
+                assert cell_len(shown) <= widths[index], (shown, widths[index])
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [(0, "0"), (9_999, "9,999"), (10_000, "10.0k"), (50_775, "50.8k"), (949_225, "949k"),
+     (999_499, "999k"), (999_500, "1.00M"), (1_050_775, "1.05M"), (12_345_678, "12.3M"),
+     (999_999_999, "1.00G")],
+)  # fmt: skip
+def test_compact_counts_stay_short(count, shown):
+    assert compact_count(count) == shown
+    assert len(f"{compact_count(count)} in/{compact_count(count)} out") <= 19
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+async def test_nav_bar_shows_whole_labels_only(admin, tmp_path, width):
+    from screens.widgets import NavBar
+
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")  # the audit log: a screen far along the bar
+        await settle(pilot)
+        bar = app.screen.query_one(NavBar)
+        shown = bar.build(bar.content_size.width).plain
+        assert len(shown) <= bar.content_size.width
+        titles = [e.title for e in app.nav_entries()]
+        assert "Audit log" in shown  # the current screen always stays
+        words = shown.replace("(admin)", "").split()
+        for word in words:  # every word shown belongs to a whole label, key or user
+            assert word.isdigit() or any(word in t.split() for t in titles) or word == "root"
+        for title in titles:
+            if title.split()[0] in words:
+                assert title in shown, (width, title, shown)
