@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -81,23 +83,61 @@ def signing_key() -> str:
     return Meta.get(Meta.key == SIGNING_KEY).value
 
 
+SECRET_CLAIM = "secret"
+UPGRADED_SESSION = (
+    "Sessions from before this version's security upgrade are no longer accepted; "
+    "please log in again"
+)
+SECRET_BYTES = 32  # 256 bits, from the OS's CSPRNG
+
+
+def secret_hash(secret: str) -> str:
+    """What the database keeps of a session secret: its SHA-256, never the secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def secret_matches(claims: dict, stored_hash: str | None) -> bool:
+    """Does the token's secret claim hash to the stored value? (Constant-time compare.)
+
+    A NULL hash (a session from before secrets existed) never matches: such a token
+    could be rebuilt from the database alone.
+    """
+    secret = claims.get(SECRET_CLAIM)
+    if not stored_hash or not isinstance(secret, str) or utf8_bytes(secret) is None:
+        return False
+    return hmac.compare_digest(secret_hash(secret), stored_hash)
+
+
 def issue_token(user_id: str) -> tuple[str, str, datetime]:
-    """Create a token and its registry row. Returns (token, jti, expires_at)."""
+    """Create a token and its registry row. Returns (token, jti, expires_at).
+
+    The token carries a random secret; the row only its hash. The signing key may sit
+    in the database, so the signature alone proves nothing against someone who read it.
+    """
     jti = secrets.token_hex(16)
+    secret = secrets.token_urlsafe(SECRET_BYTES)
     now = utcnow()
     expires = now + timedelta(minutes=settings().token_ttl_minutes)
-    Session.create(jti=jti, user=user_id, issued_at=now, expires_at=expires)
+    Session.create(
+        jti=jti, user=user_id, issued_at=now, expires_at=expires, secret_hash=secret_hash(secret)
+    )
     claims = {
         "sub": str(user_id),
         "jti": jti,
         "iat": int(_epoch(now)),
         "exp": int(_epoch(expires)),
+        SECRET_CLAIM: secret,
     }
     return jwt.encode(claims, signing_key(), algorithm=ALGORITHM), jti, expires
 
 
 def decode_token(token: str) -> dict:
-    """Verify signature and expiry (HS256 only; ``alg: none`` is refused)."""
+    """Verify signature and expiry (HS256 only; ``alg: none`` is refused).
+
+    The secret claim is checked against the registry by the caller
+    (:func:`secret_matches`); it is not required here so that a token from before
+    secrets existed gets the "log in again" message rather than "invalid".
+    """
     try:
         return jwt.decode(
             token,

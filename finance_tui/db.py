@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -22,6 +23,13 @@ SQLITE_PRAGMAS = {
     "cache_size": -32_000,  # 32 MB page cache
     "temp_store": "memory",
 }
+
+
+# Modes asked of the OS for a new SQLite file and its directory, before the umask.
+# Never anything for "other" users: the file holds password hashes and the data. Group
+# bits follow the umask, so a team sharing a setgid directory (umask 002) keeps access.
+PRIVATE_FILE_MODE = 0o660
+PRIVATE_DIR_MODE = 0o770
 
 
 class DatabaseUrlError(FinanceError):
@@ -58,13 +66,31 @@ def casefold_contains(haystack: str | None, needle: str) -> bool:
     return haystack is not None and needle.casefold() in haystack.casefold()
 
 
+def prepare_sqlite_file(path: Path) -> Path:
+    """Create the directory and an empty database file with private modes, if missing.
+
+    SQLite would create the file with 0644 & ~umask (readable by every user) and gives
+    its -wal and -shm files the main file's mode, so creating the main file first, with
+    no "other" bits, keeps all three private. Existing files keep their mode
+    (``finance-tui doctor`` reports loose ones).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+        path = path.resolve()
+        with contextlib.suppress(FileExistsError):
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            os.close(os.open(path, flags, PRIVATE_FILE_MODE))
+    except OSError as exc:
+        raise FinanceError(f"Cannot create database {path}: {exc.strerror or exc}") from exc
+    return path
+
+
 def make_database(url: str) -> Database:
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         path = sqlite_path(url)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            path = str(Path(path).resolve())
+            path = str(prepare_sqlite_file(Path(path)))
         db = SqliteDatabase(
             path,
             pragmas=SQLITE_PRAGMAS,

@@ -81,11 +81,22 @@ def _v4_category_amount_index(db: Database) -> None:
     )
 
 
+def _v5_session_secret_hash(db: Database) -> None:
+    """Sessions gain the hash of a secret only their token carries (NULL for old rows).
+
+    Old rows keep NULL, which verification refuses: their tokens were made from data
+    anyone reading the database had, so everyone logs in once more after this upgrade.
+    """
+    if "secret_hash" not in {column.name for column in db.get_columns("session")}:
+        db.execute_sql('ALTER TABLE "session" ADD COLUMN "secret_hash" VARCHAR(64)')
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
     _v3_category_sort_index,
     _v4_category_amount_index,
+    _v5_session_secret_hash,
 ]
 
 

@@ -109,11 +109,16 @@ class AuditEvent(BaseModel):
 
 
 class Session(BaseModel):
+    """Registry of issued tokens. ``jti`` is only the lookup key: a token is valid only
+    if it also carries the secret whose SHA-256 is ``secret_hash``, which the database
+    never holds, so reading the database does not give a session."""
+
     jti = CharField(max_length=64, primary_key=True)
     user = ForeignKeyField(User, on_delete="CASCADE", backref="sessions")
     issued_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField()
     revoked_at = DateTimeField(null=True)
+    secret_hash = CharField(max_length=64, null=True)  # NULL: issued before secrets existed
 
 
 class Meta(BaseModel):

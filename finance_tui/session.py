@@ -155,12 +155,25 @@ class SessionController:
         return controller
 
     # ---- verification -------------------------------------------------
-    def verify(self) -> Principal:
-        """Check signature, expiry and revocation; reload the user from the database."""
+    def _session_row(self) -> Session:
+        """This token's registry row, once the token proves it holds the row's secret.
+
+        A valid signature is not enough: the signing key and the jti may both have been
+        read from the database, the secret only ever existed in the token.
+        """
         claims = auth.decode_token(self.token)
         row = Session.select(Session, User).join(User).where(Session.jti == claims["jti"]).first()
         if row is None or str(row.user.id) != claims["sub"]:
             raise SessionExpired("Invalid session; please log in again")
+        if row.secret_hash is None:
+            raise SessionExpired(auth.UPGRADED_SESSION)
+        if not auth.secret_matches(claims, row.secret_hash):
+            raise SessionExpired("Invalid session; please log in again")
+        return row
+
+    def verify(self) -> Principal:
+        """Check signature, secret, expiry and revocation; reload the user from the database."""
+        row = self._session_row()
         if row.revoked_at is not None:
             raise SessionExpired("You have been signed out; please log in again")
         if row.expires_at <= utcnow():
@@ -203,15 +216,19 @@ class SessionController:
 
     # ---- session lifecycle -------------------------------------------
     def logout(self) -> None:
-        """Revoke this token. Safe to call twice or on an already invalid session."""
+        """Revoke this token. Safe to call twice or on an already invalid session.
+
+        Only the token's holder can revoke it: a token forged from the database (right
+        key and jti, no secret) does nothing, so it cannot sign someone else out.
+        """
         try:
-            claims = auth.decode_token(self.token)
+            row = self._session_row()
         except SessionExpired:
             return
         with write_transaction():
             updated = (
                 Session.update(revoked_at=utcnow())
-                .where(Session.jti == claims["jti"], Session.revoked_at.is_null())
+                .where(Session.jti == row.jti, Session.revoked_at.is_null())
                 .execute()
             )
             if updated and self._principal:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, timedelta
 
+import jwt
 import pytest
 from conftest import PASSWORD, PG_URL
 
 from finance_tui.db import connect
-from finance_tui.migrations import apply_migrations, latest_version, schema_version
-from finance_tui.models import ALL_MODELS, Record, database
+from finance_tui.errors import SessionExpired
+from finance_tui.migrations import (
+    MIGRATIONS,
+    SIGNING_KEY,
+    _v5_session_secret_hash,
+    apply_migrations,
+    latest_version,
+    schema_version,
+)
+from finance_tui.models import ALL_MODELS, Meta, Record, Session, User, database, utcnow
 from finance_tui.services import search, summaries
 from finance_tui.services.query import RecordFilter, run_query
 from finance_tui.services.users import bootstrap_admin
@@ -94,3 +104,33 @@ def test_migrating_twice_changes_nothing(v1_url):
     before = _index_names(db)
     assert apply_migrations(db) == latest_version()
     assert _index_names(db) == before
+
+
+def test_session_secret_migration_signs_old_sessions_out(v1_url):
+    """Before the secret hash, a token was jti + user id signed with the key in the
+    database. After upgrading, such a session is refused with "log in again"."""
+    db = database.obj
+    db.execute_sql('ALTER TABLE "session" DROP COLUMN "secret_hash"')  # the pre-upgrade table
+    before = MIGRATIONS.index(_v5_session_secret_hash)
+    apply_migrations(db, target=before)
+    bootstrap_admin("root", "root@example.com", PASSWORD)
+    user_id = str(User.get().id)
+    now = utcnow()
+    Session.insert(  # names only the columns the old table has
+        jti="oldjti", user=user_id, issued_at=now, expires_at=now + timedelta(hours=1)
+    ).execute()
+    old_token = jwt.encode(
+        {"sub": user_id, "jti": "oldjti", "iat": int(time.time()), "exp": int(time.time()) + 3600},
+        Meta.get(Meta.key == SIGNING_KEY).value,
+        algorithm="HS256",
+    )
+
+    db = connect(v1_url)
+    assert schema_version(db) == latest_version()
+    assert "secret_hash" in {column.name for column in db.get_columns("session")}
+    assert Session.get_by_id("oldjti").secret_hash is None
+    with pytest.raises(SessionExpired, match="security upgrade.*log in again"):
+        SessionController.resume(old_token)
+    fresh = SessionController.login("root", PASSWORD)
+    assert SessionController.resume(fresh.token).principal.username == "root"
+    _v5_session_secret_hash(db)  # idempotent: the column is there, nothing happens

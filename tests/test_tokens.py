@@ -13,11 +13,12 @@ import jwt
 import pytest
 from conftest import PASSWORD
 
+from finance_tui import auth
 from finance_tui.config import reset_settings
 from finance_tui.db import connect
 from finance_tui.errors import AuthError, PermissionDenied, SessionExpired
 from finance_tui.migrations import SIGNING_KEY
-from finance_tui.models import AuditEvent, Meta, Session, User, utcnow
+from finance_tui.models import ALL_MODELS, AuditEvent, Meta, Session, User, utcnow
 from finance_tui.permissions import Permission
 from finance_tui.services.query import RecordFilter
 from finance_tui.session import SessionController
@@ -246,6 +247,122 @@ def test_secret_key_from_environment(db, monkeypatch):
         reset_settings()
         with pytest.raises(AuthError, match="at least 32 bytes"):
             SessionController.login("root", PASSWORD)
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+
+
+# ---- reading the database must not give a session -------------------------------------
+def _everything_in_the_database() -> list[str]:
+    """Every value of every row of every table, as a reader with a dump would see them."""
+    values: list[str] = []
+    for model in ALL_MODELS:
+        for row in model.select().tuples():
+            values.extend(str(value) for value in row if value is not None)
+    return values
+
+
+def _forge(claims: dict, key: str) -> str:
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def test_reader_of_the_database_cannot_forge_a_live_admin_session(admin):
+    """Signing key, jti, user id and secret hash are all readable; no token made from
+    them is accepted, and the secret the real token carries is nowhere in the database."""
+    key = _db_key()
+    row = Session.get(Session.jti == admin.principal.session_jti)
+    dump = _everything_in_the_database()
+    assert key in dump and row.jti in dump and row.secret_hash in dump
+    base = {
+        "sub": str(row.user_id),
+        "jti": row.jti,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 3600,
+    }
+    guesses = [_forge(base, key)]  # the token the old code would have accepted
+    guesses += [_forge({**base, "secret": value}, key) for value in dump]
+    for forged in guesses:
+        with pytest.raises(SessionExpired, match="Invalid session"):
+            SessionController.resume(forged)
+        SessionController(forged).logout()  # a forged logout revokes nothing
+    assert Session.get_by_id(row.jti).revoked_at is None
+    secret = _claims(admin.token)["secret"]
+    assert len(base64.urlsafe_b64decode(secret + "=")) == 32  # 256 bits
+    assert not any(secret in value for value in dump)
+    assert SessionController.resume(admin.token).principal.username == "root"
+    assert admin.users.list()  # the real token still works
+
+
+def test_database_file_does_not_hold_the_token_secret(db_url, admin):
+    """Also the raw bytes on disk (main file and WAL), not just what queries return."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("raw file check is for SQLite")
+    secret = _claims(admin.token)["secret"].encode()
+    path = db_url.removeprefix("sqlite:///")
+    for suffix in ("", "-wal"):
+        with open(path + suffix, "rb") as handle:
+            assert secret not in handle.read()
+
+
+def test_wrong_missing_or_malformed_secret_refused(admin):
+    claims = _claims(admin.token)
+    key = _db_key()
+    for secret in (secrets.token_urlsafe(32), "", 12345, None, ["x"], claims["secret"] + "x"):
+        _assert_refused(_forge({**claims, "secret": secret}, key), "Invalid session")
+    del claims["secret"]
+    _assert_refused(_forge(claims, key), "Invalid session")
+    assert admin.records.count(RecordFilter()) == 0
+
+
+def test_session_without_secret_hash_refused_with_log_in_again(admin):
+    """A session from before the secrets (NULL hash) is refused, even with its token."""
+    Session.update(secret_hash=None).where(Session.jti == admin.principal.session_jti).execute()
+    _assert_refused(admin.token, "security upgrade are no longer accepted; please log in again")
+    assert SessionController.login("root", PASSWORD).records.count(RecordFilter()) == 0
+
+
+def test_each_session_has_its_own_secret(admin):
+    second = SessionController.login("root", PASSWORD)
+    first_secret, second_secret = (_claims(s.token)["secret"] for s in (admin, second))
+    assert first_secret != second_secret
+    rows = {row.jti: row.secret_hash for row in Session.select()}
+    assert rows[admin.principal.session_jti] == auth.secret_hash(first_secret)
+    assert rows[second.principal.session_jti] == auth.secret_hash(second_secret)
+    # One session's secret does not open another session.
+    swapped = {**_claims(second.token), "secret": first_secret}
+    _assert_refused(_forge(swapped, _db_key()), "Invalid session")
+
+
+def test_secret_compared_in_constant_time(admin, monkeypatch):
+    calls = []
+    real = auth.hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    admin.verify()
+    row = Session.get_by_id(admin.principal.session_jti)
+    calls = [call for call in calls if isinstance(call[0], str)]  # PyJWT compares bytes
+    assert calls == [(auth.secret_hash(_claims(admin.token)["secret"]), row.secret_hash)]
+
+
+def test_reader_cannot_forge_with_environment_key_either(db, monkeypatch):
+    """With FINANCE_TUI_SECRET_KEY set, a leaked key plus the database is still not enough."""
+    key = "k" * 40
+    monkeypatch.setenv("FINANCE_TUI_SECRET_KEY", key)
+    reset_settings()
+    try:
+        from finance_tui.services.users import bootstrap_admin
+
+        bootstrap_admin("root", "root@example.com", PASSWORD)
+        session = SessionController.login("root", PASSWORD)
+        claims = _claims(session.token)
+        del claims["secret"]
+        with pytest.raises(SessionExpired, match="Invalid session"):
+            SessionController.resume(_forge(claims, key))
+        assert SessionController.resume(session.token).principal.username == "root"
     finally:
         monkeypatch.undo()
         reset_settings()

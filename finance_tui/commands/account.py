@@ -79,7 +79,15 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 def _revoke_stored(url: str) -> None:
-    token = load_token(url)
+    """End the stored session, even from a file others could read (that is the fix).
+
+    A file that is not the user's own (a symlink, another owner) is not read at all;
+    the new token replaces it.
+    """
+    try:
+        token = load_token(url, loose_mode_ok=True)
+    except FinanceError:
+        return
     if token:
         with contextlib.suppress(SessionExpired):
             SessionController(token).logout()
@@ -88,7 +96,7 @@ def _revoke_stored(url: str) -> None:
 def run_logout(args: argparse.Namespace) -> int:
     open_db(args)
     url = db_url(args)
-    token = load_token(url)
+    token = load_token(url, loose_mode_ok=True)
     if token is None:
         print(f"Not logged in to {describe(url)}")
         return 0

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import getpass
 import hashlib
 import os
+import secrets
+import shlex
+import stat
 import sys
 import unicodedata
 from pathlib import Path
@@ -124,31 +128,94 @@ def token_path(url: str) -> Path:
     return token_dir() / f"{digest}.token"
 
 
+class UnsafeTokenFile(AuthError):
+    """The stored session file could be (or have been) read or replaced by someone else."""
+
+
 def store_token(url: str, token: str) -> Path:
     """Write the token readable by its owner only (0600, in a 0700 directory).
 
-    The first line names the database (without any password in its URL) for people
-    reading the file; the file name is a hash of the full URL.
+    The file is created 0600 under a fresh name (never through a symlink, never an
+    existing file) and renamed into place, so it is never readable by others, not even
+    for a moment, and a reader never sees half a token. The first line names the
+    database (without any password in its URL) for people reading the file; the file
+    name is a hash of the full URL.
     """
     path = token_path(url)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path.parent, 0o700)
-    tmp = path.with_suffix(".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"{describe(url)}\n{token}\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"{describe(url)}\n{token}\n")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
     return path
 
 
-def load_token(url: str) -> str | None:
-    path = token_path(url)
+def foreign_token_file(path: Path, info: os.stat_result) -> str | None:
+    """Why a session file is not the user's own regular file, or None."""
+    quoted = shlex.quote(str(path))
+    if not stat.S_ISREG(info.st_mode):
+        return f"session file {path} is not a regular file; remove it (rm {quoted}) and log in"
+    if info.st_uid != os.geteuid():
+        return (
+            f"session file {path} belongs to another user (uid {info.st_uid}); "
+            f"remove it (rm {quoted}) and log in again"
+        )
+    return None
+
+
+def token_mode_too_open(path: Path, info: os.stat_result) -> str | None:
+    """Why the file's mode lets others use the session (as ssh refuses a key), or None."""
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & 0o077:
+        return None
+    return (
+        f"permissions {mode:04o} for session file {path} are too open: other users "
+        f"could use your session. Run chmod 600 {shlex.quote(str(path))} "
+        "(or 'finance-tui login' to end that session and start a new one)"
+    )
+
+
+def _read_token_file(path: Path, *, loose_mode_ok: bool) -> str | None:
+    """The file's text, opened without following a symlink; None if there is none."""
     try:
-        stored_url, _, token = path.read_text(encoding="utf-8").partition("\n")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeTokenFile(
+                f"session file {path} is a symbolic link; refusing to use it: remove it "
+                f"(rm {shlex.quote(str(path))}) and run 'finance-tui login'"
+            ) from None
+        raise FinanceError(f"cannot read session file {path}: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        info = os.fstat(handle.fileno())
+        problem = foreign_token_file(path, info)
+        if problem is None and not loose_mode_ok:
+            problem = token_mode_too_open(path, info)
+        if problem:
+            raise UnsafeTokenFile(problem)
+        return handle.read()
+
+
+def load_token(url: str, *, loose_mode_ok: bool = False) -> str | None:
+    """The stored token for ``url``, or None. Refuses a file others could read or swap.
+
+    ``loose_mode_ok`` is for ending the session (login replacing it, logout): revoking
+    a token that others may have read is exactly what should happen to it.
+    """
+    path = token_path(url)
+    text = _read_token_file(path, loose_mode_ok=loose_mode_ok)
+    if text is None:
+        return None
+    stored_url, _, token = text.partition("\n")
     if stored_url.strip() != describe(url):
         return None
     return token.strip() or None
