@@ -48,6 +48,7 @@ from finance_tui.services.validation import (
     find_category,
     parse_date,
 )
+from finance_tui.services.visibility import visible
 
 SORT_FIELDS = ("date", "amount", "category", "kind", "created_at")
 MAX_LIMIT = 1000
@@ -200,7 +201,7 @@ def where_clause(
     category index (``category_id + 0``), for pages where walking the sort index is
     cheaper (see :func:`_page_conditions`)."""
     flt.validate()
-    conditions: list[Expression] = []
+    conditions: list[Expression] = [visible()]
     if flt.only_deleted:
         conditions.append(Record.is_deleted == True)  # noqa: E712
     elif not flt.include_deleted:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from peewee import SQL, ModelSelect, fn
 
 from finance_tui.models import MonthlyTotal, Record
+from finance_tui.services.visibility import live
 
 
 def month_of(day: date) -> date:
@@ -55,7 +56,7 @@ def expected_rows() -> dict[tuple[date, int, str], tuple[int, int]]:
             fn.COUNT(Record.id),
             fn.SUM(Record.amount),
         )
-        .where(Record.is_deleted == False)  # noqa: E712
+        .where(*live())
         .group_by(month, Record.category, Record.kind)
         .tuples()
     )
