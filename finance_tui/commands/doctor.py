@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
     from finance_tui.permissions import Permission
     from finance_tui.services import search, summaries
     from finance_tui.services.audit import record_event
-
     from finance_tui.services.imports import sweep
 
     db = open_db(args)

@@ -59,7 +59,7 @@ from finance_tui.services.validation import (
 )
 
 CHUNK = 5000
-BATCH = 2500  # rows per write transaction (~50-100 ms of holding the write lock)
+BATCH = 2500  # rows in the first write transaction; then paced (imports.Pacer)
 MAX_LISTED_ERRORS = 100
 BLOOM_BITS = 1 << 27
 _BLOOM_MASK = BLOOM_BITS - 1
@@ -613,15 +613,15 @@ class CsvImporter:
         """Insert in short transactions (none for a dry run); returns the rows written."""
         written = 0
         actor = self.principal.user_id
-        while batch := [r.as_tuple() for r in islice(rows, BATCH)]:
+        pacer = imports.Pacer(BATCH)
+        while batch := [r.as_tuple() for r in islice(rows, pacer.rows)]:
             written += len(batch)
             if self.batch_id is None or self.failed:
                 continue  # dry run, or a rejected import still listing its problems
-            with write_transaction():
+            with pacer.hold():  # pauses after the commit: waiting writers take the lock
                 imports.heartbeat(self.batch_id)
                 bulk.insert_tuples(batch, actor, import_batch=self.batch_id)
             imports.add_deltas(self._deltas, batch)
-            time.sleep(imports.PAUSE)  # let waiting writers take the lock
         return written
 
     def _audit(self) -> None:

@@ -21,10 +21,11 @@ start or ``finance-tui doctor`` (:func:`sweep`) removes it once its owner is gon
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 
 from finance_tui.db import advisory_lock, write_transaction
@@ -44,8 +45,11 @@ from finance_tui.services.visibility import (
     visible,
 )
 
-CHUNK = 5000  # rows untagged or removed per short transaction
-PAUSE = 0.005  # seconds between short transactions: waiting writers take the lock
+CHUNK = 2500  # rows untagged or removed per short transaction (first size; paced)
+TARGET_HOLD = 0.08  # seconds one short transaction should hold the write lock
+MIN_ROWS, MAX_ROWS = 250, 10_000
+MIN_PAUSE = 0.005  # seconds between short transactions, at least...
+PAUSE_SHARE = 0.25  # ...and a quarter of the time the last one held the lock
 STALE_AFTER = timedelta(minutes=10)  # heartbeat age that marks a batch's owner as gone
 
 Deltas = dict[tuple[date, int, str], list[int]]
@@ -119,31 +123,56 @@ def publish(batch_id: int, deltas: Deltas, audit: Callable[[], None]) -> None:
         )
         if changed != 1:
             raise ImportAbandoned("the import was discarded while it ran; nothing was imported")
-        summaries.apply((m, c, k, n, t) for (m, c, k), (n, t) in deltas.items())
+        summaries.apply_merged((m, c, k, n, t) for (m, c, k), (n, t) in sorted(deltas.items()))
         audit()
 
 
-def _chunked(action: Callable[[], int]) -> int:
-    """Run ``action`` (one chunk) in short transactions until it does nothing."""
-    total = 0
-    while True:
+class Pacer:
+    """Sizes short write transactions by how long the last one held the lock, and
+    pauses after each one, so a waiting writer gets in even on a slow, busy machine.
+
+    A fixed row count would hold the lock for 50 ms on an idle machine and for half a
+    second on a loaded one; a fixed pause of a few ms is too short for a waiting process
+    to be scheduled when the CPUs are busy. Use: ``with pacer.hold(): ...`` per batch.
+    """
+
+    def __init__(self, rows: int = CHUNK):
+        self.rows = rows
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """One write transaction; then adapt the size and pause (lock released)."""
         with write_transaction():
-            done = action()
+            started, rows = time.monotonic(), self.rows
+            yield
+            held = time.monotonic() - started
+        scaled = int(rows * TARGET_HOLD / max(held, 0.001))
+        self.rows = max(MIN_ROWS, min(MAX_ROWS, scaled, rows * 2))
+        time.sleep(max(MIN_PAUSE, held * PAUSE_SHARE))
+
+
+def _chunked(action: Callable[[int], int]) -> int:
+    """Run ``action(rows)`` (one chunk) in paced short transactions until it does less."""
+    total, pacer = 0, Pacer()
+    while True:
+        size = pacer.rows
+        with pacer.hold():
+            done = action(size)
         total += done
-        if done < CHUNK:
+        if done < size:
             return total
-        time.sleep(PAUSE)
 
 
-def _tagged(batch_id: int):
-    return Record.select(Record.id).where(Record.import_batch == batch_id).limit(CHUNK)
+def _tagged(batch_id: int, rows: int):
+    return Record.select(Record.id).where(Record.import_batch == batch_id).limit(rows)
 
 
 def clear_tags(batch_id: int) -> None:
     """Untag a published batch's rows in small chunks, then mark it done."""
 
-    def untag() -> int:
-        return Record.update(import_batch=None).where(Record.id.in_(_tagged(batch_id))).execute()
+    def untag(rows: int) -> int:
+        query = Record.update(import_batch=None).where(Record.id.in_(_tagged(batch_id, rows)))
+        return query.execute()
 
     _chunked(untag)
     ImportBatch.update(state=DONE).where(ImportBatch.id == batch_id).execute()
@@ -161,8 +190,8 @@ def discard(batch_id: int) -> int:
     if not changed:
         return 0
 
-    def remove() -> int:
-        return Record.delete().where(Record.id.in_(_tagged(batch_id))).execute()
+    def remove(rows: int) -> int:
+        return Record.delete().where(Record.id.in_(_tagged(batch_id, rows))).execute()
 
     removed = _chunked(remove)
     with write_transaction():
