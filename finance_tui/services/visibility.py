@@ -22,8 +22,12 @@ def visible() -> Expression:
     of a running or just-published import consult the (tiny) list of hidden batches.
     The subquery is part of the same statement, so it sees the same snapshot.
     """
-    hidden = ImportBatch.select(ImportBatch.id).where(ImportBatch.state.in_(HIDDEN))
-    return Record.import_batch.is_null() | Record.import_batch.not_in(hidden)
+    return Record.import_batch.is_null() | Record.import_batch.not_in(hidden_batches())
+
+
+def hidden_batches():
+    """Subquery: ids of the imports whose rows nobody may see yet."""
+    return ImportBatch.select(ImportBatch.id).where(ImportBatch.state.in_(HIDDEN))
 
 
 def live() -> list[Expression]:
