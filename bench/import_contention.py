@@ -128,9 +128,7 @@ def main() -> None:
         admin.users.create(name, f"{name}@example.com", PASSWORD, role="admin")
     print(f"{args.rows:,} rows, {args.workers} worker processes, SQLite {db_path}")
 
-    baseline, _ = run_workers(
-        url, names, args.dir, "baseline", lambda: time.sleep(args.baseline)
-    )
+    baseline, _ = run_workers(url, names, args.dir, "baseline", lambda: time.sleep(args.baseline))
     report(f"baseline ({args.baseline:.0f} s, no import)", baseline)
 
     def do_import():
