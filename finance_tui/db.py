@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
 
 from finance_tui.config import settings, user_path
 from finance_tui.errors import FinanceError
 from finance_tui.models import database
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Taking the write lock: SQLite's own busy handler backs off to one try per 100 ms, which
+# misses the short gaps a long import leaves between its batches; write_transaction
+# tries every few milliseconds instead (same overall limit).
+_LOCK_TRY_MS = 5
+_LOCK_RETRY_SLEEP = 0.002
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
@@ -132,7 +138,11 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Database:
     except Exception as exc:  # driver errors name the cause; show them without a traceback
         raise FinanceError(f"Cannot open database {describe(url)}: {exc}") from exc
     if migrate:
+        from finance_tui.services.imports import sweep
+
         apply_migrations(db)
+        # an import whose process died leaves invisible rows: remove them (doctor shows it)
+        db.finance_cleaned = sweep()  # type: ignore[attr-defined]
     return db
 
 
@@ -151,8 +161,37 @@ def is_postgres() -> bool:
 @contextlib.contextmanager
 def write_transaction() -> Iterator[None]:
     """One short write transaction (BEGIN IMMEDIATE on SQLite). Nests as a savepoint."""
-    with database.atomic():
+    if not is_sqlite() or database.transaction_depth() > 0:
+        with database.atomic():
+            yield
+        return
+    with contextlib.ExitStack() as stack:
+        stack.push(_begin_sqlite())
         yield
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _begin_sqlite():
+    """Enter an outer SQLite transaction, polling for the write lock every few ms (up
+    to the usual busy timeout) so a writer gets in between another one's short batches."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    database.execute_sql(f"PRAGMA busy_timeout = {_LOCK_TRY_MS}")
+    try:
+        while True:
+            transaction = database.atomic()
+            try:
+                transaction.__enter__()
+                return transaction
+            except OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_LOCK_RETRY_SLEEP)
+    finally:
+        database.execute_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def change_token() -> tuple[int, int]:

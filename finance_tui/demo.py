@@ -302,7 +302,7 @@ def create_demo(
         rows = generate(records, seed, today)
         report = (lambda done: progress(done, records)) if progress else None
         with _bulk_tuning(records), write_transaction():
-            inserted = bulk.insert_tuples(rows, admin.id, progress=report)
+            inserted = bulk.insert_tuples(rows, admin.id, progress=report, defer_indexes=True)
             record_event(
                 None,
                 "demo_records",

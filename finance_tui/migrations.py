@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from peewee import Database, PostgresqlDatabase
 
-from finance_tui.models import ALL_MODELS, SEED_CATEGORIES, Category, Meta
+from finance_tui.models import ALL_MODELS, SEED_CATEGORIES, Category, ImportBatch, Meta
 
 SCHEMA_VERSION_KEY = "schema_version"
 SIGNING_KEY = "signing_key"
@@ -91,12 +91,33 @@ def _v5_session_secret_hash(db: Database) -> None:
         db.execute_sql('ALTER TABLE "session" ADD COLUMN "secret_hash" VARCHAR(64)')
 
 
+def _v6_import_batches(db: Database) -> None:
+    """Imports written in short transactions: a batch table and the record's batch tag.
+
+    The partial index holds only tagged rows (none once an import is published and its
+    tags cleared), so it costs nothing to other writers and lets the import clear its
+    tags, and a start remove a dead import's rows, in small indexed chunks.
+    """
+    db.create_tables([ImportBatch], safe=True)
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql('ALTER TABLE "record" ADD COLUMN IF NOT EXISTS import_batch INTEGER')
+    else:
+        columns = {row[1] for row in db.execute_sql('PRAGMA table_info("record")').fetchall()}
+        if "import_batch" not in columns:
+            db.execute_sql('ALTER TABLE "record" ADD COLUMN import_batch INTEGER')
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "record_import_batch" ON "record" (import_batch) '
+        "WHERE import_batch IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
     _v3_category_sort_index,
     _v4_category_amount_index,
     _v5_session_secret_hash,
+    _v6_import_batches,
 ]
 
 

@@ -74,6 +74,9 @@ class Record(BaseModel):
     deleted_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     version = IntegerField(default=1)
     import_fingerprint = CharField(max_length=64, null=True, unique=True)
+    # The import (ImportBatch id) that wrote this row, while it may still be unpublished;
+    # cleared after publishing. Rows of an unpublished import are invisible to every read.
+    import_batch = IntegerField(null=True)
 
     class Meta:
         indexes = (
@@ -95,6 +98,22 @@ class MonthlyTotal(BaseModel):
 
     class Meta:
         indexes = ((("month", "category", "kind"), True),)
+
+
+class ImportBatch(BaseModel):
+    """One CSV import written in short transactions: ``pending`` (its records are
+    invisible) -> ``published`` (visible, tags being cleared) -> ``done``; or
+    ``discarded`` (cancelled, rejected, or its owner died: its records are removed)."""
+
+    state = CharField(max_length=10, default="pending", index=True)
+    source = CharField(max_length=255, default="")
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    owner_host = CharField(max_length=255, default="")
+    owner_pid = IntegerField(default=0)
+    started_at = DateTimeField(default=utcnow)
+    heartbeat_at = DateTimeField(default=utcnow)
+    rows = BigIntegerField(default=0)
+    created_categories = TextField(default="")  # ids, comma-separated
 
 
 class AuditEvent(BaseModel):
@@ -126,7 +145,7 @@ class Meta(BaseModel):
     value = TextField()
 
 
-ALL_MODELS = [User, Category, Record, MonthlyTotal, AuditEvent, Session, Meta]
+ALL_MODELS = [User, Category, Record, MonthlyTotal, ImportBatch, AuditEvent, Session, Meta]
 
 SEED_CATEGORIES = [
     ("salary", "income"),
@@ -140,6 +159,7 @@ __all__ = [
     "ALL_MODELS",
     "AuditEvent",
     "Category",
+    "ImportBatch",
     "Meta",
     "MonthlyTotal",
     "Record",

@@ -133,7 +133,7 @@ def test_kill_9_midway_leaves_the_database_as_before(admin, db_url, tmp_path):
     try:
         for line in child.stdout:
             assert line.strip() != "finished", "the import finished before it was killed"
-            if int(line) >= 5 * CHUNK:  # several batches are in the open transaction
+            if int(line) >= 5 * CHUNK:  # several batches are written, not yet published
                 break
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)

@@ -1,5 +1,7 @@
 """``finance-tui doctor``: check (and with --rebuild, repair) the derived data.
 
+It also removes what an import left behind when its process died (never visible).
+
 The monthly summaries and the search index are derived from the records and kept in
 step by every write; a hand edit of the database, a restore of a partial backup or a
 bug could still make them drift. Checking only reads and is open to anyone who can
@@ -90,9 +92,12 @@ def run(args: argparse.Namespace) -> int:
     from finance_tui.permissions import Permission
     from finance_tui.services import search, summaries
     from finance_tui.services.audit import record_event
+    from finance_tui.services.imports import sweep
 
     db = open_db(args)
     print(f"Database: {describe(db.finance_url)}")
+    for line in [*getattr(db, "finance_cleaned", []), *sweep()]:
+        print(f"  cleaned: {line}")
     if args.rebuild:
         session = authenticate(args)
         principal = session.require(Permission.WRITE_RECORDS)

@@ -22,6 +22,7 @@ from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
 from finance_tui.services.records import fetch_rows, record_select
+from finance_tui.services.visibility import live
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -143,7 +144,7 @@ def _merge(*parts: KindTotals) -> KindTotals:
 
 def _record_totals(date_from: date, date_to: date, category_id: int | None) -> KindTotals:
     conditions = [
-        Record.is_deleted == False,  # noqa: E712
+        *live(),
         Record.date >= date_from,
         Record.date <= date_to,
     ]
@@ -311,7 +312,7 @@ class AnalyticsService:
             record_select()
             .where(
                 Record.category == cat.id,
-                Record.is_deleted == False,  # noqa: E712
+                *live(),
                 Record.date >= start,
                 Record.date <= end,
             )

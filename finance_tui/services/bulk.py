@@ -1,9 +1,11 @@
 """Fast insertion of many already-validated records (demo data, CSV import).
 
-Runs inside the caller's single transaction. SQLite uses the driver's ``executemany``
+Runs inside the caller's transaction. SQLite uses the driver's ``executemany``
 (peewee's insert_many is ~8x slower at this volume) with ``search_id`` assigned here, so
 the search-index trigger indexes each row without an extra UPDATE; PostgreSQL uses
-``COPY``. Summary deltas are applied once per batch, in the same transaction.
+``COPY``. Summary deltas are applied once per batch, in the same transaction, except
+for rows of an import batch (``import_batch``): they stay invisible, and out of the
+summaries, until the import publishes them (:mod:`imports`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _COLUMNS = (
     "is_deleted",
     "version",
     "import_fingerprint",
+    "import_batch",
 )
 
 # (kind, amount_minor, category_id, date, notes, fingerprint, created_at or None)
@@ -100,21 +103,33 @@ def insert_tuples(
     actor_id: uuid.UUID | None,
     *,
     progress: Progress | None = None,
+    defer_indexes: bool = False,
+    import_batch: int | None = None,
 ) -> int:
     """Insert plain tuples (the fast path for millions of rows); see :data:`RowTuple`.
 
     Rows in date order insert fastest: most record indexes then grow at their ends.
+    ``defer_indexes`` (SQLite, empty table only) builds the indexes once at the end, which
+    holds the write lock for the build: only for a database nobody else uses yet (demo).
+    ``import_batch`` tags the rows as part of that unpublished import (no summary update).
     """
     if is_postgres():
-        return _insert_postgres(rows, actor_id, progress)
-    return _insert_sqlite(rows, actor_id, progress)
+        return _insert_postgres(rows, actor_id, progress, import_batch)
+    return _insert_sqlite(rows, actor_id, progress, defer_indexes, import_batch)
 
 
-def _apply_summaries(batch: list[RowTuple]) -> None:
-    summaries.apply((r[3], r[2], r[0], 1, r[1]) for r in batch)
+def _apply_summaries(batch: list[RowTuple], import_batch: int | None) -> None:
+    if import_batch is None:
+        summaries.apply((r[3], r[2], r[0], 1, r[1]) for r in batch)
 
 
-def _insert_sqlite(rows: Iterable[RowTuple], actor_id, progress: Progress | None) -> int:
+def _insert_sqlite(
+    rows: Iterable[RowTuple],
+    actor_id,
+    progress: Progress | None,
+    defer_indexes: bool,
+    import_batch: int | None,
+) -> int:
     columns = (*_COLUMNS, "search_id")
     table = Record._meta.table_name
     sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
@@ -127,7 +142,7 @@ def _insert_sqlite(rows: Iterable[RowTuple], actor_id, progress: Progress | None
     # statement instead. Dropping triggers is transactional, and this transaction holds
     # SQLite's write lock, so no other writer can insert without them meanwhile.
     triggers = search.suspend_triggers(database.obj)
-    deferred = _defer_indexes(cursor) if next_id == 1 else []
+    deferred = _defer_indexes(cursor) if defer_indexes and next_id == 1 else []
     new_id = time_ordered_uuids()
     for batch in _batches(rows, BATCH):
         params = []
@@ -148,13 +163,14 @@ def _insert_sqlite(rows: Iterable[RowTuple], actor_id, progress: Progress | None
                     0,
                     1,
                     fingerprint,
+                    import_batch,
                     next_id,
                 )
             )
             next_id += 1
         cursor.executemany(sql, params)
         search.index_range(database.obj, next_id - len(batch), next_id - 1)
-        _apply_summaries(batch)
+        _apply_summaries(batch, import_batch)
         inserted += len(batch)
         if progress:
             progress(inserted)
@@ -194,7 +210,9 @@ def _build_indexes(cursor, ddl: list[str]) -> None:
         cursor.execute(f"PRAGMA temp_store = {int(before)}")
 
 
-def _insert_postgres(rows: Iterable[RowTuple], actor_id, progress: Progress | None) -> int:
+def _insert_postgres(
+    rows: Iterable[RowTuple], actor_id, progress: Progress | None, import_batch: int | None
+) -> int:
     table = Record._meta.table_name
     now = utcnow()
     inserted = 0
@@ -220,9 +238,10 @@ def _insert_postgres(rows: Iterable[RowTuple], actor_id, progress: Progress | No
                         False,
                         1,
                         fingerprint,
+                        import_batch,
                     )
                 )
-        _apply_summaries(batch)
+        _apply_summaries(batch, import_batch)
         inserted += len(batch)
         if progress:
             progress(inserted)

@@ -1,10 +1,13 @@
-"""CSV import: stream a file, validate every row like the record form, insert in one go.
+"""CSV import: stream a file, validate every row like the record form, insert in batches.
 
 Design (the CSV issue):
 
-* One write transaction for the whole file, rows streamed in chunks into
-  :func:`bulk.insert_records`; a failure, a cancel or a ``kill -9`` leaves the database
-  exactly as before. Memory does not grow with the file.
+* All or nothing as everyone sees it, without blocking anyone: rows are written in short
+  transactions of :data:`BATCH` rows, tagged with an import batch that keeps them
+  invisible to every read, and the whole import becomes visible in one short publishing
+  transaction (:mod:`imports`). Other users' saves and logins get the write lock between
+  batches. A failure or a cancel removes the batch; after a ``kill -9`` the next start
+  removes it. Memory does not grow with the file.
 * The record form's rules (:mod:`validation`), applied per row with cached category and
   date lookups and a fast path for plain amounts, so no query runs per row.
 * Each row carries an import fingerprint: ``id:<uuid>`` when the file has an id column
@@ -26,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 from uuid import UUID
@@ -33,12 +37,12 @@ from uuid import UUID
 from peewee import IntegrityError
 
 from finance_tui.config import user_path
-from finance_tui.db import advisory_lock, write_transaction
+from finance_tui.db import write_transaction
 from finance_tui.dto import Principal
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.models import Category, Record
 from finance_tui.money import AmountError, parse_amount, to_minor
-from finance_tui.services import bulk
+from finance_tui.services import bulk, imports
 from finance_tui.services.audit import record_event
 from finance_tui.services.categories import clean_name
 from finance_tui.services.csv_columns import ColumnMap, resolve_columns
@@ -55,6 +59,7 @@ from finance_tui.services.validation import (
 )
 
 CHUNK = 5000
+BATCH = 2500  # rows in the first write transaction; then paced (imports.Pacer)
 MAX_LISTED_ERRORS = 100
 BLOOM_BITS = 1 << 27
 _BLOOM_MASK = BLOOM_BITS - 1
@@ -165,10 +170,6 @@ class ImportReport:
         return out
 
 
-class _DryRun(Exception):
-    """Raised inside the transaction to roll a dry run back."""
-
-
 def _naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         return moment.astimezone(UTC).replace(tzinfo=None)
@@ -245,6 +246,9 @@ class CsvImporter:
         self._dups: dict[bytes, int] = {}
         self._check_fingerprints = False
         self._check_ids = False
+        self.batch_id: int | None = None
+        self._deltas: imports.Deltas = {}
+        self._created: list[tuple[int, str]] = []  # categories made by this import
 
     # ---- lookups (cached: no query per row) --------------------------------
     def _load_categories(self) -> None:
@@ -289,14 +293,15 @@ class CsvImporter:
         existing = self._by_name.get(name.lower())
         if existing is not None:
             return existing
-        cat = Category.create(name=name, name_lower=name.lower(), kind="both")
-        record_event(
-            self.principal,
-            "category_create",
-            "category",
-            cat.id,
-            after={"name": name, "kind": "both", "is_archived": False, "via": "csv import"},
-        )
+        if self.batch_id is None:  # dry run: check the rows against a category not saved
+            cat = Category(
+                id=-1 - len(self._created), name=name, name_lower=name.lower(), kind="both"
+            )
+        else:
+            with write_transaction():
+                cat = Category.create(name=name, name_lower=name.lower(), kind="both")
+                imports.note_category(self.batch_id, cat.id)
+        self._created.append((cat.id, name))
         self._by_name[cat.name_lower] = cat
         self._by_id[cat.id] = cat
         self.report.created_categories.append(name)
@@ -537,7 +542,7 @@ class CsvImporter:
         self._tick()
 
     def _tick(self) -> None:
-        """Progress and cancellation, between chunks (cancel → rollback, nothing written)."""
+        """Progress and cancellation, between chunks (cancel → the batch is discarded)."""
         if self.cancelled():
             raise ImportCancelled(self.report.rows)
         if self.progress is not None:
@@ -559,7 +564,7 @@ class CsvImporter:
             seen = {
                 fp
                 for (fp,) in Record.select(Record.import_fingerprint)
-                .where(Record.import_fingerprint.in_(prints))
+                .where(Record.import_fingerprint.in_(prints), imports.visible())
                 .tuples()
             }
         gone: set[int] = set()
@@ -567,7 +572,7 @@ class CsvImporter:
             existing = {
                 rid if isinstance(rid, UUID) else UUID(str(rid))
                 for (rid,) in Record.select(Record.id)
-                .where(Record.id.in_([rid for _, rid in pending_ids]))
+                .where(Record.id.in_([rid for _, rid in pending_ids]), imports.visible())
                 .tuples()
             }
             gone = {pos for pos, rid in pending_ids if rid in existing}
@@ -577,42 +582,74 @@ class CsvImporter:
         self.report.already_imported += len(pending) - len(fresh)
         return fresh
 
-    # ---- the transaction ----------------------------------------------------
+    # ---- writing: short batches, then one publishing transaction ------------
     def run(self) -> None:
-        report = self.report
-        with write_transaction():
-            advisory_lock("csv_import")  # PostgreSQL: one import at a time (dedupe is exact)
-            self._load_categories()
-            self._check_ids = Record.select(Record.id).limit(1).exists()
+        """Validate and write every row; publish them all at once (or nothing)."""
+        self._load_categories()
+        if not self.opt.dry_run:
+            self.batch_id = imports.start(self.principal, self.report.source)
+        try:
+            self._check_ids = Record.select(Record.id).where(imports.visible()).exists()
             self._check_fingerprints = (
                 self._check_ids
                 and Record.select(Record.id)
-                .where(Record.import_fingerprint.is_null(False))
-                .limit(1)
+                .where(Record.import_fingerprint.is_null(False), imports.visible())
                 .exists()
             )
-            inserted = bulk.insert_records(self.rows(), self.principal.user_id)
-            report.unknown_categories = list(self._unknown.values())
+            self.report.imported = self._write(self.rows())
+            self.report.unknown_categories = list(self._unknown.values())
             if self.failed:
-                raise ImportRejected(report)
-            report.imported = inserted
+                raise ImportRejected(self.report)
+            if self.batch_id is not None:
+                imports.publish(self.batch_id, self._deltas, self._audit)
+        except BaseException:
+            if self.batch_id is not None:
+                imports.discard(self.batch_id)
+            raise
+        if self.batch_id is not None:
+            imports.clear_tags(self.batch_id)
+
+    def _write(self, rows: Iterator[bulk.NewRecord]) -> int:
+        """Insert in short transactions (none for a dry run); returns the rows written."""
+        written = 0
+        actor = self.principal.user_id
+        pacer = imports.Pacer(BATCH)
+        while batch := [r.as_tuple() for r in islice(rows, pacer.rows)]:
+            written += len(batch)
+            if self.batch_id is None or self.failed:
+                continue  # dry run, or a rejected import still listing its problems
+            with pacer.hold():  # pauses after the commit: waiting writers take the lock
+                imports.heartbeat(self.batch_id)
+                bulk.insert_tuples(batch, actor, import_batch=self.batch_id)
+            imports.add_deltas(self._deltas, batch)
+        return written
+
+    def _audit(self) -> None:
+        """The import's audit events, written in the publishing transaction."""
+        report = self.report
+        for category_id, name in self._created:
             record_event(
                 self.principal,
-                "csv_import",
-                "import",
-                report.source[-40:],
-                after={
-                    "file": report.source,
-                    "rows": report.rows,
-                    "imported": report.imported,
-                    "already_imported": report.already_imported,
-                    "invalid": report.invalid,
-                    "skipped_deleted": report.skipped_deleted,
-                    "created_categories": report.created_categories,
-                },
+                "category_create",
+                "category",
+                category_id,
+                after={"name": name, "kind": "both", "is_archived": False, "via": "csv import"},
             )
-            if self.opt.dry_run:
-                raise _DryRun
+        record_event(
+            self.principal,
+            "csv_import",
+            "import",
+            report.source[-40:],
+            after={
+                "file": report.source,
+                "rows": report.rows,
+                "imported": report.imported,
+                "already_imported": report.already_imported,
+                "invalid": report.invalid,
+                "skipped_deleted": report.skipped_deleted,
+                "created_categories": report.created_categories,
+            },
+        )
 
 
 def _validate_date_format(fmt: str | None) -> None:
@@ -711,8 +748,6 @@ def import_csv(
         )
         try:
             importer.run()
-        except _DryRun:
-            pass
         except UnicodeError as exc:  # e.g. a UTF-16 file cut in the middle of a character
             raise CsvFormatError(f"cannot decode {display_name} as {src.encoding}: {exc}") from None
         except OSError as exc:

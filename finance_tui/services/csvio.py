@@ -52,7 +52,7 @@ class CsvService:
         progress: Progress | None = None,
         cancel: Cancel = None,
     ) -> ImportReport:
-        """Validate and import every row in one transaction (see :mod:`csv_import`)."""
+        """Validate and import every row, published all at once (see :mod:`csv_import`)."""
         principal = self.session.require(Permission.IMPORT_CSV)
         if options is not None and options.create_categories:
             self.session.require(Permission.MANAGE_CATEGORIES)

@@ -28,6 +28,7 @@ from finance_tui.permissions import Permission
 from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
 from finance_tui.services.records import fetch_rows, record_select
 from finance_tui.services.summaries import month_expr, stored_cells
+from finance_tui.services.visibility import live
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -58,7 +59,7 @@ def _as_date(value: object) -> date:
 
 
 def _live(date_from: date | None, date_to: date | None):
-    conditions = [Record.is_deleted == False]  # noqa: E712
+    conditions = live()
     if date_from:
         conditions.append(Record.date >= date_from)
     if date_to:

@@ -48,6 +48,7 @@ from finance_tui.services.validation import (
     find_category,
     parse_date,
 )
+from finance_tui.services.visibility import hidden_batches, visible
 
 SORT_FIELDS = ("date", "amount", "category", "kind", "created_at")
 MAX_LIMIT = 1000
@@ -194,13 +195,18 @@ def _text_condition(text: str, *, indexed: bool = True) -> Expression:
 
 
 def where_clause(
-    flt: RecordFilter, *, include_text: bool = True, scan_categories: bool = False
+    flt: RecordFilter,
+    *,
+    include_text: bool = True,
+    scan_categories: bool = False,
+    visible_only: bool = True,
 ) -> list[Expression]:
     """Conditions of ``flt``. ``scan_categories`` keeps SQLite's planner off the
     category index (``category_id + 0``), for pages where walking the sort index is
-    cheaper (see :func:`_page_conditions`)."""
+    cheaper (see :func:`_page_conditions`). ``visible_only=False`` leaves out the
+    test that hides unpublished imports (the caller subtracts them itself)."""
     flt.validate()
-    conditions: list[Expression] = []
+    conditions: list[Expression] = [visible()] if visible_only else []
     if flt.only_deleted:
         conditions.append(Record.is_deleted == True)  # noqa: E712
     elif not flt.include_deleted:
@@ -508,8 +514,17 @@ def run_seek(
 
 
 def run_count(flt: RecordFilter) -> int:
-    conditions = where_clause(flt)
-    query = Record.select()
+    """Matching records minus those of unpublished imports, in one statement.
+
+    The visibility test would make SQLite read every row even where a covering index
+    answers the plain count (deleted included: ~50 ms instead of ~0.3 s at 100k); the
+    hidden rows are counted from the small partial index on ``import_batch`` instead.
+    """
+    conditions = where_clause(flt, visible_only=False)
+    everything = Record.select(fn.COUNT(SQL("*")))
+    hidden = Record.select(fn.COUNT(SQL("*"))).where(Record.import_batch.in_(hidden_batches()))
     if conditions:
-        query = query.where(*conditions)
-    return query.count()
+        everything, hidden = everything.where(*conditions), hidden.where(*conditions)
+    (sql1, params1), (sql2, params2) = everything.sql(), hidden.sql()
+    cursor = database.execute_sql(f"SELECT ({sql1}) - ({sql2})", [*params1, *params2])
+    return int(cursor.fetchone()[0])

@@ -18,6 +18,7 @@ from finance_tui.permissions import Permission
 from finance_tui.services import summaries
 from finance_tui.services.audit import record_event
 from finance_tui.services.validation import CleanRecord, validate_record
+from finance_tui.services.visibility import visible
 
 if TYPE_CHECKING:
     from finance_tui.services.query import RecordFilter
@@ -129,7 +130,9 @@ class RecordService:
     # ---- reads ---------------------------------------------------------
     def get(self, record_id: UUID | str) -> RecordRow:
         principal = self.session.require(Permission.VIEW_RECORDS)
-        found = fetch_rows(record_select().where(Record.id == _parse_id(record_id)).limit(1))
+        found = fetch_rows(
+            record_select().where(Record.id == _parse_id(record_id), visible()).limit(1)
+        )
         row = found[0] if found else None
         if row is None or (row.is_deleted and not self._may_see_deleted(principal)):
             raise NotFound(f"No record with id {record_id!s}")
@@ -235,7 +238,7 @@ class RecordService:
         principal = self.session.require(Permission.WRITE_RECORDS)
         rid = _parse_id(record_id)
         with write_transaction():
-            rec = Record.get_or_none(Record.id == rid)
+            rec = Record.get_or_none(Record.id == rid, visible())
             if rec is None:
                 raise NotFound(f"No record with id {record_id!s}")
             if rec.is_deleted == deleted:
@@ -267,7 +270,7 @@ class RecordService:
 
     @staticmethod
     def _load_live(rid: UUID) -> Record:
-        rec = Record.get_or_none(Record.id == rid)
+        rec = Record.get_or_none(Record.id == rid, visible())
         if rec is None or rec.is_deleted:
             raise NotFound(f"No record with id {rid}")
         return rec

@@ -12,7 +12,9 @@ from datetime import date, datetime
 
 from peewee import SQL, ModelSelect, fn
 
-from finance_tui.models import MonthlyTotal, Record
+from finance_tui.db import is_postgres
+from finance_tui.models import MonthlyTotal, Record, database
+from finance_tui.services.visibility import live
 
 
 def month_of(day: date) -> date:
@@ -40,6 +42,23 @@ def apply(deltas: Iterable[tuple[date, int, str, int, int]]) -> None:
         ).execute()
 
 
+def apply_merged(cells: Iterable[tuple[date, int, str, int, int]]) -> None:
+    """Add already-merged ``(month, category_id, kind, count, total)`` cells in one
+    statement (an import's publishing transaction: hundreds of cells, kept short)."""
+    table = MonthlyTotal._meta.table_name
+    param = "%s" if is_postgres() else "?"  # the driver's placeholder
+    sql = (
+        f'INSERT INTO "{table}" (month, category_id, kind, count, total) '
+        f"VALUES ({', '.join([param] * 5)}) ON CONFLICT (month, category_id, kind) "
+        'DO UPDATE SET count = "{table}".count + excluded.count, '
+        'total = "{table}".total + excluded.total'
+    ).replace("{table}", table)
+    pg = is_postgres()
+    rows = [(m if pg else m.isoformat(), c, k, n, t) for m, c, k, n, t in cells if n or t]
+    if rows:
+        database.cursor().executemany(sql, rows)
+
+
 def add_record(day: date, category_id: int, kind: str, amount_minor: int, sign: int = 1) -> None:
     apply([(day, category_id, kind, sign, sign * amount_minor)])
 
@@ -55,7 +74,7 @@ def expected_rows() -> dict[tuple[date, int, str], tuple[int, int]]:
             fn.COUNT(Record.id),
             fn.SUM(Record.amount),
         )
-        .where(Record.is_deleted == False)  # noqa: E712
+        .where(*live())
         .group_by(month, Record.category, Record.kind)
         .tuples()
     )
