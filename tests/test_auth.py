@@ -16,9 +16,10 @@ from conftest import PASSWORD
 from finance_tui.config import reset_settings, settings
 from finance_tui.db import connect, write_transaction
 from finance_tui.errors import AccountLocked, AuthError, ValidationError
-from finance_tui.models import AuditEvent, User, utcnow
+from finance_tui.models import AuditEvent, LoginThrottle, User, utcnow
 from finance_tui.services.users import bootstrap_admin, insert_user
 from finance_tui.session import INVALID_CREDENTIALS, SessionController, lock_duration
+from finance_tui.throttle import name_key, user_key
 
 
 def _user(name: str = "alice", role: str = "viewer", password: str = PASSWORD) -> User:
@@ -37,9 +38,11 @@ def _fail(identifier: str = "alice", times: int = 1) -> list[AuthError]:
 
 def _expire_lock(name: str = "alice") -> None:
     """Pretend the lock period has passed (instead of sleeping)."""
-    User.update(locked_until=utcnow() - timedelta(seconds=1)).where(
-        User.username_lower == name
-    ).execute()
+    past = utcnow() - timedelta(seconds=1)
+    user = User.get_or_none(User.username_lower == name)
+    key = user_key(user.id) if user else name_key(name)
+    LoginThrottle.update(locked_until=past).where(LoginThrottle.key == key).execute()
+    User.update(locked_until=past).where(User.username_lower == name).execute()
 
 
 # ---- identifiers and account state -------------------------------------------------
@@ -158,7 +161,7 @@ def test_lockout_after_five_consecutive_failures(db):
     assert isinstance(locked, AccountLocked)
     assert locked.until > utcnow()
     assert abs((locked.until - utcnow()) - lock_duration(1)) < timedelta(seconds=5)
-    assert str(locked.until.year) in str(locked)
+    assert str(locked) == "Too many failed attempts; try again in 30 s"
     # Even the right password is refused while locked.
     with pytest.raises(AccountLocked) as again:
         SessionController.login("alice", PASSWORD)
@@ -186,10 +189,11 @@ def test_lock_time_grows_on_repeated_lockouts(db):
     assert expected == sorted(expected) and len(set(expected)) == 4
     for got, want in zip(durations, expected, strict=True):
         assert abs(got - want) < timedelta(seconds=5)
-    assert lock_duration(50) == timedelta(hours=24)  # capped, no overflow
-    User.update(lockouts=200).execute()  # a long-attacked account still answers cleanly
+    assert lock_duration(50) == timedelta(minutes=15)  # capped, no overflow
+    LoginThrottle.update(lockouts=200).execute()  # a long-attacked account answers cleanly
     locked = _fail(times=5)[-1]
-    assert abs((locked.until - utcnow()) - timedelta(hours=24)) < timedelta(seconds=5)
+    assert abs((locked.until - utcnow()) - timedelta(minutes=15)) < timedelta(seconds=5)
+    assert str(locked) == "Too many failed attempts; try again in 15 min"
 
 
 def test_success_resets_failure_count_and_lockouts(db):
@@ -292,7 +296,7 @@ def test_unknown_user_costs_the_same_order_as_wrong_password(db, monkeypatch):
             SessionController.login("nobody", "wrong-password")
 
         def timed(identifier: str) -> float:
-            User.update(failed_logins=0).execute()  # stay below the lockout
+            LoginThrottle.delete().execute()  # stay below the lockout (unknown names too)
             start = time.perf_counter()
             with pytest.raises(AuthError) as err:
                 SessionController.login(identifier, "wrong-password")
