@@ -474,6 +474,9 @@ def test_unknown_name_lock_is_per_normalised_identifier(db):
     keys = [row.key for row in LoginThrottle.select()]
     assert sorted(keys) == sorted([name_key("nobody"), name_key("somebody-else")])
     assert all("nobody" not in key for key in keys)  # typed names are not stored
+    # Undecodable terminal input and very long names are keys like any other.
+    for odd in ("\udcffbob", "x" * 10_000):
+        assert _messages(odd, 5)[-1] == "Too many failed attempts; try again in 30 s"
 
 
 def test_lock_via_username_holds_for_the_email(db):

@@ -745,7 +745,7 @@ def test_repeated_wrong_passwords_lock_the_account(run, boss):
         assert code == 1
     code, _, err = run(["login", "--db", boss, "--user", "boss"], PASSWORD + "\n")
     assert code == 1
-    one_line_error(err, "Too many failed attempts; try again after")
+    one_line_error(err, "Too many failed attempts; try again in ")
     assert not common.token_path(boss).exists()
 
 
