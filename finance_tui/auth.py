@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from finance_tui.models import Meta, Session, utcnow
 ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything after byte 72; refuse rather than truncate
+_BCRYPT_RE = re.compile(r"^\$2[abxy]?\$(\d\d)\$")
 
 
 def utf8_bytes(text: str) -> bytes | None:
@@ -48,30 +50,53 @@ def validate_new_password(password: str, field: str = "password") -> None:
 
 def hash_password(password: str) -> str:
     validate_new_password(password)
+    return _hash(password.encode("utf-8"))
+
+
+def rehash(password: str) -> str:
+    """A fresh hash at the configured cost of a password that was just accepted.
+
+    No new-password rules: an accepted password may predate them.
+    """
+    return _hash(password.encode("utf-8"))
+
+
+def _hash(data: bytes) -> str:
     salt = bcrypt.gensalt(rounds=settings().bcrypt_rounds)
-    return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
+    return bcrypt.hashpw(data, salt).decode("ascii")
+
+
+def hash_cost(password_hash: str) -> int | None:
+    """The bcrypt cost of a stored hash (``$2b$12$...`` -> 12), None if not bcrypt."""
+    match = _BCRYPT_RE.match(password_hash or "")
+    return int(match.group(1)) if match else None
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the stored cost is not the configured one (e.g. after raising it)."""
+    return hash_cost(password_hash) != settings().bcrypt_rounds
 
 
 def check_password(password: str, password_hash: str) -> bool:
     data = utf8_bytes(password)
-    if data is None or len(data) > MAX_PASSWORD_BYTES:
-        # Same cost as a real check, so the refusal does not stand out in timing.
-        bcrypt.checkpw(b"x", dummy_hash().encode("ascii"))
-        return False
+    usable = data is not None and len(data) <= MAX_PASSWORD_BYTES
     try:
-        return bcrypt.checkpw(data, password_hash.encode("ascii"))
+        # An unusable password is still checked against this very hash: same cost, so
+        # the refusal does not stand out in timing.
+        matched = bcrypt.checkpw(data if usable else b"x", password_hash.encode("ascii"))
     except ValueError:
         return False
+    return usable and matched
 
 
-@functools.lru_cache(maxsize=4)
+@functools.cache
 def _dummy_hash(rounds: int) -> str:
     return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=rounds)).decode("ascii")
 
 
-def dummy_hash() -> str:
-    """A hash at the configured cost, checked for unknown users to equalise timing."""
-    return _dummy_hash(settings().bcrypt_rounds)
+def dummy_hash(rounds: int | None = None) -> str:
+    """A hash checked for unknown users to equalise timing (default: configured cost)."""
+    return _dummy_hash(rounds or settings().bcrypt_rounds)
 
 
 def signing_key() -> str:

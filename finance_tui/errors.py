@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 
 
 class FinanceError(Exception):
@@ -30,9 +31,21 @@ class AuthError(FinanceError):
 
 
 class AccountLocked(AuthError):
-    def __init__(self, until: datetime):
+    """Too many failed logins for this name. Worded the same whether or not it exists."""
+
+    def __init__(self, until: datetime, now: datetime | None = None):
         self.until = until
-        super().__init__(f"Too many failed attempts; try again after {until:%Y-%m-%d %H:%M:%S} UTC")
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        left = wait_text((until - now).total_seconds())
+        super().__init__(f"Too many failed attempts; try again in {left}")
+
+
+def wait_text(seconds: float) -> str:
+    """'30 s' under a minute, else whole minutes rounded up ('2 min'): never too early."""
+    whole = max(math.ceil(seconds), 1)
+    if whole < 60:
+        return f"{whole} s"
+    return f"{math.ceil(whole / 60)} min"
 
 
 class SessionExpired(AuthError):

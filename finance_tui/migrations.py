@@ -11,7 +11,15 @@ from collections.abc import Callable
 
 from peewee import Database, PostgresqlDatabase
 
-from finance_tui.models import ALL_MODELS, SEED_CATEGORIES, Category, ImportBatch, Meta
+from finance_tui.models import (
+    ALL_MODELS,
+    SEED_CATEGORIES,
+    Category,
+    ImportBatch,
+    LoginThrottle,
+    Meta,
+    User,
+)
 
 SCHEMA_VERSION_KEY = "schema_version"
 SIGNING_KEY = "signing_key"
@@ -111,6 +119,27 @@ def _v6_import_batches(db: Database) -> None:
     )
 
 
+def _v7_login_throttle(db: Database) -> None:
+    """Lockout state per login key (login_throttle); existing user locks carried over.
+
+    Unknown names need throttle rows too, and a lock must be reserved before the
+    password check, so the state moves out of ``user`` into its own table.
+    """
+    from finance_tui.throttle import user_key
+
+    db.create_tables([LoginThrottle], safe=True)
+    carried = User.select().where(
+        (User.failed_logins > 0) | (User.lockouts > 0) | User.locked_until.is_null(False)
+    )
+    for user in carried:
+        LoginThrottle.insert(
+            key=user_key(user.id),
+            failures=user.failed_logins,
+            lockouts=user.lockouts,
+            locked_until=user.locked_until,
+        ).on_conflict_ignore().execute()
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -118,6 +147,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v4_category_amount_index,
     _v5_session_secret_hash,
     _v6_import_batches,
+    _v7_login_throttle,
 ]
 
 

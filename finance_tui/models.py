@@ -43,6 +43,7 @@ class User(BaseModel):
     password_hash = CharField(max_length=100)
     role = CharField(max_length=10, default="viewer")
     is_active = BooleanField(default=True)
+    # Display copy of this user's LoginThrottle row (written with it); not enforced.
     failed_logins = IntegerField(default=0)
     lockouts = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
@@ -140,12 +141,38 @@ class Session(BaseModel):
     secret_hash = CharField(max_length=64, null=True)  # NULL: issued before secrets existed
 
 
+class LoginThrottle(BaseModel):
+    """Failed-login state of one login key, the only lockout state that is enforced.
+
+    The key is ``user:<id hex>`` for an identifier that names an account (its username
+    and email share the lock) and ``name:<sha256>`` of the normalised identifier when it
+    names no one, so unknown names lock exactly like real ones. The lock columns of
+    ``User`` are a copy for display, written in the same transaction.
+    """
+
+    key = CharField(max_length=80, primary_key=True)
+    failures = IntegerField(default=0)  # attempts reserved since the last lock or success
+    lockouts = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow, index=True)
+
+
 class Meta(BaseModel):
     key = CharField(max_length=50, primary_key=True)
     value = TextField()
 
 
-ALL_MODELS = [User, Category, Record, MonthlyTotal, ImportBatch, AuditEvent, Session, Meta]
+ALL_MODELS = [
+    User,
+    Category,
+    Record,
+    MonthlyTotal,
+    ImportBatch,
+    AuditEvent,
+    Session,
+    LoginThrottle,
+    Meta,
+]
 
 SEED_CATEGORIES = [
     ("salary", "income"),
@@ -160,6 +187,7 @@ __all__ = [
     "AuditEvent",
     "Category",
     "ImportBatch",
+    "LoginThrottle",
     "Meta",
     "MonthlyTotal",
     "Record",

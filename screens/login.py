@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
-from finance_tui.errors import AccountLocked, FinanceError
+from finance_tui.errors import FinanceError
 from screens.widgets import literal, run_in_thread
 
 if TYPE_CHECKING:
@@ -102,13 +102,7 @@ class LoginScreen(Screen["SessionController | None"]):
 
         def failed(exc: FinanceError) -> bool:
             self._idle()
-            if isinstance(exc, AccountLocked):
-                self.show_error(
-                    f"Account locked after too many failed attempts; try again after "
-                    f"{exc.until:%Y-%m-%d %H:%M:%S} UTC"
-                )
-            else:
-                self.show_error(str(exc))
+            self.show_error(str(exc))  # the lock wording is the core's, same for any name
             password_input.value = ""
             password_input.focus()
             return True

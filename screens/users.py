@@ -1,5 +1,5 @@
 """Users (admin): list accounts, create, change role, activate/deactivate, reset a
-password, sign someone out everywhere. The core enforces every rule (including "the
+password, sign someone out everywhere, lift a login lock. The core enforces every rule (including "the
 last active admin stays"); this screen shows its messages."""
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
         Binding("a", "toggle_active", "Activate/deactivate"),
         Binding("p", "reset_password", "Reset password"),
         Binding("o", "sign_out", "Sign out everywhere"),
+        Binding("l", "lift_lock", "Lift lock"),
         Binding("f5", "refresh", "Refresh"),
     ]
     PERMISSION = Permission.MANAGE_USERS
@@ -54,6 +55,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
         ("Users: activate/deactivate", "The selected user (a)", "toggle_active"),
         ("Users: reset password", "Of the selected user (p)", "reset_password"),
         ("Users: sign out everywhere", "End the selected user's sessions (o)", "sign_out"),
+        ("Users: lift lock", "Let the selected user log in again now (l)", "lift_lock"),
     )
 
     def __init__(self, session: SessionController, *, now: datetime | None = None) -> None:
@@ -64,9 +66,14 @@ class UsersScreen(AdminTableScreen[UserRow]):
     def load_rows(self) -> list[UserRow]:
         return self.session.users.list()
 
+    def _now(self) -> datetime:
+        return self.now or getattr(self.app, "now", None) or datetime.now(UTC).replace(tzinfo=None)
+
+    def _is_locked(self, row: UserRow) -> bool:
+        return row.locked_until is not None and row.locked_until > self._now()
+
     def row_cells(self, row: UserRow) -> list[Text]:
-        now = self.now or getattr(self.app, "now", None) or datetime.now(UTC).replace(tzinfo=None)
-        locked = fmt_dt(row.locked_until) if row.locked_until and row.locked_until > now else ""
+        locked = fmt_dt(row.locked_until) if self._is_locked(row) else ""
         return [
             literal(row.username),
             literal(row.email),
@@ -80,7 +87,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
         active_admins = sum(1 for r in rows if r.role == Role.ADMIN.value and r.is_active)
         return (
             f"{len(rows)} users · {active_admins} active admin(s) · "
-            "n new · r role · a activate/deactivate · p reset password · o sign out everywhere"
+            "n new · r role · a activate/deactivate · p reset password · o sign out · l lift lock"
         )
 
     def _refused(self, exc: FinanceError) -> bool:
@@ -253,3 +260,19 @@ class UsersScreen(AdminTableScreen[UserRow]):
         if row.id == self.session.principal.user_id:
             message += " This includes this session: you will have to log in again."
         self.app.push_screen(ConfirmModal(message, yes="Sign out"), apply)
+
+    def action_lift_lock(self) -> None:
+        """Lift the selected user's login lock at once (the core audits it)."""
+        row = self.selected_row()
+        if row is None:
+            return
+        if self._is_locked(row):
+            success = f"Lock on {row.username} lifted; they can log in now"
+        else:
+            success = f"{row.username} was not locked; failed attempts forgotten"
+        run_in_thread(
+            self,
+            lambda: self.session.users.unlock(row.id),
+            lambda _: self.action_refresh(select_id=row.id),
+            success=success,
+        )

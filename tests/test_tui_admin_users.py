@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+from conftest import PASSWORD
 from test_tui_admin_support import (
     FIXED_NOW,
     SIZE,
@@ -18,6 +20,7 @@ from test_tui_support import make_app
 from textual.widgets import DataTable, Input, OptionList, Select, Static
 
 from finance_tui.db import write_transaction
+from finance_tui.errors import AuthError
 from finance_tui.models import Session, User
 from screens.admin_widgets import ChoiceModal, FormModal
 from screens.users import ROLE_CHOICES, UsersScreen
@@ -172,6 +175,33 @@ async def test_reset_password_and_sign_out_everywhere(admin, make_user):
 
         assert SessionController.login("vic", "brand-new-pass").principal.username == "vic"
         assert form.is_attached is False
+
+
+def _locked_cell(app, name: str) -> str:
+    table = app.screen.query_one(DataTable)
+    return str(table.get_row_at(_table_usernames(app).index(name))[4])
+
+
+async def test_lift_lock_key(admin, make_user):
+    from finance_tui.session import SessionController
+
+    make_user("viewer", name="vic")
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            SessionController.login("vic", "wrong-password")
+    app = HostApp(lambda: UsersScreen(admin))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert _locked_cell(app, "vic") != ""
+        await _select_user(pilot, "vic")
+        await pilot.press("l")
+        await settle(pilot)
+        assert "Lock on vic lifted; they can log in now" in notifications(app)
+        assert _locked_cell(app, "vic") == ""
+        assert SessionController.login("vic", PASSWORD).principal.username == "vic"
+        await pilot.press("l")  # not locked any more: says so, changes nothing else
+        await settle(pilot)
+        assert "vic was not locked; failed attempts forgotten" in notifications(app)
 
 
 async def test_viewer_sees_no_user_management(sessions):

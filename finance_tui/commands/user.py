@@ -58,6 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("who", metavar="USER", help="username, email or id")
         sub.set_defaults(handler=run_set_active, active=active)
 
+    unlock = _action(actions, "unlock", "lift a user's login lock after failed attempts")
+    unlock.add_argument("who", metavar="USER", help="username, email or id")
+    unlock.set_defaults(handler=run_unlock)
+
     reset = _action(actions, "reset-password", "set a new password for a user")
     reset.add_argument("who", metavar="USER", help="username, email or id")
     reset.set_defaults(handler=run_reset_password)
@@ -89,10 +93,14 @@ def resolve(session: SessionController, who: str) -> UserRow:
     raise NotFound(f"no user {who!r}")
 
 
+def is_locked(row: UserRow) -> bool:
+    return row.locked_until is not None and row.locked_until > utcnow()
+
+
 def status(row: UserRow) -> str:
     if not row.is_active:
         return "inactive"
-    if row.locked_until and row.locked_until > utcnow():
+    if is_locked(row):
         return f"locked until {row.locked_until:%Y-%m-%d %H:%M} UTC"
     return "active"
 
@@ -148,4 +156,15 @@ def run_reset_password(args: argparse.Namespace) -> int:
         target.id, read_new_password(f"New password for {target.username}")
     )
     print(f"Password reset for {row.username}; their sessions have ended and any lock is lifted")
+    return 0
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    session = _admin_session(args)
+    target = resolve(session, args.who)
+    row = session.users.unlock(target.id)
+    if is_locked(target):
+        print(f"Lifted the lock on {printable(row.username)}; they can log in now")
+    else:
+        print(f"{printable(row.username)} was not locked; their failed attempts are forgotten")
     return 0

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from finance_tui import auth
+from finance_tui import auth, throttle
 from finance_tui.db import advisory_lock, write_transaction
 from finance_tui.dto import Principal, UserRow
 from finance_tui.errors import NotFound, ValidationError
@@ -126,15 +126,33 @@ class UserService:
         hashed = auth.hash_password(new_password)  # outside the write lock
         with write_transaction():
             user = self._load(user_id)
-            User.update(
-                password_hash=hashed,
-                failed_logins=0,
-                lockouts=0,
-                locked_until=None,
-                updated_at=utcnow(),
-            ).where(User.id == user.id).execute()
+            User.update(password_hash=hashed, updated_at=utcnow()).where(
+                User.id == user.id
+            ).execute()
+            throttle.clear(throttle.user_key(user.id), user.id)  # a new password, a new start
             self._revoke_all(user.id)
             record_event(principal, "user_reset_password", "user", user.id)
+        return to_row(self._load(user.id))
+
+    def unlock(self, user_id: UUID | str) -> UserRow:
+        """Lift a login lock and forget the failed attempts (lockouts start over too).
+
+        For a user locked out by someone guessing: the lock is short, but they may not
+        be able to wait. Works on an unlocked user too (it resets the count).
+        """
+        principal = self.session.require(Permission.MANAGE_USERS)
+        with write_transaction():
+            user = self._load(user_id)
+            key = throttle.user_key(user.id)
+            until = throttle.locked_until(key)
+            throttle.clear(key, user.id)
+            record_event(
+                principal,
+                "user_unlock",
+                "user",
+                user.id,
+                before={"locked_until": until.isoformat() if until else None},
+            )
         return to_row(self._load(user.id))
 
     def sign_out_everywhere(self, user_id: UUID | str) -> int:
