@@ -13,6 +13,7 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Input
 
 from finance_tui.db import write_transaction
 from finance_tui.models import AuditEvent, User
@@ -58,6 +59,9 @@ def in_shell(name: str, then: Callable | None = None) -> Callable:
         await settle(pilot)
         if then is not None:
             await then(pilot)
+        for box in pilot.app.screen.query(Input):  # no blink phase in the picture
+            box.cursor_blink = False
+        await pilot.pause()
 
     return run_before
 
