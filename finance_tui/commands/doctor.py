@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from finance_tui.permissions import Permission
     from finance_tui.services import search, summaries
     from finance_tui.services.audit import record_event
+    from finance_tui.textsafety import printable
 
     db = open_db(args)
     print(f"Database: {describe(db.finance_url)}")
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Rebuilt summaries and search index in {time.monotonic() - started:.1f}s.")
     problems = check()
     for line in problems[:MAX_SHOWN]:
-        print(f"  problem: {line}")
+        print(f"  problem: {printable(line)}")
     if len(problems) > MAX_SHOWN:
         print(f"  ... and {len(problems) - MAX_SHOWN} more")
     if problems:

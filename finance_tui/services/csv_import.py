@@ -52,7 +52,9 @@ from finance_tui.services.validation import (
     check_category,
     parse_date,
     parse_kind,
+    text_problem,
 )
+from finance_tui.textsafety import UNSAFE_MULTILINE
 
 CHUNK = 5000
 MAX_LISTED_ERRORS = 100
@@ -254,6 +256,8 @@ class CsvImporter:
 
     def _category(self, raw: str, kind: str | None) -> tuple[int, str] | str:
         """``(id, lower name)`` or the message saying why this row cannot use it."""
+        if problem := text_problem(raw, multiline=True, encoding=self.src.encoding):
+            return problem
         text = raw.strip()
         by_id = text.isdigit() and text.isascii() and len(text) <= 18
         cat = self._by_id.get(int(text)) if by_id else None
@@ -375,6 +379,7 @@ class CsvImporter:
         dates, cat_cache = self._dates, self._cat_cache
         fast_amount, kinds, blake = _FAST_AMOUNT, _KINDS, hashlib.blake2b
         bloom, dups, mask = self._bloom, self._dups, _BLOOM_MASK
+        bad_notes = UNSAFE_MULTILINE.search
         pending: list[bulk.NewRecord] = []
         new_record = bulk.NewRecord
         pending_ids: list[tuple[int, UUID]] = []
@@ -479,13 +484,13 @@ class CsvImporter:
             # notes
             notes = row[i_notes] if i_notes < n else ""
             if notes:
+                if bad_notes(notes):  # one regex scan; the message only for bad rows
+                    problems = problems or {}
+                    problems["notes"] = text_problem(notes, multiline=True)  # type: ignore[assignment]
                 notes = notes.strip()
                 if len(notes) > MAX_NOTES:
                     problems = problems or {}
                     problems["notes"] = f"must be at most {MAX_NOTES} characters (got {len(notes)})"
-                elif "\x00" in notes:
-                    problems = problems or {}
-                    problems["notes"] = "must not contain NUL characters"
 
             if problems is not None:
                 self._fail(line, row, problems)
