@@ -57,6 +57,13 @@ def test_rule_names_every_refused_character_and_its_position(char):
     assert kind in text_problem(char)
 
 
+def test_every_refused_character_is_non_printable():
+    """CSV import skips the rule for notes that are all printable: that must lose nothing."""
+    assert not any(c.isprintable() for c in [*EVERY_UNSAFE, "\r", "\t", "\n"])
+    odd = [chr(c) for c in range(0x110000) if UNSAFE_MULTILINE.match(chr(c) + "x")]
+    assert not any(c.isprintable() for c in odd)
+
+
 def test_rule_layout_characters_only_in_notes():
     for text in ("tab\there", "line\nbreak", "windows\r\nbreak"):
         assert text_problem(text, multiline=True) is None

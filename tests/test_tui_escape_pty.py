@@ -14,6 +14,7 @@ C1 and no bidi control, and its stand-ins ("␛]0;PWNn␇") must be on screen.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -143,10 +144,8 @@ class Terminal:
             os.write(self.fd, b"\x11")  # ctrl+q
             self._read(1.0)
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             os.waitpid(self.pid, 0)
             os.close(self.fd)
 

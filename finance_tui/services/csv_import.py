@@ -54,7 +54,6 @@ from finance_tui.services.validation import (
     parse_kind,
     text_problem,
 )
-from finance_tui.textsafety import UNSAFE_MULTILINE
 
 CHUNK = 5000
 MAX_LISTED_ERRORS = 100
@@ -379,7 +378,6 @@ class CsvImporter:
         dates, cat_cache = self._dates, self._cat_cache
         fast_amount, kinds, blake = _FAST_AMOUNT, _KINDS, hashlib.blake2b
         bloom, dups, mask = self._bloom, self._dups, _BLOOM_MASK
-        bad_notes = UNSAFE_MULTILINE.search
         pending: list[bulk.NewRecord] = []
         new_record = bulk.NewRecord
         pending_ids: list[tuple[int, UUID]] = []
@@ -484,9 +482,13 @@ class CsvImporter:
             # notes
             notes = row[i_notes] if i_notes < n else ""
             if notes:
-                if bad_notes(notes):  # one regex scan; the message only for bad rows
+                # isprintable() is false for every character the rule refuses (all are
+                # Cc or Cf): ordinary notes skip the rule's regex, a large share of a row
+                if not notes.isprintable() and (
+                    problem := text_problem(notes, multiline=True, encoding=src.encoding)
+                ):
                     problems = problems or {}
-                    problems["notes"] = text_problem(notes, multiline=True)  # type: ignore[assignment]
+                    problems["notes"] = problem
                 notes = notes.strip()
                 if len(notes) > MAX_NOTES:
                     problems = problems or {}
