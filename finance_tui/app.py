@@ -47,11 +47,13 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
+from finance_tui.textsafety import visible
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -461,7 +463,9 @@ class FinanceApp(App[int]):
             try:
                 cls = entry.load()
             except (ImportError, AttributeError) as exc:
-                self.notify(f"{entry.title} is not available: {exc}", severity="error")
+                self.notify(
+                    f"{entry.title} is not available: {exc}", severity="error", markup=False
+                )
                 return
             screen = cls(self.session)
             self.install_screen(screen, name)
@@ -534,7 +538,26 @@ class FinanceApp(App[int]):
             self.state_path.parent.mkdir(parents=True, exist_ok=True)
             self.state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
         except OSError as exc:
-            self.notify(f"Could not remember the theme: {exc}", severity="warning")
+            self.notify(f"Could not remember the theme: {exc}", severity="warning", markup=False)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast passes here: stored text in one (a category name, an error quoting
+        a value) shows control and bidi characters as stand-ins, never as escapes."""
+        super().notify(
+            visible(message, single_line=False),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Palette: only what the current role may do (no hidden admin commands)."""
@@ -656,6 +679,10 @@ class FinanceApp(App[int]):
 
     @staticmethod
     def _refresh_screen(screen: Screen) -> None:
+        """Reload a screen's data; one still mounting loads its own (a reload that lands
+        before its on_mount built the tables would fill a table without columns)."""
+        if not screen.is_mounted:
+            return
         hook = getattr(screen, "refresh_data", None)
         if callable(hook):
             hook()

@@ -81,7 +81,7 @@ def format_error(exc: FinanceError) -> str:
         text = "; ".join(f"{field}: {msg}" for field, msg in exc.fields.items())
     else:
         text = str(exc)
-    from finance_tui.commands.common import printable
+    from finance_tui.textsafety import printable
 
     return "error: " + printable(" ".join(text.split()))
 

@@ -41,6 +41,7 @@ from screens.widgets import (
     NavBar,
     Palette,
     ScreenTitle,
+    StoredInput,
     literal,
     run_in_thread,
 )
@@ -140,7 +141,7 @@ class FormModal(ModalScreen[Any]):
             yield Label(literal(self.form_title), id="form-title")
             with VerticalScroll(id="form-fields"):
                 for f in self.fields:
-                    field: Input | Select
+                    field: StoredInput | Select
                     if f.choices:
                         field = Select(
                             [(literal(label), value) for label, value in f.choices],
@@ -149,7 +150,7 @@ class FormModal(ModalScreen[Any]):
                             id=f"field-{f.name}",
                         )
                     else:
-                        field = Input(
+                        field = StoredInput(
                             f.value,
                             placeholder=f.placeholder,
                             password=f.password,
@@ -174,8 +175,8 @@ class FormModal(ModalScreen[Any]):
             if isinstance(widget, Select):
                 result[f.name] = "" if widget.value is Select.NULL else str(widget.value)
             else:
-                assert isinstance(widget, Input)
-                result[f.name] = widget.value
+                assert isinstance(widget, StoredInput)
+                result[f.name] = widget.typed
         return result
 
     def show_errors(self, errors: Mapping[str, str], general: str = "") -> None:

@@ -129,7 +129,7 @@ class AuditScreen(Screen):
     def _set_actions(self, actions: list[str]) -> None:
         select = self.query_one("#audit-action", Select)
         current = select.value
-        select.set_options([(name, name) for name in actions])
+        select.set_options([(literal(name), name) for name in actions])
         if current is not Select.NULL and current in actions:
             select.value = current
 
@@ -152,8 +152,8 @@ class AuditScreen(Screen):
             table.add_row(
                 Text(f"{row.at:%Y-%m-%d %H:%M}"),
                 literal(row.actor),
-                Text(row.action),
-                Text(row.entity_type),
+                literal(row.action),
+                literal(row.entity_type),
                 key=str(row.id),
             )
         total = page.total or 0

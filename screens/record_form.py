@@ -26,10 +26,12 @@ from textual.widgets import Button, Input, Label, Static
 
 from finance_tui.dto import CategoryRow, RecordRow
 from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
-from finance_tui.services.validation import DateError, parse_date
+from finance_tui.services.validation import DateError, parse_date, text_problem
+from finance_tui.textsafety import visible
 from screens.widgets import (
     FormRow,
     Palette,
+    StoredInput,
     fmt_date,
     fmt_dt,
     literal,
@@ -122,12 +124,20 @@ def names_for_kind(categories: list[CategoryRow], kind: str) -> list[str]:
 
 def completed_category(typed: str, names: list[str]) -> str:
     """The category name that ``typed`` stands for: an exact match in any case, or the
-    only name it is a prefix of; otherwise ``typed`` unchanged (the core reports it)."""
+    only name it is a prefix of; otherwise ``typed`` unchanged (the core reports it).
+
+    A name is also matched as shown (:func:`visible`): an accepted suggestion for an old
+    name holding a control character maps back to the stored name.
+    """
     wanted = typed.strip().lower()
     if not wanted:
         return typed
-    exact = [n for n in names if n.lower() == wanted]
-    matches = exact or [n for n in names if n.lower().startswith(wanted)]
+
+    def forms(name: str) -> tuple[str, str]:
+        return name.lower(), visible(name).lower()
+
+    exact = [n for n in names if wanted in forms(n)]
+    matches = exact or [n for n in names if any(f.startswith(wanted) for f in forms(n))]
     return matches[0] if len(matches) == 1 else typed
 
 
@@ -171,7 +181,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
             placeholder="1234.50 or 1,234.50",
             id="field-amount",
         )
-        category = Input(
+        category = StoredInput(
             rec.category if rec else self.defaults.get("category", ""),
             placeholder="start typing; → accepts the suggestion",
             id="field-category",
@@ -182,7 +192,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
             id="field-date",
             today=self.today,
         )
-        notes = Input(rec.notes if rec else "", placeholder="optional", id="field-notes")
+        notes = StoredInput(rec.notes if rec else "", placeholder="optional", id="field-notes")
         with Vertical(id="form-dialog"):
             yield Label(title, id="form-title")
             if rec:
@@ -208,6 +218,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
 
     def on_mount(self) -> None:
         self.query_one("#form-reload").display = False
+        self._flag_stored_notes()
         first = "#field-amount" if self.record else "#field-kind"
         self.query_one(first).focus()
         session = self.session
@@ -218,6 +229,15 @@ class RecordForm(ModalScreen[RecordRow | None]):
             group="form-categories",
         )
 
+    def _flag_stored_notes(self) -> None:
+        """Notes stored before today's checks may hold a control character: say so at
+        once (the box shows a stand-in), rather than only when a save is refused."""
+        notes = self.record.notes if self.record else ""
+        if problem := text_problem(notes, multiline=True):
+            self.query_one("#row-notes", FormRow).set_error(
+                f"{problem} (shown as a stand-in); edit the notes to save"
+            )
+
     def _categories_loaded(self, categories: list[CategoryRow]) -> None:
         self.categories = categories
         self._update_suggester()
@@ -227,7 +247,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
 
     def _update_suggester(self) -> None:
         self.query_one("#field-category", Input).suggester = SuggestFromList(
-            self._names_for_kind(), case_sensitive=False
+            [visible(name) for name in self._names_for_kind()], case_sensitive=False
         )
 
     @on(KindToggle.Changed)
@@ -240,9 +260,9 @@ class RecordForm(ModalScreen[RecordRow | None]):
         return {
             "kind": self.query_one(KindToggle).value,
             "amount": self.query_one("#field-amount", Input).value,
-            "category": self.query_one("#field-category", Input).value,
+            "category": self.query_one("#field-category", StoredInput).typed,
             "date": self.query_one("#field-date", Input).value,
-            "notes": self.query_one("#field-notes", Input).value,
+            "notes": self.query_one("#field-notes", StoredInput).typed,
         }
 
     def show_errors(self, errors: dict[str, str], general: str = "") -> None:
@@ -264,15 +284,18 @@ class RecordForm(ModalScreen[RecordRow | None]):
     def _enter(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "field-category":
-            self._complete_category(event.input)
+            self._complete_category(self.query_one("#field-category", StoredInput))
         if event.input.id == "field-notes":
             self.action_save()
         else:
             self.focus_next()
 
-    def _complete_category(self, box: Input) -> None:
+    def _complete_category(self, box: StoredInput) -> None:
         """Enter on a unique prefix (or a case variant) fills in the category's name."""
-        box.value = completed_category(box.value, self._names_for_kind())
+        typed = box.typed
+        name = completed_category(typed, self._names_for_kind())
+        if name != typed:
+            box.set_stored(name)
 
     @on(Button.Pressed, "#form-save")
     def _pressed_save(self) -> None:
@@ -306,7 +329,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
     def _save(self, *, another: bool) -> None:
         if self.busy:
             return
-        self._complete_category(self.query_one("#field-category", Input))
+        self._complete_category(self.query_one("#field-category", StoredInput))
         values = self.values()
         self.busy = True
         self.show_errors({})
@@ -331,7 +354,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
                 self.on_saved(row, defaults)
             verb = "updated" if record else "saved"
             self.app.notify(
-                f"Record {verb}: {row.date} {row.kind} {row.amount:,.2f} {row.category}",
+                f"Record {verb}: {row.date} {row.kind} {row.amount:,.2f} {visible(row.category)}",
                 markup=False,
             )
             if another:
@@ -358,7 +381,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
     def _reset_for_next(self, row: RecordRow) -> None:
         """Keep kind, category and date; clear amount and notes; start at the amount."""
         self.query_one("#field-amount", Input).value = ""
-        self.query_one("#field-notes", Input).value = ""
+        self.query_one("#field-notes", StoredInput).set_stored("")
         self.query_one("#form-title", Label).update(
             f"New record — {self.saved_count} saved, enter the next"
         )
@@ -374,9 +397,9 @@ class RecordForm(ModalScreen[RecordRow | None]):
             self.record = row
             self.query_one(KindToggle).value = row.kind
             self.query_one("#field-amount", Input).value = f"{row.amount:.2f}"
-            self.query_one("#field-category", Input).value = row.category
+            self.query_one("#field-category", StoredInput).set_stored(row.category)
             self.query_one("#field-date", Input).value = row.date.isoformat()
-            self.query_one("#field-notes", Input).value = row.notes
+            self.query_one("#field-notes", StoredInput).set_stored(row.notes)
             self.query_one("#form-reload").display = False
             meta = self.query("#form-meta")
             if meta:
@@ -387,6 +410,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
                     )
                 )
             self.show_errors({}, f"Reloaded version {row.version}; edit and save again.")
+            self._flag_stored_notes()
 
         run_in_thread(self, lambda: session.records.get(rid), done, group="form-reload")
 

@@ -1,7 +1,8 @@
 """Widgets and helpers every screen shares (records, dashboard, admin screens).
 
 - :func:`literal` turns user-typed text into a Rich ``Text``: never parsed as markup,
-  control characters made visible, so a note like ``[red]x`` shows exactly that.
+  control characters made visible, so a note like ``[red]x`` shows exactly that;
+  :class:`StoredInput` is the same for an input box prefilled from stored text.
 - :func:`money_text` renders an amount right-aligned, expenses in the error colour
   with a minus sign, income in the success colour.
 - :func:`record_cells` is the date/kind/category/amount/notes run of cells that every
@@ -14,7 +15,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,16 +30,15 @@ from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import Worker
 
 from finance_tui.errors import FinanceError, SessionExpired
 from finance_tui.money import format_decimal
+from finance_tui.textsafety import visible
 
 if TYPE_CHECKING:
     from finance_tui.dto import RecordRow
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _rich_colour(value: str, fallback: str) -> str:
@@ -80,12 +79,33 @@ class Palette:
 
 
 def literal(value: object, *, single_line: bool = True, style: str = "") -> Text:
-    """User text as plain ``Text``: no markup, no terminal control sequences."""
-    text = "" if value is None else str(value)
-    if single_line:
-        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
-    text = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
-    return Text(text, style=style)
+    """User text as plain ``Text``: never parsed as markup, and control or bidi
+    characters shown as stand-ins (``␛``, ``<U+202E>``) instead of reaching the terminal."""
+    return Text(visible(value, single_line=single_line), style=style)
+
+
+class StoredInput(Input):
+    """An input box prefilled from stored text, which may predate validation.
+
+    It shows :func:`visible` of the stored text (an escape sequence in an old note must
+    not run in the terminal of whoever edits it). :attr:`typed` is what a save sends:
+    the stored text itself while the box still shows it unchanged, so the core's
+    validation names the bad character instead of the stand-in being saved unnoticed.
+    """
+
+    def __init__(self, stored: str = "", **kwargs: Any) -> None:
+        self.stored = stored
+        self.shown = visible(stored)
+        super().__init__(self.shown, **kwargs)
+
+    def set_stored(self, stored: str) -> None:
+        self.stored = stored
+        self.shown = visible(stored)
+        self.value = self.shown
+
+    @property
+    def typed(self) -> str:
+        return self.stored if self.value == self.shown else self.value
 
 
 def money_text(amount: Decimal, kind: str | None = None, *, currency: str = "") -> Text:

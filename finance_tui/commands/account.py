@@ -28,6 +28,7 @@ from finance_tui.commands.common import (
 from finance_tui.errors import FinanceError, SessionExpired
 from finance_tui.models import Session
 from finance_tui.session import SessionController
+from finance_tui.textsafety import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,7 +73,7 @@ def run_login(args: argparse.Namespace) -> int:
     principal = session.principal
     expires = Session.get(Session.jti == principal.session_jti).expires_at
     print(
-        f"Logged in to {describe(url)} as {principal.username} ({principal.role}) "
+        f"Logged in to {describe(url)} as {printable(principal.username)} ({principal.role}) "
         f"until {expires:%Y-%m-%d %H:%M} UTC; session saved in {path}"
     )
     return 0
@@ -118,5 +119,7 @@ def run_passwd(args: argparse.Namespace) -> int:
         session = authenticate(args)
         current = read_password("Current password: ", "current password")
     session.users.change_own_password(current, read_new_password())
-    print(f"Password changed for {session.principal.username}; your other sessions have ended")
+    print(
+        f"Password changed for {printable(session.principal.username)}; your other sessions have ended"
+    )
     return 0

@@ -16,7 +16,6 @@ import secrets
 import shlex
 import stat
 import sys
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,20 +66,6 @@ def add_user_option(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="authenticate as NAME (username or email); password read from stdin "
         "(or a prompt on a terminal). Default: the session stored by 'finance-tui login'",
-    )
-
-
-def printable(text: str) -> str:
-    """Text as typed, with control and format characters escaped (``\\x1b``, ``\\u202e``).
-
-    Names and emails are user input: printed raw, an escape sequence in one could
-    rewrite the admin's terminal.
-    """
-    return "".join(
-        ch.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(ch) in ("Cc", "Cf")
-        else ch
-        for ch in text
     )
 
 

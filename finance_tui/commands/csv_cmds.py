@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from finance_tui.commands.common import add_user_option, authenticate, open_db
 from finance_tui.config import user_path
@@ -26,6 +27,7 @@ from finance_tui.services.csvio import (
     parse_map_option,
 )
 from finance_tui.services.query import RecordFilter
+from finance_tui.textsafety import UNSAFE_MULTILINE, printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -200,6 +202,26 @@ def export_filter(args: argparse.Namespace) -> RecordFilter:
     return replace(flt, include_deleted=args.include_deleted, only_deleted=args.only_deleted)
 
 
+class TerminalText(io.TextIOBase):
+    """Standard output when it is a terminal: the CSV as text to read, with control
+    and bidi characters from stored notes escaped (``\\x1b``) instead of obeyed.
+    A pipe or a file still gets the exact bytes."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.name = getattr(stream, "name", "<stdout>")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.stream.write(UNSAFE_MULTILINE.sub(lambda m: printable(m.group()), text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def run_export(args: argparse.Namespace) -> int:
     to_stdout = args.file == "-"
     if not to_stdout:
@@ -212,7 +234,10 @@ def run_export(args: argparse.Namespace) -> int:
     flt = export_filter(args)
     progress = ProgressLine("exporting")
     try:
-        report = session.csv.export(flt, None if to_stdout else args.file, progress=progress)
+        destination = args.file
+        if to_stdout:
+            destination = TerminalText(sys.stdout) if sys.stdout.isatty() else None
+        report = session.csv.export(flt, destination, progress=progress)
     finally:
         progress.close()
     if to_stdout:

@@ -122,8 +122,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(problems: list[str]) -> int:
     """Print the consistency check's outcome; 1 when something drifted."""
+    from finance_tui.textsafety import printable
+
     for line in problems[:MAX_SHOWN]:
-        print(f"  problem: {line}")
+        print(f"  problem: {printable(line)}")
     if len(problems) > MAX_SHOWN:
         print(f"  ... and {len(problems) - MAX_SHOWN} more")
     if problems:

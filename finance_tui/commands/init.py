@@ -8,7 +8,6 @@ from finance_tui.commands.common import (
     describe,
     interactive,
     open_db,
-    printable,
     read_line,
     read_new_password,
 )
@@ -16,6 +15,7 @@ from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.migrations import schema_version
 from finance_tui.models import User
 from finance_tui.services.users import bootstrap_admin
+from finance_tui.textsafety import printable
 
 INTERACTIVE_ATTEMPTS = 3
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             "--admin-user NAME --admin-email EMAIL with the password on standard input"
         )
     print(
-        f"Created admin {row.username} <{printable(row.email)}>. Log in with 'finance-tui login'."
+        f"Created admin {printable(row.username)} <{printable(row.email)}>. Log in with 'finance-tui login'."
     )
     return 0
 

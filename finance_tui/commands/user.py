@@ -13,7 +13,6 @@ from finance_tui.commands.common import (
     add_user_option,
     authenticate,
     open_db,
-    printable,
     read_new_password,
 )
 from finance_tui.dto import UserRow
@@ -21,6 +20,7 @@ from finance_tui.errors import NotFound
 from finance_tui.models import utcnow
 from finance_tui.permissions import Permission, Role
 from finance_tui.session import SessionController
+from finance_tui.textsafety import printable
 
 ROLES = ", ".join(r.value for r in Role)
 STDIN_ORDER_NOTE = {
@@ -135,7 +135,7 @@ def run_set_role(args: argparse.Namespace) -> int:
     session = _admin_session(args)
     target = resolve(session, args.who)
     row = session.users.set_role(target.id, args.role.strip().lower())
-    print(f"{row.username} is now {row.role} (was {target.role})")
+    print(f"{printable(row.username)} is now {row.role} (was {target.role})")
     return 0
 
 
@@ -153,9 +153,11 @@ def run_reset_password(args: argparse.Namespace) -> int:
     session = _admin_session(args)
     target = resolve(session, args.who)
     row = session.users.reset_password(
-        target.id, read_new_password(f"New password for {target.username}")
+        target.id, read_new_password(f"New password for {printable(target.username)}")
     )
-    print(f"Password reset for {row.username}; their sessions have ended and any lock is lifted")
+    print(
+        f"Password reset for {printable(row.username)}; their sessions have ended and any lock is lifted"
+    )
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING
 
 from peewee import fn
@@ -22,17 +21,21 @@ MAX_NAME = 50
 
 
 def clean_name(name: str) -> str:
-    text = " ".join(str(name or "").split())
+    """The name as stored: runs of spaces, tabs and line breaks become one space.
+
+    Checked as typed, before that: other whitespace-like controls (U+001C-U+001F,
+    U+0085) would otherwise vanish into a space instead of being refused.
+    """
+    raw = str(name or "")
+    if problem := text_problem(raw, multiline=True):
+        raise ValidationError({"name": problem})
+    text = " ".join(raw.split())
     if not text:
         raise ValidationError({"name": "is required"})
     if len(text) > MAX_NAME:
         raise ValidationError({"name": f"must be at most {MAX_NAME} characters"})
     if text.isdigit():
         raise ValidationError({"name": "must not be only digits"})
-    if any(unicodedata.category(ch) == "Cc" for ch in text):  # C0, DEL and C1 (e.g. CSI)
-        raise ValidationError({"name": "must not contain control characters"})
-    if problem := text_problem(text):
-        raise ValidationError({"name": problem})
     return text
 
 

@@ -46,11 +46,15 @@ def _snapshot(user: User) -> dict:
 
 def validate_new_user(username: str, email: str, password: str, role: str) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not USERNAME_RE.match(username or ""):
+    if problem := text_problem(username or ""):
+        errors["username"] = problem
+    elif not USERNAME_RE.match(username or ""):
         errors["username"] = "must be 3-150 letters, digits, '_', '.' or '-'"
     elif User.get_or_none(User.username_lower == username.lower()):
         errors["username"] = f"{username!r} is already taken"
-    if not EMAIL_RE.match(email or "") or len(email) > 254 or text_problem(email):
+    if problem := text_problem(email or ""):
+        errors["email"] = problem
+    elif not EMAIL_RE.match(email or "") or len(email) > 254:
         errors["email"] = "is not a valid email address"
     elif User.get_or_none(User.email_lower == email.lower()):
         errors["email"] = f"{email!r} is already registered"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category
 from finance_tui.money import AmountError, parse_amount, to_minor
+from finance_tui.textsafety import unsafe_char_problem
 
 KINDS = ("income", "expense")
 CATEGORY_KINDS = ("income", "expense", "both")
@@ -53,13 +54,21 @@ def parse_date(value: str | date, today: date | None = None) -> date:
     return result
 
 
-def text_problem(text: str) -> str | None:
-    """Why ``text`` cannot be stored as typed (NUL, or a lone surrogate from a bad byte)."""
-    if "\x00" in text:
-        return "must not contain NUL characters"
+def text_problem(text: str, *, multiline: bool = False, encoding: str = "") -> str | None:
+    """Why ``text`` cannot be stored as typed: the one rule for every text field.
+
+    Refused: C0 controls, DEL, C1 controls and bidi overrides/isolates (each can take
+    over the terminal of whoever later looks at the text), named with their position;
+    ``multiline`` (notes) keeps tab, LF and CR LF. Also refused: lone surrogates (bytes
+    that did not decode); ``encoding`` names the file's encoding in that message.
+    """
+    if problem := unsafe_char_problem(text, multiline=multiline):
+        return problem
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
+        if encoding:
+            return f"is not valid {encoding} text (use --encoding)"
         return "contains characters that are not valid text (check the file's encoding)"
     return None
 
@@ -163,12 +172,13 @@ def validate_record(
     notes = current.notes if current else ""
     raw_notes, given = pick("notes", "")
     if given:
-        notes = "" if raw_notes is None else str(raw_notes)
-        notes = notes.strip()
-        if len(notes) > MAX_NOTES:
-            errors["notes"] = f"must be at most {MAX_NOTES} characters (got {len(notes)})"
-        elif problem := text_problem(notes):
+        typed = "" if raw_notes is None else str(raw_notes)
+        notes = typed.strip()
+        # checked as typed: strip() would quietly drop some controls (U+001C-U+001F)
+        if problem := text_problem(typed, multiline=True):
             errors["notes"] = problem
+        elif len(notes) > MAX_NOTES:
+            errors["notes"] = f"must be at most {MAX_NOTES} characters (got {len(notes)})"
 
     if errors:
         raise ValidationError(errors)
