@@ -298,3 +298,57 @@ def test_any_text_survives_export_then_import(admin, tmp_path, notes, name):
         copy = _reimport(admin, tmp_path, row, raw)
         assert (copy.notes, copy.category.name) == (created.notes, category_name)
         copy.delete_instance()
+
+
+# ---- the TUI: export dialog and Import screen ----------------------------------------
+async def test_export_dialog_protects_unless_raw_is_ticked(admin, tmp_path, monkeypatch):
+    from test_tui_support import SIZE, make_app, settle
+    from textual.widgets import Checkbox, Input
+
+    from screens.import_export import ExportModal
+
+    created = record(admin, "=1+1")
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for name, tick in (("safe.csv", False), ("raw.csv", True)):
+            app.push_screen(ExportModal(admin, RecordFilter(), default_path=name))
+            await settle(pilot)
+            box = app.screen.query_one("#export-raw", Checkbox)
+            assert box.value is False and "spreadsheet protection" in str(box.label)
+            box.value = tick
+            assert app.screen.query_one("#export-file", Input).value == name
+            await pilot.click("#export-start")
+            await settle(pilot)
+            assert not isinstance(app.screen, ExportModal)
+    safe = by_id((tmp_path / "safe.csv").read_text(encoding="utf-8"))
+    raw = by_id((tmp_path / "raw.csv").read_text(encoding="utf-8"))
+    assert (safe[str(created.id)]["notes"], raw[str(created.id)]["notes"]) == ("'=1+1", "=1+1")
+
+
+async def test_import_screen_raw_checkbox(admin, tmp_path):
+    from test_tui_support import SIZE, make_app, settle
+    from textual.widgets import Checkbox, Input
+
+    from screens.import_export import ImportScreen
+
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for day, tick in (("2026-01-01", False), ("2026-01-02", True)):
+            path = tmp_path / f"{day}.csv"
+            path.write_text(f"date,kind,amount,category,notes\n{day},expense,1,food,'=x\n")
+            screen = ImportScreen(admin)
+            app.push_screen(screen)
+            await settle(pilot)
+            assert screen.query_one("#import-raw", Checkbox).value is False
+            screen.query_one("#import-raw", Checkbox).value = tick
+            screen.query_one("#import-file", Input).value = str(path)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert screen.outcome == "imported", screen.summary_text
+            app.pop_screen()
+            await settle(pilot)
+    notes = {r.date.isoformat(): r.notes for r in Record.select()}
+    assert notes == {"2026-01-01": "=x", "2026-01-02": "'=x"}
