@@ -352,3 +352,12 @@ async def test_import_screen_raw_checkbox(admin, tmp_path):
             await settle(pilot)
     notes = {r.date.isoformat(): r.notes for r in Record.select()}
     assert notes == {"2026-01-01": "=x", "2026-01-02": "'=x"}
+
+
+def test_every_protected_first_character_sorts_before_letters():
+    """The export's quick pre-test (``text < 'A'`` in code-point order) must let every
+    character that needs the ``'`` through to the exact test."""
+    from finance_tui.services.csv_export import BEFORE_LETTERS, FORMULA_STARTS, PROTECT
+
+    assert all(start < BEFORE_LETTERS for start in (*FORMULA_STARTS, PROTECT))
+    assert set(FORMULA_STARTS) == set(TRIGGERS)
