@@ -5,7 +5,9 @@
 
 For each repetition: a fresh SQLite database, ``session.csv.import_file`` of a generated
 file (date-sorted, like a bank statement or our own export), then ``session.csv.export``
-of everything. Also measures the import pipeline alone (read + decode + validate +
+of everything, both protected (the default) and ``raw=True`` (text unchanged, the SQL
+without the spreadsheet-protection test) in alternating order, so their cost compares
+within one run. Also measures the import pipeline alone (read + decode + validate +
 fingerprint, with the database insert replaced by a counter) so the cost of the schema
 (indexes, search triggers) can be told apart from ours. Reports medians of wall-clock
 rows/s, and CPU-time rows/s of this process (fairer on a shared, busy machine).
@@ -111,7 +113,17 @@ def main() -> int:
     print(f"{args.rows:,} rows, {size_mb:.1f} MB, {os.cpu_count()} CPUs", flush=True)
 
     results: dict[str, list[float]] = {
-        k: [] for k in ("import", "import_cpu", "export", "export_cpu", "pipe", "pipe_cpu")
+        k: []
+        for k in (
+            "import",
+            "import_cpu",
+            "export",
+            "export_cpu",
+            "export_raw",
+            "export_raw_cpu",
+            "pipe",
+            "pipe_cpu",
+        )
     }
     for i in range(args.repeat):
         session = fresh_session(args.dir / "bench.db", args.url)
@@ -123,16 +135,20 @@ def main() -> int:
         results["import"].append(args.rows / wall)
         results["import_cpu"].append(args.rows / cpu)
         out = args.dir / "export.csv"
-        wall, cpu, exported = timed(lambda s=session, o=out: s.csv.export(RecordFilter(), o))
-        assert exported.rows == args.rows  # type: ignore[union-attr]
-        results["export"].append(args.rows / wall)
-        results["export_cpu"].append(args.rows / cpu)
+        for raw in (False, True) if i % 2 == 0 else (True, False):
+            wall, cpu, exported = timed(
+                lambda s=session, o=out, r=raw: s.csv.export(RecordFilter(), o, raw=r)
+            )
+            assert exported.rows == args.rows  # type: ignore[union-attr]
+            key = "export_raw" if raw else "export"
+            results[key].append(args.rows / wall)
+            results[f"{key}_cpu"].append(args.rows / cpu)
         assert Record.select().count() == args.rows
         database.close()
         print(
             f"run {i + 1}: import {results['import'][-1]:,.0f}/s "
             f"(pipeline alone {results['pipe'][-1]:,.0f}/s), "
-            f"export {results['export'][-1]:,.0f}/s",
+            f"export {results['export'][-1]:,.0f}/s (raw {results['export_raw'][-1]:,.0f}/s)",
             flush=True,
         )
     medians = {k: round(statistics.median(v)) for k, v in results.items()}
@@ -140,7 +156,8 @@ def main() -> int:
         f"median rows/s — import: {medians['import']:,} wall / {medians['import_cpu']:,} cpu; "
         f"import pipeline without the insert: {medians['pipe']:,} wall / "
         f"{medians['pipe_cpu']:,} cpu; export: {medians['export']:,} wall / "
-        f"{medians['export_cpu']:,} cpu"
+        f"{medians['export_cpu']:,} cpu; raw export: {medians['export_raw']:,} wall / "
+        f"{medians['export_raw_cpu']:,} cpu"
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak_mb:.0f} MB (flat: compare --rows 100000)")

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 STYLES = Path(__file__).resolve().parent.parent / "styles" / "import_export.tcss"
 MAPPED_FIELDS = ("date", "kind", "amount", "category", "notes", "id")
 PROGRESS_EVERY = 0.1  # seconds between progress updates sent to the UI thread
+RAW_LABEL = "Raw text (no spreadsheet protection)"
 
 
 class _Progress:
@@ -89,8 +90,10 @@ class ImportScreen(Screen):
         "holds each field (a signed amount without a kind column is fine: negative = "
         "expense). Leave delimiter and encoding empty to detect them; give a date format "
         "such as %d/%m/%Y for non-ISO dates. Import is all or nothing unless 'Skip invalid "
-        "rows' is ticked; importing the same file twice adds nothing. Escape cancels a "
-        "running import (nothing is written)."
+        "rows' is ticked; importing the same file twice adds nothing. A text that "
+        "export protected with a leading ' (because it begins with = + - @ TAB CR or ') "
+        "loses that ' again, unless 'Raw text' is ticked. Escape cancels a running "
+        "import (nothing is written)."
     )
     BINDINGS = [
         Binding("ctrl+r", "read_columns", "Read columns"),
@@ -138,6 +141,7 @@ class ImportScreen(Screen):
             with Horizontal(classes="import-row", id="import-buttons"):
                 yield Button("Import", id="import-start", variant="primary")
                 yield Button("Cancel", id="import-cancel", variant="warning", disabled=True)
+                yield Checkbox(RAW_LABEL, id="import-raw")  # no room left in the row above
         yield ProgressBar(id="import-progress", show_eta=False)
         yield Static("", id="import-rate")
         yield Static("", id="import-summary")
@@ -222,6 +226,7 @@ class ImportScreen(Screen):
             skip_invalid=self.query_one("#import-skip", Checkbox).value,
             create_categories=self.query_one("#import-create", Checkbox).value,
             dry_run=self.query_one("#import-dry", Checkbox).value,
+            raw=self.query_one("#import-raw", Checkbox).value,
             today=getattr(self.app, "today", None),
         )
 
@@ -362,6 +367,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
             with Horizontal(classes="import-row"):
                 yield Label("File", classes="import-label")
                 yield Input(self.default_path, id="export-file")
+            yield Checkbox(RAW_LABEL, id="export-raw")
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-rate")
             yield Static("", id="export-message")
@@ -409,12 +415,19 @@ class ExportModal(ModalScreen[ExportReport | None]):
         progress = _Progress(self, self._progress, self.cancel_event)
         self.query_one("#export-start", Button).disabled = True
         self.query_one("#export-file", Input).disabled = True
+        raw_box = self.query_one("#export-raw", Checkbox)
+        raw_box.disabled = True
+        raw = raw_box.value  # read here: the worker thread must not touch widgets
         self.query_one("#export-progress", ProgressBar).display = True
         self._say(f"Exporting to {path} …")
 
         def call() -> ExportReport:
             return self.session.csv.export(
-                self.flt, user_path(path), progress=progress, cancel=self.cancel_event
+                self.flt,
+                user_path(path),
+                progress=progress,
+                cancel=self.cancel_event,
+                raw=raw,
             )
 
         run_in_thread(self, call, self._finished, on_error=self._failed, group="export-run")
@@ -434,6 +447,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
         self.running = False
         self.query_one("#export-start", Button).disabled = False
         self.query_one("#export-file", Input).disabled = False
+        self.query_one("#export-raw", Checkbox).disabled = False
         self.query_one("#export-rate", Static).update("")
         self.query_one("#export-progress", ProgressBar).display = False
         self._say(str(exc))

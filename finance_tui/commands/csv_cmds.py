@@ -67,6 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument(
         "--max-errors", type=int, default=100, metavar="N", help="list at most N problems"
     )
+    imp.add_argument(
+        "--raw",
+        action="store_true",
+        help="read text cells unchanged (by default one leading ' that export put before "
+        "a text beginning with = + - @ TAB CR or ' is removed)",
+    )
     add_user_option(imp)
     imp.set_defaults(handler=run_import)
 
@@ -75,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="export records to CSV (analysts and admins)",
         description="Write the records matching the filters (all of them, no paging) as "
         "UTF-8 CSV with a header row: " + "id, date, kind, amount, category, notes, "
-        "created_by, created_at.",
+        "created_by, created_at. A text cell beginning with = + - @ TAB CR or ' gets a "
+        "leading ' so that spreadsheets do not run it as a formula (import removes it).",
     )
     exp.add_argument("file", metavar="FILE", nargs="?", default="-", help="output ('-': stdout)")
     exp.add_argument("--kind", help="income or expense")
@@ -98,6 +105,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default: date, newest first)",
     )
     exp.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    exp.add_argument(
+        "--raw",
+        action="store_true",
+        help="write text cells unchanged, without the leading ' (no spreadsheet "
+        "protection: for programs, not spreadsheets)",
+    )
     add_user_option(exp)
     exp.set_defaults(handler=run_export)
 
@@ -152,6 +165,7 @@ def run_import(args: argparse.Namespace) -> int:
         create_categories=args.create_categories,
         dry_run=args.dry_run,
         max_errors=args.max_errors,
+        raw=args.raw,
     )
     if args.rejects and not args.skip_invalid:
         raise FinanceError("--rejects only makes sense with --skip-invalid")
@@ -237,7 +251,7 @@ def run_export(args: argparse.Namespace) -> int:
         destination = args.file
         if to_stdout:
             destination = TerminalText(sys.stdout) if sys.stdout.isatty() else None
-        report = session.csv.export(flt, destination, progress=progress)
+        report = session.csv.export(flt, destination, progress=progress, raw=args.raw)
     finally:
         progress.close()
     if to_stdout:

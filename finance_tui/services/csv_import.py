@@ -46,6 +46,7 @@ from finance_tui.services import bulk, imports
 from finance_tui.services.audit import record_event
 from finance_tui.services.categories import clean_name
 from finance_tui.services.csv_columns import ColumnMap, resolve_columns
+from finance_tui.services.csv_export import FORMULA_STARTS, PROTECT
 from finance_tui.services.csv_progress import Cancel, Progress, cancel_check
 from finance_tui.services.csv_source import CsvFormatError, CsvSource, display, open_source
 from finance_tui.services.validation import (
@@ -75,6 +76,17 @@ _FIELD_ORDER = {
 }
 _TRUE = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "n", "f"})
+
+
+_PROTECTED = tuple(PROTECT + start for start in (*FORMULA_STARTS, PROTECT))
+
+
+def unprotect(text: str) -> str:
+    """Undo the export's spreadsheet protection: drop the one ``'`` it puts before a text
+    beginning with ``= + - @`` TAB, CR or ``'``. Exactly the cells export changes, so the
+    round trip is exact, and a hand-made ``'80s`` keeps its apostrophe. Notes and
+    category names are stored stripped, hence the strip after the ``'``."""
+    return text[1:].lstrip() if text.startswith(_PROTECTED) else text
 
 
 class ImportRejected(FinanceError):
@@ -113,6 +125,7 @@ class ImportOptions:
     dry_run: bool = False
     max_errors: int = MAX_LISTED_ERRORS
     today: date | None = None  # for relative dates ("today", "-3"); tests fix it
+    raw: bool = False  # text cells as they are: no removal of the export's protecting '
 
 
 @dataclass
@@ -261,7 +274,7 @@ class CsvImporter:
         """``(id, lower name)`` or the message saying why this row cannot use it."""
         if problem := text_problem(raw, multiline=True, encoding=self.src.encoding):
             return problem
-        text = raw.strip()
+        text = raw.strip() if self.opt.raw else unprotect(raw.strip())
         by_id = text.isdigit() and text.isascii() and len(text) <= 18
         cat = self._by_id.get(int(text)) if by_id else None
         if cat is None:
@@ -380,6 +393,7 @@ class CsvImporter:
         i_created = idx.get("created_at", 1 << 30)
         i_deleted = idx.get("deleted", 1 << 30)
         has_extras = any(k in idx for k in ("id", "created_at", "deleted"))
+        keep_text = self.opt.raw
         dates, cat_cache = self._dates, self._cat_cache
         fast_amount, kinds, blake = _FAST_AMOUNT, _KINDS, hashlib.blake2b
         bloom, dups, mask = self._bloom, self._dups, _BLOOM_MASK
@@ -494,7 +508,7 @@ class CsvImporter:
                 ):
                     problems = problems or {}
                     problems["notes"] = problem
-                notes = notes.strip()
+                notes = notes.strip() if keep_text else unprotect(notes.strip())
                 if len(notes) > MAX_NOTES:
                     problems = problems or {}
                     problems["notes"] = f"must be at most {MAX_NOTES} characters (got {len(notes)})"

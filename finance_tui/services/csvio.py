@@ -80,20 +80,29 @@ class CsvService:
         *,
         progress: Progress | None = None,
         cancel: Cancel = None,
+        raw: bool = False,
     ) -> ExportReport:
-        """Every record ``flt`` matches (paging ignored), as CSV; audited as one event."""
+        """Every record ``flt`` matches (paging ignored), as CSV; audited as one event.
+        ``raw``: text cells without the spreadsheet protection (for programs)."""
         principal = self.session.require(Permission.EXPORT_CSV)
         if flt.include_deleted or flt.only_deleted:
             self.session.require(Permission.VIEW_DELETED)
         total = count_matching(flt) if progress is not None else None
-        report = export_csv(flt, destination, total=total, progress=progress, cancel=cancel)
+        report = export_csv(
+            flt, destination, total=total, progress=progress, cancel=cancel, raw=raw
+        )
         with write_transaction():
             record_event(
                 principal,
                 "csv_export",
                 "export",
                 report.destination[-40:],
-                after={"file": report.destination, "rows": report.rows, "filter": _describe(flt)},
+                after={
+                    "file": report.destination,
+                    "rows": report.rows,
+                    "filter": _describe(flt),
+                    "raw": raw,
+                },
             )
         return report
 
