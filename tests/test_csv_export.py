@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 
 from finance_tui.db import connect
 from finance_tui.errors import FinanceError, PermissionDenied
-from finance_tui.models import AuditEvent
+from finance_tui.models import AuditEvent, Record
 from finance_tui.services import summaries
 from finance_tui.services.csvio import COLUMNS, ExportCancelled, ImportOptions
 from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import bootstrap_admin
+from finance_tui.services.validation import text_problem
 from finance_tui.session import SessionController
 
 NOTES = [
@@ -40,17 +41,31 @@ NOTES = [
 ]
 
 
-def seed(session: SessionController, n: int = 40) -> None:
+def store_notes_below_validation(record_id, notes: str) -> None:
+    """Notes as a row written before today's rules holds them (a lone CR, say): export
+    must still write such legacy text correctly."""
+    Record.update(notes=notes).where(Record.id == record_id).execute()
+
+
+def seed(session: SessionController, n: int = 40, *, with_legacy: bool = True) -> None:
+    """``n`` records with the NOTES in turn; ``with_legacy=False`` leaves out the notes
+    today's rules refuse (an import would refuse them too)."""
     for i in range(n):
-        session.records.create(
+        notes = NOTES[i % len(NOTES)]
+        legacy = text_problem(notes, multiline=True) is not None
+        if legacy and not with_legacy:
+            notes, legacy = "", False
+        created = session.records.create(
             {
                 "kind": "expense" if i % 3 else "income",
                 "amount": f"{(i * 7919) % 100000 + 1}.{i % 100:02d}",
                 "category": ("food", "rent", "other")[i % 3] if i % 3 else "salary",
                 "date": (date(2025, 1, 1) + timedelta(days=i * 5)).isoformat(),
-                "notes": NOTES[i % len(NOTES)],
+                "notes": "" if legacy else notes,
             }
         )
+        if legacy:
+            store_notes_below_validation(created.id, notes)
 
 
 def export_rows(session, flt: RecordFilter) -> list[dict]:
@@ -188,7 +203,7 @@ def _comparable(rows: list[dict]) -> list[tuple]:
 
 
 def test_round_trip_into_an_empty_database(admin, tmp_path):
-    seed(admin, 60)
+    seed(admin, 60, with_legacy=False)
     extra = admin.categories.create("Pets & Vet", "expense")
     admin.records.create(
         {"kind": "expense", "amount": "0.01", "category": extra.id, "date": "2024-02-29"}
@@ -228,20 +243,16 @@ def test_any_text_reads_back_from_the_lines_the_database_builds(admin, notes, se
     """Each CSV line is formatted in SQL (quoting included); whatever notes hold, the
     csv module reads the same text and the same number of fields back."""
     created = admin.records.create(
-        {
-            "kind": "expense",
-            "amount": "1",
-            "category": "food",
-            "date": "2026-01-02",
-            "notes": f"a{separator}{notes}",
-        }
+        {"kind": "expense", "amount": "1", "category": "food", "date": "2026-01-02"}
     )
+    stored = f"a{separator}{notes}".strip()  # any text, also what validation refuses today
+    store_notes_below_validation(created.id, stored)
     out = io.StringIO()
-    admin.csv.export(RecordFilter(), out)
+    admin.csv.export(RecordFilter(), out, raw=True)
     rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
     assert {len(row) for row in rows} == {len(COLUMNS)}
     by_id = {row[0]: row for row in rows[1:]}
-    assert by_id[str(created.id)][COLUMNS.index("notes")] == created.notes
+    assert by_id[str(created.id)][COLUMNS.index("notes")] == stored
 
 
 def test_export_puts_connection_settings_back(admin):

@@ -15,13 +15,13 @@ import pytest
 from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_csv_export import STORABLE_TEXT
 
 from finance_tui.errors import ValidationError
 from finance_tui.models import AuditEvent, Category, Record
 from finance_tui.services.csv_import import unprotect
 from finance_tui.services.csvio import COLUMNS, ImportOptions
 from finance_tui.services.query import RecordFilter
+from finance_tui.services.validation import text_problem
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("category", "notes", "created_by")
@@ -224,6 +224,12 @@ def test_cli_flags_are_in_help_and_work(run_cli, capsys, admin, db_url, tmp_path
     assert Record.get(Record.amount == 500).notes == "'=x"
 
 
+# What the rules let people store: no control or format character but tab and newline
+# (legacy text beyond that is covered by test_csv_export's read-back property).
+VALID_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf")) | st.sampled_from("\t\n"),
+    max_size=30,
+)
 HOSTILE_START = st.sampled_from(["", "=", "+", "-", "@", "'", "''", "'=", "\t", "\r", " "])
 _amounts = itertools.count(1)
 
@@ -268,8 +274,12 @@ def _reimport(session, tmp_path: Path, row: dict[str, str], raw: bool) -> Record
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    notes=st.tuples(HOSTILE_START, STORABLE_TEXT).map("".join),
-    name=st.tuples(HOSTILE_START, STORABLE_TEXT).map("".join),
+    notes=st.tuples(HOSTILE_START, VALID_TEXT)
+    .map("".join)
+    .filter(lambda t: text_problem(t, multiline=True) is None),
+    name=st.tuples(HOSTILE_START, VALID_TEXT)
+    .map("".join)
+    .filter(lambda t: text_problem(" ".join(t.split())) is None),
 )
 def test_any_text_survives_export_then_import(admin, tmp_path, notes, name):
     """For any storable notes and category name: no exported text cell starts like a
