@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
-from finance_tui.errors import AccountLocked, FinanceError
+from finance_tui.errors import AccountLocked, DatabaseUnavailable, FinanceError
 from screens.widgets import literal, run_in_thread
 
 if TYPE_CHECKING:
@@ -109,7 +109,8 @@ class LoginScreen(Screen["SessionController | None"]):
                 )
             else:
                 self.show_error(str(exc))
-            password_input.value = ""
+            if not isinstance(exc, DatabaseUnavailable):  # a database hiccup: retry as typed
+                password_input.value = ""
             password_input.focus()
             return True
 
