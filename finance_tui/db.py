@@ -253,8 +253,11 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def _original(exc: BaseException) -> BaseException:
-    """The driver's exception inside peewee's wrapper (peewee keeps it as ``orig``)."""
-    return getattr(exc, "orig", None) or exc
+    """The driver's exception inside peewee's wrappers (each keeps the one it wrapped as
+    ``orig``; a failed reconnect inside a query is wrapped twice)."""
+    while isinstance(getattr(exc, "orig", None), BaseException):
+        exc = exc.orig
+    return exc
 
 
 def _detail(exc: BaseException) -> str:
