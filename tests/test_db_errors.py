@@ -15,7 +15,7 @@ import pytest
 from conftest import PASSWORD
 from own_postgres import OwnPostgres, unavailable_reason
 from peewee import IntegrityError, OperationalError
-from test_tui_admin_support import notifications
+from test_tui_admin_support import HostApp, notifications
 from test_tui_support import SIZE, TODAY, live_records, make_app, settle
 from textual.widgets import Input, Static
 
@@ -24,9 +24,12 @@ from finance_tui.config import reset_settings
 from finance_tui.db import classify, connect, database_errors, sqlite_path
 from finance_tui.errors import DatabaseUnavailable
 from finance_tui.migrations import apply_migrations
-from finance_tui.models import ALL_MODELS, database
+from finance_tui.models import ALL_MODELS, Category, database
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
+from screens.account import AccountScreen
+from screens.admin_widgets import FormModal
+from screens.categories import CategoriesScreen
 from screens.login import LoginScreen
 from screens.record_form import KindToggle, RecordForm
 from screens.records import RecordsScreen
@@ -250,6 +253,54 @@ async def test_tui_login_while_database_locked_keeps_the_password(admin, tmp_pat
         await pilot.press("enter")
         await settle(pilot)
         assert app.session is not None and app.session.principal.username == "root"
+
+
+async def test_tui_category_form_on_read_only_database_keeps_the_form(
+    admin, sqlite_url, monkeypatch
+):
+    monkeypatch.setitem(dbmod.SQLITE_PRAGMAS, "query_only", 1)
+    connect(sqlite_url, migrate=False)  # every connection from now on refuses writes
+    app = HostApp(lambda: CategoriesScreen(admin), session=admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormModal)
+        form.query_one("#field-name", Input).value = "Travel"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.is_running and app.screen is form
+        assert any(n.startswith(READ_ONLY) for n in notifications(app))
+        assert form.query_one("#field-name", Input).value == "Travel"
+        monkeypatch.delitem(dbmod.SQLITE_PRAGMAS, "query_only")
+        connect(sqlite_url, migrate=False)  # the administrator fixed the permissions
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not form
+    assert Category.get(Category.name_lower == "travel").name == "Travel"
+
+
+async def test_tui_password_form_while_database_locked_keeps_the_fields(admin, write_lock):
+    new = "a-much-better-1"
+    app = HostApp(lambda: AccountScreen(admin), session=admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        typed = {"old_password": PASSWORD, "new_password": new, "confirm": new}
+        for name, value in typed.items():
+            screen.query_one(f"#field-{name}", Input).value = value
+        screen.query_one("#field-confirm", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and app.screen is screen
+        assert any(n.startswith(BUSY) for n in notifications(app))
+        assert {n: screen.query_one(f"#field-{n}", Input).value for n in typed} == typed
+        write_lock.rollback()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Password changed; your other sessions were signed out" in notifications(app)
+    assert SessionController.login("root", new)
 
 
 # ---- CLI ---------------------------------------------------------------------------------
