@@ -27,7 +27,7 @@ from finance_tui.migrations import apply_migrations
 from finance_tui.models import ALL_MODELS, Category, database
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
-from screens.account import AccountScreen
+from screens.account import AccountScreen, LockScreen
 from screens.admin_widgets import FormModal
 from screens.categories import CategoriesScreen
 from screens.login import LoginScreen
@@ -301,6 +301,26 @@ async def test_tui_password_form_while_database_locked_keeps_the_fields(admin, w
         await settle(pilot)
         assert "Password changed; your other sessions were signed out" in notifications(app)
     assert SessionController.login("root", new)
+
+
+async def test_tui_unlock_while_database_locked_keeps_the_password(admin, tmp_path, write_lock):
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+l")  # what the idle timer does
+        await settle(pilot)
+        lock = app.screen
+        assert isinstance(lock, LockScreen)
+        await pilot.press(*PASSWORD, "enter")
+        await settle(pilot)
+        assert app.is_running and app.screen is lock
+        assert lock.error_text.startswith(BUSY)
+        assert any(n.startswith(BUSY) for n in notifications(app))
+        assert lock.query_one("#lock-password", Input).value == PASSWORD
+        write_lock.rollback()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, LockScreen) and app.session is admin
 
 
 # ---- CLI ---------------------------------------------------------------------------------
