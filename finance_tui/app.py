@@ -51,7 +51,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from finance_tui.errors import FinanceError
+from finance_tui.errors import DatabaseUnavailable, FinanceError
 from finance_tui.permissions import Permission
 from finance_tui.textsafety import visible
 
@@ -646,28 +646,51 @@ class FinanceApp(App[int]):
     # ---- live refresh ------------------------------------------------------
     def _watch_changes(self) -> None:
         """One long-lived thread polls change_token() (one connection, so SQLite's
-        data_version is meaningful) and tells the UI when anything was committed."""
+        data_version is meaningful) and tells the UI when anything was committed.
+
+        It also watches the database itself: a lost connection is retried at once
+        (a restarted server costs nobody a failed action); if the database stays
+        unavailable the user is told once, and again when it is back."""
 
         def poll() -> None:
             from textual.worker import get_current_worker
 
-            from finance_tui.db import change_token
-
             worker = get_current_worker()
             previous = None
+            outage: DatabaseUnavailable | None = None
             while not worker.is_cancelled:
-                try:
-                    token = change_token()
-                except Exception:  # noqa: BLE001 - a failed poll must not kill the app
-                    token = previous
+                token, problem = _poll_token(previous)
+                if problem is not None and outage is None:
+                    self._call_ui(self._database_unavailable, problem)
+                elif problem is None and outage is not None:
+                    self._call_ui(self._database_back)
+                outage = problem
                 if previous is not None and token != previous:
-                    self.call_from_thread(self.database_changed)
+                    self._call_ui(self.database_changed)
                 previous = token
                 deadline = time.monotonic() + self.refresh_seconds
                 while time.monotonic() < deadline and not worker.is_cancelled:
                     time.sleep(0.05)
 
         self.run_worker(poll, thread=True, group="change-poll", exclusive=True, exit_on_error=False)
+
+    def _call_ui(self, callback: Any, *args: Any) -> None:
+        """From the poll thread; the app may be closing, then there is nobody to tell."""
+        with contextlib.suppress(RuntimeError):
+            self.call_from_thread(callback, *args)
+
+    def _database_unavailable(self, problem: DatabaseUnavailable) -> None:
+        self.notify(
+            f"{problem} — live refresh paused",
+            title="Database",
+            severity="error",
+            markup=False,
+            timeout=10,
+        )
+
+    def _database_back(self) -> None:
+        self.notify("The database is available again", title="Database", markup=False)
+        self.database_changed()
 
     def database_changed(self) -> None:
         """Refresh the visible screen; remember the others as stale until shown."""
@@ -688,6 +711,23 @@ class FinanceApp(App[int]):
             hook()
 
 
+def _poll_token(previous: Any) -> tuple[Any, DatabaseUnavailable | None]:
+    """The change token, or ``previous`` and the problem when the database fails twice
+    running (the first failure closed a dead connection; the retry reconnects)."""
+    from finance_tui.db import change_token, database_errors
+
+    problem: DatabaseUnavailable | None = None
+    for _ in range(2):
+        try:
+            with database_errors():
+                return change_token(), None
+        except DatabaseUnavailable as exc:
+            problem = exc
+        except Exception:  # noqa: BLE001 - a failed poll must not kill the app
+            return previous, None
+    return previous, problem
+
+
 def run_app(db_url: str | None, *, connected: bool = False) -> int:
     """Entry point for ``finance-tui`` with no subcommand: connect (unless the caller
     already did), then run the TUI."""
@@ -705,6 +745,8 @@ def run_app(db_url: str | None, *, connected: bool = False) -> int:
     app = FinanceApp(url)
     result = app.run()
     if app.session is not None:
-        with contextlib.suppress(FinanceError):
+        from finance_tui.db import database_errors
+
+        with contextlib.suppress(FinanceError), database_errors():
             app.session.logout()
     return int(result or 0)

@@ -2,7 +2,8 @@
 
 Each subcommand lives in ``finance_tui/commands/<name>.py`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``handler=fn(args) -> int``.
-Errors the user can fix (:class:`FinanceError`, an unreachable database) print one
+Errors the user can fix (:class:`FinanceError`, and any database error: busy, server
+lost, disk full, ... translated by :func:`finance_tui.db.database_errors`) print one
 line and exit 1; command-line usage errors exit 2 (argparse); tracebacks are reserved
 for bugs. With no subcommand the TUI opens.
 """
@@ -13,8 +14,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-
-from peewee import InterfaceError, OperationalError
 
 from finance_tui import __version__
 from finance_tui.errors import FinanceError, ValidationError
@@ -123,17 +122,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _tui_parser() if _names_no_command(argv) else build_parser()
     args = parser.parse_args(argv)
     from finance_tui.commands.common import end_one_shot_sessions
+    from finance_tui.db import database_errors
 
     try:
-        if getattr(args, "handler", None) is None:
-            return _open_tui(args)
-        return int(args.handler(args) or 0)
+        with database_errors():
+            if getattr(args, "handler", None) is None:
+                return _open_tui(args)
+            return int(args.handler(args) or 0)
     except FinanceError as exc:
         print(format_error(exc), file=sys.stderr)
-        return EXIT_ERROR
-    except (OperationalError, InterfaceError) as exc:  # connection lost, server gone, ...
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"error: database error: {message}", file=sys.stderr)
         return EXIT_ERROR
     except EOFError:  # Ctrl+D at a prompt
         print("error: no input; nothing was changed", file=sys.stderr)

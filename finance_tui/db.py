@@ -1,18 +1,28 @@
-"""Opening a database by URL, engine-specific tuning, and the write-transaction helper."""
+"""Opening a database by URL, engine-specific tuning, the write-transaction helper, and
+the translation of driver errors into :class:`DatabaseUnavailable` (:func:`database_errors`)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import (
+    Database,
+    OperationalError,
+    PeeweeException,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
 
 from finance_tui.config import settings, user_path
-from finance_tui.errors import FinanceError
+from finance_tui.errors import DatabaseUnavailable, FinanceError
 from finance_tui.models import database
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -91,6 +101,15 @@ def prepare_sqlite_file(path: Path) -> Path:
     return path
 
 
+class _PostgresDatabase(PostgresqlDatabase):
+    """Remembers, per thread, which connection generation it opened (see
+    :func:`database_errors`): after the server was lost, older connections are dropped."""
+
+    def _initialize_connection(self, conn) -> None:
+        super()._initialize_connection(conn)
+        _thread.generation = _generation
+
+
 def make_database(url: str) -> Database:
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
@@ -108,7 +127,7 @@ def make_database(url: str) -> Database:
         return db
     if scheme in ("postgres", "postgresql"):
         parsed = urlparse(url)
-        return PostgresqlDatabase(
+        return _PostgresDatabase(
             (parsed.path or "/").lstrip("/") or None,
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
@@ -215,3 +234,176 @@ def advisory_lock(name: str) -> None:
     """
     if is_postgres():
         database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+
+
+# ---- driver errors -> DatabaseUnavailable ------------------------------------------
+# A server restart kills every open connection, but each thread (peewee keeps one
+# connection per thread) only learns it on its next query. So when any thread loses
+# its connection the generation moves on, and every thread drops a connection opened
+# before that at its next use instead of failing once more.
+_generation = 0
+_generation_lock = threading.Lock()
+_thread = threading.local()
+
+BUSY = "busy"
+CONNECTION = "connection"
+OVERLOADED = "overloaded"
+DISK_FULL = "disk_full"
+READ_ONLY = "read_only"
+CANT_OPEN = "cant_open"
+IO_ERROR = "io_error"
+DAMAGED = "damaged"
+OTHER = "other"
+
+MESSAGES = {
+    BUSY: "The database is busy (another user's long operation, such as an import); "
+    "try again in a moment",
+    CONNECTION: "Lost the connection to the database server; it will reconnect on your next action",
+    OVERLOADED: "The database server is overloaded (too many connections or out of "
+    "memory); try again in a moment",
+    DISK_FULL: "The disk holding the database is full; free some space and try again",
+    READ_ONLY: "The database is read-only (file or folder permissions, or a read-only "
+    "server); nothing can be saved",
+    CANT_OPEN: "Cannot open the database file (moved, deleted, or its folder is not accessible)",
+    IO_ERROR: "The disk reported an error reading or writing the database; try again, "
+    "and tell your administrator if it persists",
+    DAMAGED: "The database file is damaged; ask your administrator to restore a backup",
+    OTHER: "The database reported an error",
+}
+
+# SQLite result codes by name (extended codes such as SQLITE_IOERR_WRITE share the prefix).
+_SQLITE_REASONS = {
+    "SQLITE_BUSY": BUSY,
+    "SQLITE_LOCKED": BUSY,
+    "SQLITE_FULL": DISK_FULL,
+    "SQLITE_READONLY": READ_ONLY,
+    "SQLITE_CANTOPEN": CANT_OPEN,
+    "SQLITE_IOERR": IO_ERROR,
+    "SQLITE_CORRUPT": DAMAGED,
+    "SQLITE_NOTADB": DAMAGED,
+    "SQLITE_NOMEM": OVERLOADED,
+}
+# PostgreSQL SQLSTATE codes, exact first, then by class (the first two characters).
+_PG_STATES = {
+    "57P01": CONNECTION,  # admin_shutdown: the server is stopping or restarting
+    "57P02": CONNECTION,  # crash_shutdown
+    "57P03": CONNECTION,  # cannot_connect_now: starting up or shutting down
+    "53100": DISK_FULL,
+    "25006": READ_ONLY,  # read_only_sql_transaction (a hot standby)
+    "40001": BUSY,  # serialization_failure
+    "40P01": BUSY,  # deadlock_detected
+    "55P03": BUSY,  # lock_not_available
+    "57014": BUSY,  # query_canceled (statement_timeout)
+    "58030": IO_ERROR,
+    "XX001": DAMAGED,  # data_corrupted
+    "XX002": DAMAGED,  # index_corrupted
+}
+_PG_CLASSES = {"08": CONNECTION, "53": OVERLOADED}
+# Last resort when a driver gives no code: words of the message.
+_WORDS = (
+    ("locked", BUSY),
+    ("busy", BUSY),
+    ("disk is full", DISK_FULL),
+    ("no space left", DISK_FULL),
+    ("readonly", READ_ONLY),
+    ("read-only", READ_ONLY),
+    ("unable to open", CANT_OPEN),
+    ("disk i/o", IO_ERROR),
+    ("malformed", DAMAGED),
+    ("not a database", DAMAGED),
+)
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """The DB-API error classes in use (psycopg only once a PostgreSQL database loaded it)."""
+    classes: list[type[BaseException]] = [PeeweeException, sqlite3.Error]
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        classes.append(psycopg.Error)
+    return tuple(classes)
+
+
+def _original(exc: BaseException) -> BaseException:
+    """The driver's exception inside peewee's wrappers (each keeps the one it wrapped as
+    ``orig``; a failed reconnect inside a query is wrapped twice)."""
+    while isinstance(getattr(exc, "orig", None), BaseException):
+        exc = exc.orig
+    return exc
+
+
+def _detail(exc: BaseException) -> str:
+    """The driver's first line, whitespace collapsed: enough to report, short to show."""
+    text = str(_original(exc)).strip()
+    first = " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "..."
+
+
+def classify(exc: BaseException) -> str | None:
+    """The reason key for a database error, or None when ``exc`` is not one."""
+    if not isinstance(exc, _driver_errors()):
+        return None
+    orig = _original(exc)
+    name = getattr(orig, "sqlite_errorname", None)
+    if name:
+        for prefix, reason in _SQLITE_REASONS.items():
+            if name == prefix or name.startswith(prefix + "_"):
+                return reason
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state:
+        return _PG_STATES.get(state) or _PG_CLASSES.get(state[:2]) or OTHER
+    if type(orig).__module__.startswith("psycopg") and type(orig).__name__ in (
+        "OperationalError",
+        "InterfaceError",
+    ):
+        return CONNECTION  # client-side: refused, closed, broken (no SQLSTATE)
+    text = str(orig).lower()
+    return next((reason for words, reason in _WORDS if words in text), OTHER)
+
+
+def _drop_connection() -> None:
+    """Close this thread's connection so that its next query connects afresh."""
+    if database.obj is None or database.is_closed() or database.in_transaction():
+        return
+    with contextlib.suppress(Exception):  # closing a dead connection may itself fail
+        database.close()
+
+
+def _connection_lost() -> None:
+    global _generation
+    with _generation_lock:
+        _generation += 1
+    _drop_connection()
+
+
+def _drop_stale_connection() -> None:
+    """A connection opened before some thread lost the server is dead too: drop it."""
+    if getattr(_thread, "generation", _generation) != _generation:
+        _drop_connection()
+        _thread.generation = _generation
+
+
+def _broken() -> bool:
+    """Whether this thread's PostgreSQL connection is unusable (lost, or in error)."""
+    if not is_postgres() or database.is_closed():
+        return False
+    with contextlib.suppress(Exception):
+        return not database.obj.is_connection_usable()
+    return True
+
+
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn driver errors into :class:`DatabaseUnavailable` (a FinanceError: shown as one
+    line, never a traceback). Wrap each unit of work at a boundary (a TUI worker, a CLI
+    command, a poll), outside its transactions: a lost connection is closed so that the
+    next unit reconnects, and so are other threads' connections older than the loss."""
+    _drop_stale_connection()
+    try:
+        yield
+    except Exception as exc:
+        reason = classify(exc)
+        if reason is None:
+            raise
+        if reason == CONNECTION or _broken():
+            _connection_lost()
+        raise DatabaseUnavailable(reason, MESSAGES[reason], _detail(exc)) from exc

@@ -68,3 +68,16 @@ class ConflictError(FinanceError):
             f"This record was changed by {changed_by or 'someone else'}{when} "
             f"after you opened it (now version {current_version}); reload and try again"
         )
+
+
+class DatabaseUnavailable(FinanceError):
+    """The database could not do what was asked: busy, unreachable, full, read-only, ...
+
+    ``reason`` is a short key (``busy``, ``connection``, ``disk_full``, ...) for code that
+    reacts differently; the message is a plain-language sentence, then the driver's words.
+    """
+
+    def __init__(self, reason: str, message: str, detail: str = ""):
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{message} (database: {detail})" if detail else message)

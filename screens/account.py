@@ -18,7 +18,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from finance_tui.errors import AccountLocked, FinanceError, SessionExpired, ValidationError
+from finance_tui.errors import (
+    AccountLocked,
+    DatabaseUnavailable,
+    FinanceError,
+    SessionExpired,
+    ValidationError,
+)
 from finance_tui.permissions import Permission
 from screens.widgets import FormRow, NavBar, ScreenTitle, literal, run_in_thread
 
@@ -224,7 +230,8 @@ class LockScreen(ModalScreen[bool]):
 
         def failed(exc: FinanceError) -> bool:
             self.busy = False
-            box.value = ""
+            if not isinstance(exc, DatabaseUnavailable):  # a database hiccup: retry as typed
+                box.value = ""
             box.focus()
             if isinstance(exc, SessionExpired):
                 return False  # the app shell takes the user back to login

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
-from finance_tui.errors import FinanceError
+from finance_tui.errors import DatabaseUnavailable, FinanceError
 from screens.widgets import literal, run_in_thread
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ class LoginScreen(Screen["SessionController | None"]):
         def failed(exc: FinanceError) -> bool:
             self._idle()
             self.show_error(str(exc))  # the lock wording is the core's, same for any name
-            password_input.value = ""
+            if not isinstance(exc, DatabaseUnavailable):  # a database hiccup: retry as typed
+                password_input.value = ""
             password_input.focus()
             return True
 

@@ -8,7 +8,8 @@
 - :func:`record_cells` is the date/kind/category/amount/notes run of cells that every
   table of records (records screen, dashboard's recent records) starts with.
 - :func:`run_in_thread` runs a core call in a thread worker and hands back the result
-  or the user-facing :class:`FinanceError` on the UI thread (DB work never blocks).
+  or the user-facing :class:`FinanceError` on the UI thread (DB work never blocks); a
+  database failure (busy, connection lost, disk full, ...) arrives as one too.
 - :class:`KpiCard`, :class:`ConfirmModal`, :class:`FormRow` (label + input + error line)
   and :class:`ScreenTitle` keep the screens consistent.
 """
@@ -33,7 +34,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import Worker
 
-from finance_tui.errors import FinanceError, SessionExpired
+from finance_tui.db import database_errors
+from finance_tui.errors import DatabaseUnavailable, FinanceError, SessionExpired
 from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
 
@@ -172,7 +174,9 @@ def run_in_thread(
     """Run ``call`` in a thread worker; deliver its result on the UI thread.
 
     A :class:`FinanceError` goes to ``on_error`` (return True when handled), otherwise
-    it becomes an error notification. Anything else is a bug and surfaces as one.
+    it becomes an error notification. Database trouble is a :class:`DatabaseUnavailable`
+    and is always notified too (the screen keeps what was typed; the user retries).
+    Anything else is a bug and surfaces as one.
     """
     app = node.app
 
@@ -186,13 +190,14 @@ def run_in_thread(
             app.notify(message, markup=False)
 
     def fail(exc: FinanceError) -> None:
-        if on_error is not None and on_error(exc):
-            return
-        notify_error(node, exc)
+        handled = on_error is not None and on_error(exc)
+        if not handled or isinstance(exc, DatabaseUnavailable):
+            notify_error(node, exc)
 
     def job() -> None:
         try:
-            result = call()
+            with database_errors():
+                result = call()
         except FinanceError as exc:
             app.call_from_thread(fail, exc)
             return
