@@ -559,6 +559,41 @@ def test_backup_bad_targets(run, tmp_path, make_target, fragment):
     one_line_error(err, fragment)
 
 
+def _link(tmp: Path, name: str, to: str, *, hard: bool = False) -> Path:
+    link = tmp / name
+    target = tmp / to
+    if hard:
+        os.link(target, link)
+    else:
+        link.symlink_to(target)
+    return link
+
+
+@pytest.mark.parametrize(
+    ("make_target", "fragment"),
+    [
+        (lambda tmp: tmp / "live.db-wal", "write-ahead log (-wal)"),
+        (lambda tmp: tmp / "live.db-shm", "shared-memory file (-shm)"),
+        (lambda tmp: tmp / "live.db-journal", "rollback journal (-journal)"),
+        (lambda tmp: tmp / "sub" / ".." / "live.db-wal", "write-ahead log (-wal)"),
+        (lambda tmp: _link(tmp, "wal-link", "live.db-wal"), "write-ahead log (-wal)"),
+        (lambda tmp: _link(tmp, "db-link", "live.db"), "database itself"),
+        (lambda tmp: _link(tmp, "hard.db", "live.db", hard=True), "database itself"),
+        (lambda tmp: _link(tmp, "hard-wal", "live.db-wal", hard=True), "(-wal)"),
+    ],
+)
+def test_backup_refuses_the_live_databases_own_files(run, tmp_path, make_target, fragment):
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    run(["init", "--db", url, "--admin-user", "boss", "--admin-email", "b@x.org"], "x" * 9 + "\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "live.db-wal").touch(exist_ok=True)  # as while a session has it open
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")}
+    code, _, err = run(["backup", str(make_target(tmp_path)), "--force", "--db", url])
+    assert code == 1
+    one_line_error(err, "backup file cannot be the database", fragment, "choose another")
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")} == before
+
+
 def test_backup_of_a_missing_database(run, tmp_path):
     code, _, err = run(["backup", str(tmp_path / "copy.db"), "--db", str(tmp_path / "no.db")])
     assert code == 1
