@@ -15,6 +15,7 @@ from finance_tui.dto import AuditRow, Page, Principal
 from finance_tui.errors import ValidationError
 from finance_tui.models import AuditEvent
 from finance_tui.permissions import Permission
+from finance_tui.services.validation import search_text_problem
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -92,6 +93,10 @@ class AuditService:
             raise ValidationError({"offset": "must not be negative"})
         if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
             raise ValidationError({"date_to": "must not be before the start date"})
+        for name in ("action", "actor", "entity_id"):
+            value = getattr(flt, name)
+            if value and (problem := search_text_problem(value)):
+                raise ValidationError({name: problem})
         query = AuditEvent.select()
         if flt.action:
             query = query.where(AuditEvent.action == flt.action)
