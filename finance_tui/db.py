@@ -31,8 +31,10 @@ class DatabaseUrlError(FinanceError):
 def normalize_url(url: str | None) -> str:
     """Turn a path or URL into a URL; ``None`` means the environment or the default."""
     url = url or settings().database_url
-    if "://" not in url:
-        return f"sqlite:///{user_path(url).resolve()}"
+    if "\x00" in url:
+        raise DatabaseUrlError("the database path or URL contains a NUL character")
+    if "://" not in url:  # a plain path: a '%' in it is a character, not an escape
+        return f"sqlite:///{str(user_path(url).resolve()).replace('%', '%25')}"
     return url
 
 
@@ -62,6 +64,8 @@ def make_database(url: str) -> Database:
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         path = sqlite_path(url)
+        if "\x00" in path:
+            raise DatabaseUrlError(f"the database path {path!r} contains a NUL character (%00)")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             path = str(Path(path).resolve())

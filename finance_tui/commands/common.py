@@ -120,7 +120,7 @@ def token_dir() -> Path:
 
 def token_path(url: str) -> Path:
     """One token file per database, so a login to one does not end another."""
-    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+    digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return token_dir() / f"{digest}.token"
 
 
@@ -137,7 +137,7 @@ def store_token(url: str, token: str) -> Path:
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
         handle.write(f"{describe(url)}\n{token}\n")
     os.replace(tmp, path)
     return path
@@ -146,7 +146,7 @@ def store_token(url: str, token: str) -> Path:
 def load_token(url: str) -> str | None:
     path = token_path(url)
     try:
-        stored_url, _, token = path.read_text(encoding="utf-8").partition("\n")
+        stored_url, _, token = path.read_text("utf-8", "surrogatepass").partition("\n")
     except FileNotFoundError:
         return None
     if stored_url.strip() != describe(url):

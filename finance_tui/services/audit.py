@@ -35,6 +35,12 @@ def _dump(data: dict | None) -> str | None:
     return None if data is None else json.dumps(data, default=_json_default, sort_keys=True)
 
 
+def _storable(text: str) -> str:
+    """``text`` with lone surrogates spelled ``\\udcff``: a file name given on the command
+    line may hold bytes that are not UTF-8, which the database cannot store."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def record_event(
     actor: Principal | None,
     action: str,
@@ -50,7 +56,7 @@ def record_event(
         actor_name=actor_name if actor_name is not None else (actor.username if actor else ""),
         action=action,
         entity_type=entity_type,
-        entity_id=str(entity_id),
+        entity_id=_storable(str(entity_id)),
         before=_dump(before),
         after=_dump(after),
     )
