@@ -7,6 +7,10 @@ failed with "cannot rollback - no transaction is active", which was all the user
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +115,58 @@ class _PgError(Exception):
 )
 def test_disk_full_is_recognised_on_either_engine(error, full):
     assert is_disk_full(error) is full
+
+
+def _mount_tmpfs(where: Path, size: str) -> bool:
+    if os.geteuid() != 0:
+        return False
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True,
+        timeout=30,
+    )
+    return done.returncode == 0
+
+
+def test_cli_import_onto_a_really_full_disk(db_url, tmp_path):
+    """A 2 MB tmpfs: the real thing, where root may mount one (else skipped)."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the database file must live on the small file system: SQLite only")
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "2m"):
+        pytest.skip("mounting a tmpfs needs root (and the right to mount)")
+    try:
+        env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+        cli = [sys.executable, "-m", "finance_tui", "--db", str(disk / "team.db")]
+        init = subprocess.run(
+            [*cli, "init", "--admin-user", "root", "--admin-email", "r@example.com"],
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert init.returncode == 0, init.stderr
+        source = _big_csv(tmp_path / "big.csv", rows=40_000)
+        result = subprocess.run(
+            [*cli, "import", str(source), "--create-categories", "--user", "root"],
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == 1
+        assert result.stderr == (
+            "error: The disk is full (database or disk is full); nothing was imported\n"
+        )
+        check = sqlite3.connect(disk / "team.db")
+        try:
+            assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert check.execute("SELECT COUNT(*) FROM record").fetchone()[0] == 0
+        finally:
+            check.close()  # an open file keeps the mount busy
+    finally:
+        gone = subprocess.run(["umount", str(disk)], capture_output=True, text=True, timeout=30)
+        assert gone.returncode == 0, gone.stderr
