@@ -212,15 +212,24 @@ class Endless(io.RawIOBase):
 
 
 @pytest.mark.parametrize(
-    ("stream", "line"),
+    ("make", "line"),
     [
-        (Endless(), 1),  # /dev/zero
-        (Endless(b"a"), 1),  # text without a line break
-        (Endless(b"x", b"date,kind,amount,category,notes\n2026-01-01,expense,1,food,\n"), 3),
-        (Endless(b"\x00", b"date,kind,amount,category,notes\r2026-01-01,expense,1,food,\r"), 3),
+        (lambda: Endless(), 1),  # /dev/zero
+        (lambda: Endless(b"a"), 1),  # text without a line break
+        (
+            lambda: Endless(b"x", b"date,kind,amount,category,notes\n2026-01-01,expense,1,food,\n"),
+            3,
+        ),
+        (
+            lambda: Endless(
+                b"\x00", b"date,kind,amount,category,notes\r2026-01-01,expense,1,food,\r"
+            ),
+            3,
+        ),
     ],
 )
-def test_a_line_without_end_is_refused_after_a_bounded_read(admin, stream, line):
+def test_a_line_without_end_is_refused_after_a_bounded_read(admin, make, line):
+    stream = make()
     with pytest.raises(CsvFormatError) as err:
         admin.csv.import_file(stream, name="endless")
     assert str(err.value) == (

@@ -36,9 +36,12 @@ def _dump(data: dict | None) -> str | None:
 
 
 def _storable(text: str) -> str:
-    """``text`` with lone surrogates spelled ``\\udcff``: a file name given on the command
-    line may hold bytes that are not UTF-8, which the database cannot store."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """``text`` with lone surrogates spelled ``\\udcff`` (a file name given on the command
+    line may hold bytes that are not UTF-8, which the database cannot store), cut to the
+    column's width from the left: the end of a file name is the telling part."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    width = AuditEvent.entity_id.max_length
+    return text if len(text) <= width else text[-width:]
 
 
 def record_event(
