@@ -11,9 +11,11 @@ for bugs. With no subcommand the TUI opens.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from finance_tui import __version__
 from finance_tui.errors import FinanceError, ValidationError
@@ -85,6 +87,50 @@ def format_error(exc: FinanceError) -> str:
     return "error: " + printable(" ".join(text.split()))
 
 
+# Arguments naming files: on Linux a file name may hold bytes that are not UTF-8.
+PATH_ARGUMENTS = frozenset({"db", "file", "rejects"})
+
+
+def _chosen_actions(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> Iterator[argparse.Action]:
+    """The arguments of the (sub)commands that ``args`` came from."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                yield from _chosen_actions(chosen, args)
+        else:
+            yield action
+
+
+def argument_problem(value: str, *, path: bool) -> str | None:
+    """Why a command-line value cannot be used: a NUL, or (text only) a byte that is not
+    UTF-8 (Python hands those over as lone surrogates, which no database can store)."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    if not path:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "is not valid UTF-8 text (check the terminal's encoding)"
+    return None
+
+
+def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a bad value up front, naming its option, instead of a traceback later."""
+    for action in _chosen_actions(parser, args):
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, str):
+                continue
+            problem = argument_problem(item, path=action.dest in PATH_ARGUMENTS)
+            if problem:
+                name = max(action.option_strings, key=len, default=action.metavar or action.dest)
+                raise FinanceError(f"{name}: {problem}; nothing was changed")
+
+
 def _open_tui(args: argparse.Namespace) -> int:
     from finance_tui.commands.common import db_url, open_db
 
@@ -117,14 +163,23 @@ def _tui_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerant_output() -> None:
+    """Print a file name holding bytes that are not UTF-8 (``\\udcff``), not a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _tolerant_output()
     parser = _tui_parser() if _names_no_command(argv) else build_parser()
     args = parser.parse_args(argv)
     from finance_tui.commands.common import end_one_shot_sessions
     from finance_tui.db import database_errors
 
     try:
+        check_text_arguments(parser, args)
         with database_errors():
             if getattr(args, "handler", None) is None:
                 return _open_tui(args)

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from peewee import (
     Database,
+    DatabaseError,
     OperationalError,
     PeeweeException,
     PostgresqlDatabase,
@@ -55,8 +56,10 @@ class DatabaseUrlError(FinanceError):
 def normalize_url(url: str | None) -> str:
     """Turn a path or URL into a URL; ``None`` means the environment or the default."""
     url = url or settings().database_url
-    if "://" not in url:
-        return f"sqlite:///{user_path(url).resolve()}"
+    if "\x00" in url:
+        raise DatabaseUrlError("the database path or URL contains a NUL character")
+    if "://" not in url:  # a plain path: a '%' in it is a character, not an escape
+        return f"sqlite:///{str(user_path(url).resolve()).replace('%', '%25')}"
     return url
 
 
@@ -114,6 +117,8 @@ def make_database(url: str) -> Database:
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         path = sqlite_path(url)
+        if "\x00" in path:
+            raise DatabaseUrlError(f"the database path {path!r} contains a NUL character (%00)")
         if path != ":memory:":
             path = str(prepare_sqlite_file(Path(path)))
         db = SqliteDatabase(
@@ -177,16 +182,73 @@ def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
 
 
+class DiskFull(FinanceError):
+    """The database could not grow: the disk (or the database's size limit) is full."""
+
+    def __init__(self, detail: str, outcome: str = "nothing was saved"):
+        self.detail = detail
+        super().__init__(f"The disk is full ({detail}); {outcome}")
+
+
+# What the ROLLBACK after an error says when SQLite had already rolled back by itself,
+# as it does on SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM (the real error is the one before).
+_ROLLBACK_FAILED = ("cannot rollback - no transaction is active", "no such savepoint")
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+
+
+def _rollback_failed(exc: BaseException) -> bool:
+    return any(text in str(exc) for text in _ROLLBACK_FAILED)
+
+
+def _original_error(exc: BaseException) -> BaseException:
+    """The error that started it all, when ``exc`` is only the failed ROLLBACK after it."""
+    if not _rollback_failed(exc):
+        return exc
+    cause = exc.__context__
+    while cause is not None and _rollback_failed(cause):
+        cause = cause.__context__
+    return cause if cause is not None else exc
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL ("database or disk is full") or PostgreSQL's disk_full (53100)."""
+    for error in (exc, getattr(exc, "orig", None), exc.__context__):
+        if error is None:
+            continue
+        if getattr(error, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if _PG_DISK_FULL in (getattr(error, "sqlstate", None), getattr(error, "pgcode", None)):
+            return True
+        if "database or disk is full" in str(error):
+            return True
+    return False
+
+
 @contextlib.contextmanager
 def write_transaction() -> Iterator[None]:
-    """One short write transaction (BEGIN IMMEDIATE on SQLite). Nests as a savepoint."""
-    if not is_sqlite() or database.transaction_depth() > 0:
-        with database.atomic():
+    """One short write transaction (BEGIN IMMEDIATE on SQLite). Nests as a savepoint.
+
+    On a full disk SQLite rolls the transaction back itself, and the ROLLBACK that
+    follows fails with "cannot rollback - no transaction is active", hiding the cause:
+    the original error is raised instead, as :class:`DiskFull` when it is one.
+    """
+    try:
+        if not is_sqlite() or database.transaction_depth() > 0:
+            with database.atomic():
+                yield
+            return
+        with contextlib.ExitStack() as stack:
+            stack.push(_begin_sqlite())
             yield
-        return
-    with contextlib.ExitStack() as stack:
-        stack.push(_begin_sqlite())
-        yield
+    except DatabaseError as exc:
+        original = _original_error(exc)
+        if is_disk_full(original):
+            detail = " ".join(str(original).split()) or "no space left"
+            raise DiskFull(detail) from original
+        if original is not exc:
+            raise original from None
+        raise
 
 
 def _is_busy(exc: OperationalError) -> bool:

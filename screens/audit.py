@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from finance_tui.dto import AuditRow, Page
 from finance_tui.permissions import Permission
 from finance_tui.services.audit import AuditFilter
-from finance_tui.services.validation import DateError, parse_date
+from finance_tui.services.validation import DateError, parse_date, search_text_problem
 from screens.widgets import NavBar, ScreenTitle, fmt_dt, literal, run_in_thread
 
 if TYPE_CHECKING:
@@ -208,12 +208,14 @@ class AuditScreen(Screen):
         if dates["date_from"] and dates["date_to"] and dates["date_from"] > dates["date_to"]:
             errors["date_to"] = "must not be before the start date"
             self.query_one("#audit-to", Input).add_class("bad-date")
+        actor = self.query_one("#audit-actor", Input).value.strip()
+        if problem := search_text_problem(actor):
+            errors["actor"] = problem
         if errors:
             message = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in errors.items())
             self.notify(f"Filter not applied — {message}", severity="error", markup=False)
             return None
         action = self.query_one("#audit-action", Select).value
-        actor = self.query_one("#audit-actor", Input).value.strip()
         return AuditFilter(
             action=None if action is Select.NULL else str(action),
             actor=actor or None,

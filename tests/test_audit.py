@@ -175,3 +175,19 @@ def test_bad_audit_filters(admin, flt, field):
     with pytest.raises(ValidationError) as err:
         admin.audit.list(flt)
     assert field in err.value.fields
+
+
+@pytest.mark.parametrize(
+    ("flt", "field", "message"),
+    [
+        (AuditFilter(actor="\x00"), "actor", "contains a control character"),
+        (AuditFilter(actor="boss\udcff"), "actor", "not valid text"),
+        (AuditFilter(action="login\x1b"), "action", "contains a control character"),
+        (AuditFilter(entity_id="\udcff"), "entity_id", "not valid text"),
+    ],
+)
+def test_audit_filter_text_with_control_characters_or_bad_bytes(admin, flt, field, message):
+    """A lone surrogate used to raise UnicodeEncodeError from the driver."""
+    with pytest.raises(ValidationError) as err:
+        admin.audit.list(flt)
+    assert message in err.value.fields[field]

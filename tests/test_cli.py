@@ -604,6 +604,41 @@ def test_backup_bad_targets(run, tmp_path, make_target, fragment):
     one_line_error(err, fragment)
 
 
+def _link(tmp: Path, name: str, to: str, *, hard: bool = False) -> Path:
+    link = tmp / name
+    target = tmp / to
+    if hard:
+        os.link(target, link)
+    else:
+        link.symlink_to(target)
+    return link
+
+
+@pytest.mark.parametrize(
+    ("make_target", "fragment"),
+    [
+        (lambda tmp: tmp / "live.db-wal", "write-ahead log (-wal)"),
+        (lambda tmp: tmp / "live.db-shm", "shared-memory file (-shm)"),
+        (lambda tmp: tmp / "live.db-journal", "rollback journal (-journal)"),
+        (lambda tmp: tmp / "sub" / ".." / "live.db-wal", "write-ahead log (-wal)"),
+        (lambda tmp: _link(tmp, "wal-link", "live.db-wal"), "write-ahead log (-wal)"),
+        (lambda tmp: _link(tmp, "db-link", "live.db"), "database itself"),
+        (lambda tmp: _link(tmp, "hard.db", "live.db", hard=True), "database itself"),
+        (lambda tmp: _link(tmp, "hard-wal", "live.db-wal", hard=True), "(-wal)"),
+    ],
+)
+def test_backup_refuses_the_live_databases_own_files(run, tmp_path, make_target, fragment):
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    run(["init", "--db", url, "--admin-user", "boss", "--admin-email", "b@x.org"], "x" * 9 + "\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "live.db-wal").touch(exist_ok=True)  # as while a session has it open
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")}
+    code, _, err = run(["backup", str(make_target(tmp_path)), "--force", "--db", url])
+    assert code == 1
+    one_line_error(err, "backup file cannot be the database", fragment, "choose another")
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("live.db*")} == before
+
+
 def test_backup_of_a_missing_database(run, tmp_path):
     code, _, err = run(["backup", str(tmp_path / "copy.db"), "--db", str(tmp_path / "no.db")])
     assert code == 1
@@ -754,3 +789,109 @@ def test_database_path_of_an_unknown_home_is_one_line(run):
     code, _, err = run(["--db", "~no-such-user-zz/finance.db", "user", "list"])
     assert code == 1
     one_line_error(err, "no such user")
+
+
+# ---- arguments that are not text: bad bytes, NUL -------------------------------------------
+BAD = "x\udcff"  # how Python hands over the byte 0xff of a non-UTF-8 argv
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["export", "--text", BAD], "--text"),
+        (["export", "--category", BAD], "--category"),
+        (["export", "--created-by", BAD], "--created-by"),
+        (["export", "--kind", BAD], "--kind"),
+        (["export", "--from", BAD], "--from"),
+        (["export", "--min", BAD], "--min"),
+        (["export", "--sort", BAD], "--sort"),
+        (["export", "--user", BAD], "--user"),
+        (["login", "--user", BAD], "--user"),
+        (["user", "add", BAD, "a@example.com"], "username"),
+        (["user", "add", "bob", BAD], "email"),
+        (["user", "add", "bob", "a@example.com", "--role", BAD], "--role"),
+        (["user", "set-role", BAD, "admin"], "USER"),
+        (["user", "set-role", "boss", BAD], "ROLE"),
+        (["user", "deactivate", BAD], "USER"),
+        (["user", "reset-password", BAD], "USER"),
+        (["init", "--admin-user", BAD, "--admin-email", "a@example.com"], "--admin-user"),
+        (["init", "--admin-user", "al", "--admin-email", BAD], "--admin-email"),
+        (["import", "in.csv", "--map", f"date={BAD}"], "--map"),
+        (["import", "in.csv", "--delimiter", BAD[1]], "--delimiter"),
+        (["import", "in.csv", "--encoding", BAD], "--encoding"),
+        (["import", "in.csv", "--date-format", BAD], "--date-format"),
+        (["doctor", "--user", BAD], "--user"),
+    ],
+)
+def test_text_arguments_that_are_not_utf8_name_the_option(run, boss, args, option):
+    before = AuditEvent.select().count()
+    code, out, err = run([*args, "--db", boss], PASSWORD + "\n" + PASSWORD + "\n")
+    assert (code, out) == (1, "")
+    one_line_error(err, f"error: {option}: is not valid UTF-8 text", "nothing was changed")
+    assert AuditEvent.select().count() == before
+    assert [u.username for u in User.select()] == ["boss"]
+
+
+def test_file_names_that_are_not_utf8_are_valid_paths(run, boss, tmp_path):
+    """On Linux a file name is bytes: import, export and backup accept any of them."""
+    source = tmp_path / f"in{BAD}.csv"
+    source.write_text("date,kind,amount,category,notes\n2026-01-01,expense,1.50,food,x\n")
+    boss_login = ["--db", boss, "--user", "boss"]
+    code, out, err = run(["import", str(source), "--create-categories", *boss_login], PASSWORD)
+    assert (code, err) == (0, "")
+    assert "Imported 1 of 1 rows" in out
+    target = tmp_path / f"out{BAD}.csv"
+    code, _, err = run(["export", str(target), *boss_login], PASSWORD)
+    assert (code, err) == (0, "")
+    assert target.read_text().count("\n") == 2
+    events = {e.action: e.entity_id for e in AuditEvent.select()}
+    assert events["csv_import"].endswith("inx\\udcff.csv")
+    assert events["csv_export"].endswith("outx\\udcff.csv")
+
+
+@pytest.mark.parametrize("url", ["sqlite:///x%00b.db", "sqlite:////tmp/x%00b.db", "x\x00.db"])
+@pytest.mark.parametrize("command", [[], ["user", "list"], ["init"]])
+def test_database_path_with_a_nul_is_one_line(run, tmp_path, monkeypatch, url, command):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["--db", url, *command])
+    assert (code, out) == (1, "")
+    one_line_error(err, "contains a NUL character")
+    assert list(tmp_path.iterdir()) == [tmp_path / "home"]
+
+
+def test_a_percent_in_a_plain_database_path_is_a_character(run, tmp_path):
+    path = tmp_path / "100%00 sure%20.db"
+    code, _, err = run(["init", "--db", str(path)])
+    assert code == 1 and "no users yet" in err  # created, then asks for the first admin
+    assert path.is_file()
+
+
+def test_bad_bytes_and_nul_in_a_real_process(boss, private_home):
+    env = {**os.environ, "HOME": str(private_home), "PYTHONPATH": str(REPO)}
+    for args in (
+        [b"--db", boss.encode(), b"export", b"--text", b"\xff", b"--user", b"boss"],
+        [b"--db", b"sqlite:///x%00b.db", b"user", b"list"],
+        [b"--db", b"sqlite:///x%00b.db"],
+    ):
+        result = subprocess.run(
+            [sys.executable.encode(), b"-m", b"finance_tui", *args],
+            input=(PASSWORD + "\n").encode(),
+            capture_output=True,
+            env=env,
+            cwd=private_home,
+            timeout=120,
+        )
+        err = result.stderr.decode("utf-8", "replace")
+        assert result.returncode == 1, err
+        assert "Traceback" not in err
+        one_line_error(err, "error: ")
+
+
+def test_login_to_a_database_whose_path_is_not_utf8(run, tmp_path):
+    url = str(tmp_path / f"team{BAD}.db")
+    run(["init", "--db", url, "--admin-user", "boss", "--admin-email", "b@x.org"], "x" * 9 + "\n")
+    code, _, err = run(["login", "--db", url, "--user", "boss"], "x" * 9 + "\n")
+    assert (code, err) == (0, "")
+    code, out, err = run(["user", "list", "--db", url])
+    assert (code, err) == (0, "")
+    assert "b@x.org" in out

@@ -23,6 +23,7 @@ from finance_tui.errors import FinanceError
 from finance_tui.models import AuditEvent, Category, Record
 from finance_tui.services import summaries
 from finance_tui.services.csv_import import CHUNK
+from finance_tui.services.csv_source import MAX_LINE_BYTES, CsvFormatError, _LineGuard
 from finance_tui.services.csvio import ImportOptions
 from finance_tui.session import SessionController
 
@@ -189,3 +190,164 @@ def test_memory_does_not_grow_with_the_file(admin, tmp_path):
     peak(_write(tmp_path / "warm.csv", 10))  # from now on every chunk is checked for dedupe
     small_peak, big_peak = peak(small), peak(big)
     assert big_peak < small_peak + 2**20, (small_peak, big_peak)
+
+
+# ---- bounded reading: a line is refused once it passes the limit, not read whole ---------
+class Endless(io.RawIOBase):
+    """An endless stream of one byte (``/dev/zero`` by default); counts what was read."""
+
+    def __init__(self, byte: bytes = b"\x00", prefix: bytes = b""):
+        self.byte, self.prefix, self.given = byte, prefix, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = len(buffer)
+        data = (self.prefix + self.byte * n)[:n]
+        self.prefix = self.prefix[n:]
+        buffer[:n] = data
+        self.given += n
+        return n
+
+
+@pytest.mark.parametrize(
+    ("make", "line"),
+    [
+        (lambda: Endless(), 1),  # /dev/zero
+        (lambda: Endless(b"a"), 1),  # text without a line break
+        (
+            lambda: Endless(b"x", b"date,kind,amount,category,notes\n2026-01-01,expense,1,food,\n"),
+            3,
+        ),
+        (
+            lambda: Endless(
+                b"\x00", b"date,kind,amount,category,notes\r2026-01-01,expense,1,food,\r"
+            ),
+            3,
+        ),
+    ],
+)
+def test_a_line_without_end_is_refused_after_a_bounded_read(admin, make, line):
+    stream = make()
+    with pytest.raises(CsvFormatError) as err:
+        admin.csv.import_file(stream, name="endless")
+    assert str(err.value) == (
+        f"line {line}: a line longer than 1 MB (is this a CSV file?); nothing was imported"
+    )
+    assert stream.given < MAX_LINE_BYTES + 1024 * 1024  # the limit plus a buffer or two
+    assert Record.select().count() == 0
+
+
+def test_the_header_preview_reads_a_bounded_amount_too(admin):
+    stream = Endless(b"a")
+    with pytest.raises(CsvFormatError, match="line 1: a line longer than 1 MB"):
+        admin.csv.preview_header(stream)  # type: ignore[arg-type]
+    assert stream.given < MAX_LINE_BYTES + 1024 * 1024
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_long_line_in_the_middle_names_its_line(admin, tmp_path, newline):
+    rows = ["date,kind,amount,category,notes", "2026-01-01,expense,1,food,x"]
+    rows += [
+        "2026-01-02,expense,1,food," + "n" * (MAX_LINE_BYTES + 1),
+        "2026-01-03,expense,1,food,",
+    ]
+    path = tmp_path / "long.csv"
+    path.write_bytes(newline.join(rows).encode())
+    with pytest.raises(CsvFormatError, match=r"^line 3: a line longer than 1 MB"):
+        admin.csv.import_file(path)
+    assert Record.select().count() == 0
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_files_longer_than_the_line_limit_import_whatever_their_line_ends(admin, tmp_path, newline):
+    """Only a single line is limited: a file of many lines (old Mac CR endings too)."""
+    rows = ["date,kind,amount,category,notes"]
+    rows += [
+        f"2026-01-01,expense,{i % 100 + 1},food,note {i:07d} " + "x" * 60 for i in range(15_000)
+    ]
+    path = tmp_path / "many.csv"
+    path.write_bytes(newline.join(rows).encode())
+    assert path.stat().st_size > MAX_LINE_BYTES
+    assert admin.csv.import_file(path).imported == 15_000
+
+
+def test_the_line_limit_holds_across_chunks():
+    guard = _LineGuard(limit=10)
+    for piece in (b"abc\n", b"0123456789", b"\n", b"0123", b"45678"):
+        guard.feed(piece)  # 10 bytes, then 9: fine
+    with pytest.raises(CsvFormatError, match="^line 3: a line longer than"):
+        guard.feed(b"90\n")  # the line reached 11 bytes, ending in this chunk
+    guard = _LineGuard(limit=10)
+    with pytest.raises(CsvFormatError, match="^line 2: "):
+        guard.feed(b"ok\r\n" + b"y" * 20 + b"\r\nok\r\n")  # a long line inside one chunk
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00date,amount\n",  # an .xlsx
+        b"d\x00a\x00t\x00e\x00,\x00a\x00m\x00o\x00u\x00n\x00t\x00\n\x00",  # UTF-16, no BOM
+    ],
+)
+def test_binary_file_is_refused_at_its_header(admin, data):
+    with pytest.raises(CsvFormatError) as err:
+        admin.csv.import_file(io.BytesIO(data + b"2026-01-01,1\n"))
+    assert str(err.value).startswith("line 1: the header row contains NUL bytes")
+    assert "binary file" in str(err.value)
+
+
+def test_not_a_regular_file_is_refused(admin, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    cases = [
+        ("/dev/zero", "/dev/zero is a device, not a regular file"),
+        (tmp_path, f"{tmp_path} is a directory, not a CSV file"),
+        (fifo, f"{fifo} is a pipe, not a regular file (to import from a pipe, give '-'"),
+    ]
+    for path, message in cases:
+        for call in (admin.csv.import_file, admin.csv.preview_header):
+            with pytest.raises(FinanceError) as err:
+                call(path)  # a pipe without a writer used to hang in open()
+            assert str(err.value).startswith(message)
+
+
+LIMITED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from finance_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("how", ["path", "stdin"])
+def test_cli_import_of_dev_zero_fails_fast_in_bounded_memory(admin, db_url, tmp_path, how):
+    """It grew to 3.4 GB in 13 s; now it stops within a 1 GB address space, quickly."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HOME": str(tmp_path),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    cli = [sys.executable, "-c", LIMITED, "--db", db_url]
+    login = subprocess.run(
+        [*cli, "login", "--user", "root"], input=PASSWORD + "\n", text=True, env=env, timeout=60
+    )
+    assert login.returncode == 0
+    with open("/dev/zero", "rb") as zero, open(os.devnull, "rb") as empty:
+        result = subprocess.run(
+            [*cli, "import", "/dev/zero" if how == "path" else "-"],
+            stdin=empty if how == "path" else zero,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    expected = {
+        "path": "error: /dev/zero is a device, not a regular file",
+        "stdin": "error: line 1: a line longer than 1 MB (is this a CSV file?)",
+    }[how]
+    assert result.stderr.startswith(expected), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finance_tui.errors import ValidationError
 from finance_tui.models import Category, Record, database
 from finance_tui.services import query, search
 from finance_tui.services.bulk import NewRecord, insert_records
@@ -233,3 +234,35 @@ def test_seek_respects_filters_and_text(admin):
         page = run_seek(flt, after=page.rows[-1])
     assert walked == everything
     assert run_count(flt) == len(everything) > 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\x00", "contains a control character"),
+        ("lunch\x00", "contains a control character"),
+        ("\x1b[2J", "contains a control character"),
+        ("a\tb", "contains a control character"),
+        ("\udcff", "not valid text"),
+        ("caf\udce9", "not valid text"),
+    ],
+)
+def test_search_text_with_a_control_character_or_bad_byte_is_refused(admin, text, message):
+    """'\\x00' used to match every record (LIKE stops at the NUL) and a lone surrogate
+    (a non-UTF-8 byte on the command line) raised UnicodeEncodeError from the driver."""
+    _seed(admin)
+    with pytest.raises(ValidationError) as err:
+        run_query(RecordFilter(text=text))
+    assert message in err.value.fields["text"]
+    with pytest.raises(ValidationError) as err:
+        RecordFilter.from_strings({"text": text})
+    assert message in err.value.fields["text"]
+
+
+@pytest.mark.parametrize("name", ["category", "created_by", "kind", "date_from", "amount_min"])
+def test_every_filter_field_with_a_bad_byte_is_a_field_error(admin, name):
+    with pytest.raises(ValidationError) as err:
+        RecordFilter.from_strings({name: "x\udcff"})
+    assert err.value.fields == {
+        name: "contains characters that are not valid text (check the terminal's encoding)"
+    }

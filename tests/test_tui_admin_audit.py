@@ -159,3 +159,21 @@ def test_audit_snapshot(snap_compare, db_url, admin, make_user, tmp_path):
         ).execute()
     app = make_app(tmp_path, admin, today=TODAY)
     assert snap_compare(app, terminal_size=SIZE, run_before=in_shell("audit"))
+
+
+async def test_actor_filter_with_a_control_character_is_not_applied(admin, make_user):
+    _make_history(admin, make_user)
+    total = AuditEvent.select().count()
+    app = HostApp(lambda: AuditScreen(admin, today=TODAY))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        box = app.screen.query_one("#audit-actor", Input)
+        box.value = "ann\x00"  # pasted
+        box.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert any(
+            n == "Filter not applied — actor: contains a control character"
+            for n in notifications(app)
+        )
+        assert len(_actions(app)) == total

@@ -4,6 +4,7 @@ the report of bad lines, cancel (nothing written), and export of the records fil
 from __future__ import annotations
 
 import csv
+import os
 import threading
 from pathlib import Path
 
@@ -162,6 +163,44 @@ async def test_missing_file_and_bad_header_are_messages(admin, tmp_path):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert screen.outcome == "failed" and "missing columns" in screen.summary_text
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: Path("/dev/zero"), "/dev/zero is a device, not a regular file"),
+        (lambda tmp: tmp, "is a directory, not a CSV file"),
+        (lambda tmp: _fifo(tmp / "pipe"), "is a pipe, not a regular file"),
+        (
+            lambda tmp: _write_bytes(tmp / "long.csv", b"date," + b"x" * (2 << 20)),
+            "line 1: a line longer than 1 MB (is this a CSV file?)",
+        ),
+    ],
+)
+async def test_read_columns_of_a_device_pipe_or_endless_line_is_a_message(
+    admin, tmp_path, make, message
+):
+    """Ctrl+R on /dev/zero grew memory without bound; on a pipe it hung the worker."""
+    path = make(tmp_path)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_import(pilot)
+        await _type(pilot, screen, "#import-file", str(path))
+        for key in ("ctrl+r", "ctrl+s"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert message in screen.summary_text, key
+    assert Record.select().count() == 0
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
 
 
 def _export_rows(path: Path) -> list[dict]:

@@ -410,3 +410,20 @@ async def test_conflict_names_the_other_user_and_offers_reload(admin, make_user,
         assert app.screen is screen
     (rec,) = live_records()
     assert (rec.notes, rec.version) == ("mine, after reload", 3)
+
+
+@pytest.mark.parametrize("text", ["\x00", "lunch\x00", "\x1b[31m"])
+async def test_search_with_a_control_character_is_reported_not_matching_everything(
+    admin, tmp_path, text
+):
+    seed(6)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _records(pilot)
+        await _type_filter(pilot, screen, "text", "zzz")
+        assert screen.total == 0
+        screen.query_one("#filter-text", Input).value = text  # pasted: no key types it
+        await settle(pilot, timers=DEBOUNCE)
+        assert screen.filter_error == "Search contains a control character"
+        assert screen.query_one("#filter-text", Input).has_class("-invalid")
+        assert screen.total == 0  # the previous results stay

@@ -60,11 +60,39 @@ def check_paths(source: Path, target: Path, *, force: bool) -> None:
         raise FinanceError(f"{target} is a directory; give a file name")
     if not target.parent.is_dir():
         raise FinanceError(f"directory {target.parent} does not exist")
-    if target.exists():
-        if target.resolve() == source.resolve():
-            raise FinanceError("the backup file cannot be the database itself")
-        if not force:
-            raise FinanceError(f"{target} already exists; pass --force to overwrite it")
+    live = live_file(source, target)
+    if live is not None:
+        raise FinanceError(
+            f"the backup file cannot be the database {live} ({target}): writing there "
+            "would destroy the database; choose another file name"
+        )
+    if target.exists() and not force:
+        raise FinanceError(f"{target} already exists; pass --force to overwrite it")
+
+
+LIVE_FILES = {
+    "": "itself",
+    "-wal": "write-ahead log (-wal)",
+    "-shm": "shared-memory file (-shm)",
+    "-journal": "rollback journal (-journal)",
+}
+
+
+def live_file(source: Path, target: Path) -> str | None:
+    """Which of the database's own files ``target`` is, if any (``None``: none of them).
+
+    SQLite keeps recent commits in the -wal file and replays a -journal on the next open,
+    so overwriting any of them (by name, symlink or hard link) loses data.
+    """
+    resolved = target.resolve()
+    for suffix, what in LIVE_FILES.items():
+        live = Path(f"{source}{suffix}")
+        if resolved == live.resolve():
+            return what
+        with contextlib.suppress(OSError):
+            if os.path.samefile(target, live):
+                return what
+    return None
 
 
 def copy_database(source: Path, target: Path) -> None:

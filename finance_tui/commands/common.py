@@ -109,7 +109,7 @@ def token_dir() -> Path:
 
 def token_path(url: str) -> Path:
     """One token file per database, so a login to one does not end another."""
-    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+    digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return token_dir() / f"{digest}.token"
 
 
@@ -133,7 +133,7 @@ def store_token(url: str, token: str) -> Path:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     fd = os.open(tmp, flags, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
             handle.write(f"{describe(url)}\n{token}\n")
         os.replace(tmp, path)
     finally:
@@ -180,7 +180,7 @@ def _read_token_file(path: Path, *, loose_mode_ok: bool) -> str | None:
                 f"(rm {shlex.quote(str(path))}) and run 'finance-tui login'"
             ) from None
         raise FinanceError(f"cannot read session file {path}: {exc.strerror or exc}") from exc
-    with os.fdopen(fd, encoding="utf-8") as handle:
+    with os.fdopen(fd, encoding="utf-8", errors="surrogatepass") as handle:
         info = os.fstat(handle.fileno())
         problem = foreign_token_file(path, info)
         if problem is None and not loose_mode_ok:

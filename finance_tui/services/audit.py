@@ -15,6 +15,7 @@ from finance_tui.dto import AuditRow, Page, Principal
 from finance_tui.errors import ValidationError
 from finance_tui.models import AuditEvent
 from finance_tui.permissions import Permission
+from finance_tui.services.validation import search_text_problem
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -34,6 +35,15 @@ def _dump(data: dict | None) -> str | None:
     return None if data is None else json.dumps(data, default=_json_default, sort_keys=True)
 
 
+def _storable(text: str) -> str:
+    """``text`` with lone surrogates spelled ``\\udcff`` (a file name given on the command
+    line may hold bytes that are not UTF-8, which the database cannot store), cut to the
+    column's width from the left: the end of a file name is the telling part."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    width = AuditEvent.entity_id.max_length
+    return text if len(text) <= width else text[-width:]
+
+
 def record_event(
     actor: Principal | None,
     action: str,
@@ -49,7 +59,7 @@ def record_event(
         actor_name=actor_name if actor_name is not None else (actor.username if actor else ""),
         action=action,
         entity_type=entity_type,
-        entity_id=str(entity_id),
+        entity_id=_storable(str(entity_id)),
         before=_dump(before),
         after=_dump(after),
     )
@@ -92,6 +102,10 @@ class AuditService:
             raise ValidationError({"offset": "must not be negative"})
         if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
             raise ValidationError({"date_to": "must not be before the start date"})
+        for name in ("action", "actor", "entity_id"):
+            value = getattr(flt, name)
+            if value and (problem := search_text_problem(value)):
+                raise ValidationError({name: problem})
         query = AuditEvent.select()
         if flt.action:
             query = query.where(AuditEvent.action == flt.action)

@@ -25,6 +25,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from uuid import UUID
 from peewee import IntegrityError
 
 from finance_tui.config import user_path
-from finance_tui.db import write_transaction
+from finance_tui.db import DiskFull, write_transaction
 from finance_tui.dto import Principal
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.models import Category, Record
@@ -685,22 +686,49 @@ def _validate_date_format(fmt: str | None) -> None:
         raise CsvFormatError(f"date format {fmt!r} has no day (%d); e.g. %d/%m/%Y")
 
 
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "is a directory, not a CSV file"),
+    (
+        stat.S_ISFIFO,
+        "is a pipe, not a regular file (to import from a pipe, give '-' and "
+        "pipe it to standard input)",
+    ),
+    (stat.S_ISCHR, "is a device, not a regular file"),
+    (stat.S_ISBLK, "is a device, not a regular file"),
+    (stat.S_ISSOCK, "is a socket, not a regular file"),
+)
+
+
+def _open_regular_file(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, refusing anything but a regular file.
+
+    Opened non-blocking, so that a named pipe with no writer is refused instead of
+    hanging the open; a device such as ``/dev/zero`` would never end.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise FinanceError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise FinanceError(f"cannot open {path}: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL character: no file system accepts the name
+        raise FinanceError(f"cannot open {str(path)!r}: the name contains a NUL") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = next((w for test, w in _NOT_REGULAR if test(mode)), "is not a regular file")
+        raise FinanceError(f"{path} {what}")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 def open_input(
     source: str | Path | BinaryIO, name: str | None
 ) -> tuple[BinaryIO, str, int | None, bool]:
     """(binary stream, display name, size in bytes or None, whether we must close it)."""
     if isinstance(source, str | Path):
         path = user_path(source)
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 (closed by import_csv)
-        except FileNotFoundError:
-            raise FinanceError(f"no such file: {path}") from None
-        except IsADirectoryError:
-            raise FinanceError(f"{path} is a directory, not a CSV file") from None
-        except OSError as exc:
-            raise FinanceError(f"cannot open {path}: {exc.strerror or exc}") from None
-        except ValueError:  # a NUL character: no file system accepts the name
-            raise FinanceError(f"cannot open {str(path)!r}: the name contains a NUL") from None
+        handle = _open_regular_file(path)
         size = os.fstat(handle.fileno()).st_size
         return handle, name or str(path), size, True
     size = None
@@ -773,6 +801,8 @@ def import_csv(
             raise CsvFormatError(f"cannot decode {display_name} as {src.encoding}: {exc}") from None
         except OSError as exc:
             raise FinanceError(f"cannot read {display_name}: {exc}") from None
+        except DiskFull as exc:
+            raise DiskFull(exc.detail, "nothing was imported") from exc
         except IntegrityError as exc:
             raise FinanceError(
                 f"the import conflicted with another change ({exc}); nothing was written, try again"

@@ -19,18 +19,60 @@ from finance_tui.errors import FinanceError
 HEAD_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 FIELD_LIMIT = 1 << 20  # larger fields are reported as a bad row, never a crash
+MAX_LINE_BYTES = 1 << 20  # a longer line stops the import: memory stays bounded
 
 
 class CsvFormatError(FinanceError):
     """The file as a whole cannot be read as the CSV we need (nothing was imported)."""
 
 
-class _CountingStream(io.RawIOBase):
-    """Replays the already-read head, then the rest; counts bytes handed to the decoder."""
+class _LineGuard:
+    """Refuses a line longer than ``limit`` bytes as the bytes go by, chunk by chunk.
 
-    def __init__(self, head: bytes, rest: BinaryIO):
+    The text layer and the csv module read a whole line before any field limit applies,
+    so a file without line breaks (``/dev/zero``, a binary file) would otherwise be read
+    into memory whole. Scanning each chunk for CR/LF is cheap (a few per megabyte).
+    """
+
+    def __init__(self, limit: int = MAX_LINE_BYTES):
+        self.limit = limit
+        self.lines = 0  # complete lines seen so far
+        self._run = 0  # bytes of the current line so far
+        self._newline = b""  # b"\n", or b"\r" for old Mac files: what counts lines
+
+    def feed(self, data: bytes) -> None:
+        last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        if last < 0:
+            self._run += len(data)
+            self._check(self._run)
+            return
+        first = min(i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0)
+        self._check(self._run + first)
+        if len(data) > self.limit:  # a line wholly inside one big chunk
+            for k, line in enumerate(data[first:last].splitlines()):
+                self._check(len(line), self.lines + 1 + k)
+        if not self._newline:
+            self._newline = b"\n" if b"\n" in data else b"\r"
+        self.lines += data.count(self._newline)
+        self._run = len(data) - last - 1
+
+    def _check(self, length: int, line: int | None = None) -> None:
+        if length > self.limit:
+            megabytes = self.limit / (1 << 20)
+            raise CsvFormatError(
+                f"line {line or self.lines + 1}: a line longer than {megabytes:g} MB "
+                "(is this a CSV file?); nothing was imported"
+            )
+
+
+class _CountingStream(io.RawIOBase):
+    """Replays the already-read head, then the rest; counts bytes handed to the decoder
+    and passes them by the line guard."""
+
+    def __init__(self, head: bytes, rest: BinaryIO, guard: _LineGuard | None = None):
         self._head = memoryview(head)
         self._rest = rest
+        self._guard = guard or _LineGuard()
         self.consumed = 0
 
     def readable(self) -> bool:
@@ -42,9 +84,11 @@ class _CountingStream(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
         else:
-            data = self._rest.read(len(buffer))
+            data = self._rest.read(len(buffer)) or b""
             n = len(data)
             buffer[:n] = data
+        if n:
+            self._guard.feed(bytes(buffer[:n]))
         self.consumed += n
         return n
 
@@ -133,6 +177,11 @@ def open_source(
         raise CsvFormatError(f"cannot decode the file as {chosen}: {exc}") from None
     if header is None:
         raise CsvFormatError("the file is empty: expected a header row (date, kind, amount, ...)")
+    if any("\x00" in cell for cell in header):
+        raise CsvFormatError(
+            f"line {reader.line_num}: the header row contains NUL bytes: this looks like a "
+            "binary file (a spreadsheet?), not CSV text; nothing was imported"
+        )
     return CsvSource(
         name=name,
         encoding=chosen,

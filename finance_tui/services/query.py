@@ -47,6 +47,7 @@ from finance_tui.services.validation import (
     decimal_or_none,
     find_category,
     parse_date,
+    search_text_problem,
 )
 from finance_tui.services.visibility import hidden_batches, visible
 
@@ -99,6 +100,8 @@ class RecordFilter:
             errors["offset"] = "must not be negative"
         if len(self.text) > MAX_TEXT:
             errors["text"] = f"must be at most {MAX_TEXT} characters"
+        elif problem := search_text_problem(self.text):
+            errors["text"] = problem
         if errors:
             raise ValidationError(errors)
 
@@ -111,6 +114,11 @@ class RecordFilter:
     ) -> RecordFilter:
         """Build from text fields (filter bar, CLI options); every bad value is reported."""
         errors: dict[str, str] = {}
+        for name, value in raw.items():  # before any lookup: the driver cannot encode these
+            if isinstance(value, str) and (problem := search_text_problem(value)):
+                errors[name] = problem
+        if errors:
+            raise ValidationError(errors)
 
         def text(name: str) -> str:
             return (raw.get(name) or "").strip()

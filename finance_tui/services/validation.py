@@ -73,6 +73,25 @@ def text_problem(text: str, *, multiline: bool = False, encoding: str = "") -> s
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def search_text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be searched for, or ``None``.
+
+    A control character can never be typed into stored text (and SQLite's LIKE stops
+    at a NUL, so "\\x00" matched every record); a lone surrogate (a byte that is not
+    UTF-8 on the command line) cannot even be sent to the database.
+    """
+    if _CONTROL.search(text):
+        return "contains a control character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains characters that are not valid text (check the terminal's encoding)"
+    return None
+
+
 def parse_kind(value: object) -> str:
     text = str(value or "").strip().lower()
     if text not in KINDS:
