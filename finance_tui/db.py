@@ -182,12 +182,16 @@ def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
 
 
-class DiskFull(FinanceError):
-    """The database could not grow: the disk (or the database's size limit) is full."""
+class DiskFull(DatabaseUnavailable):
+    """The database could not grow: the disk (or the database's size limit) is full.
+
+    Raised by :func:`write_transaction` with the error SQLite's own rollback hid;
+    ``outcome`` says what was not written (a save, an import).
+    """
 
     def __init__(self, detail: str, outcome: str = "nothing was saved"):
-        self.detail = detail
-        super().__init__(f"The disk is full ({detail}); {outcome}")
+        message = MESSAGES[DISK_FULL].replace("nothing was saved", outcome)
+        super().__init__(DISK_FULL, message, detail)
 
 
 # What the ROLLBACK after an error says when SQLite had already rolled back by itself,
@@ -323,7 +327,8 @@ MESSAGES = {
     CONNECTION: "Lost the connection to the database server; it will reconnect on your next action",
     OVERLOADED: "The database server is overloaded (too many connections or out of "
     "memory); try again in a moment",
-    DISK_FULL: "The disk holding the database is full; free some space and try again",
+    DISK_FULL: "The disk holding the database is full; nothing was saved; free some space "
+    "and try again",
     READ_ONLY: "The database is read-only (file or folder permissions, or a read-only "
     "server); nothing can be saved",
     CANT_OPEN: "Cannot open the database file (moved, deleted, or its folder is not accessible)",

@@ -36,7 +36,7 @@ from screens.records import RecordsScreen
 
 BUSY = "The database is busy (another user's long operation, such as an import); try again"
 LOST = "Lost the connection to the database server; it will reconnect on your next action"
-FULL = "The disk holding the database is full; free some space and try again"
+FULL = "The disk holding the database is full; nothing was saved; free some space and try again"
 READ_ONLY = "The database is read-only"
 SHORT_BUSY_MS = 150
 LUNCH = {"kind": "expense", "amount": "12.50", "category": "food", "date": "today"}

@@ -20,6 +20,11 @@ from finance_tui import db as db_module
 from finance_tui.db import DiskFull, is_disk_full, write_transaction
 from finance_tui.models import AuditEvent, Record, database
 
+FULL = "The disk holding the database is full; {}; free some space and try again"
+DETAIL = " (database: database or disk is full)"
+FULL_SAVE = FULL.format("nothing was saved") + DETAIL
+FULL_IMPORT = FULL.format("nothing was imported") + DETAIL
+
 HEADER = "date,kind,amount,category,notes\n"
 
 
@@ -64,7 +69,7 @@ def test_a_save_on_a_full_disk_says_so_and_changes_nothing(admin, nearly_full):
                     "notes": "n" * 900,
                 }
             )
-    assert str(err.value) == "The disk is full (database or disk is full); nothing was saved"
+    assert str(err.value) == FULL_SAVE
     assert "cannot rollback" not in str(err.value)
     assert Record.select().count() - records == AuditEvent.select().count() - events
     assert _intact() == "ok"
@@ -76,7 +81,7 @@ def test_service_import_on_a_full_disk_says_so_and_imports_nothing(admin, nearly
     before = (Record.select().count(), AuditEvent.select().count())
     with pytest.raises(DiskFull) as err:
         admin.csv.import_file(source)
-    assert str(err.value) == ("The disk is full (database or disk is full); nothing was imported")
+    assert str(err.value) == FULL_IMPORT
     assert (Record.select().count(), AuditEvent.select().count()) == before
     assert _intact() == "ok"
 
@@ -88,7 +93,7 @@ def test_cli_import_on_a_full_disk_says_so_and_imports_nothing(
     nearly_full()
     code, out, err = run_cli(["import", str(source), "--db", db_url, "--user", "root"], PASSWORD)
     assert (code, out) == (1, "")
-    assert err == "error: The disk is full (database or disk is full); nothing was imported\n"
+    assert err == f"error: {FULL_IMPORT}\n"
     assert Record.select().count() == 0
     assert _intact() == "ok"
 
@@ -158,9 +163,7 @@ def test_cli_import_onto_a_really_full_disk(db_url, tmp_path):
             timeout=120,
         )
         assert result.returncode == 1
-        assert result.stderr == (
-            "error: The disk is full (database or disk is full); nothing was imported\n"
-        )
+        assert result.stderr == (f"error: {FULL_IMPORT}\n")
         check = sqlite3.connect(disk / "team.db")
         try:
             assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

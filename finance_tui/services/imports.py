@@ -79,8 +79,10 @@ def start(principal: Principal, source: str) -> int:
                     f"another import is running ({other.source[-60:]}, started "
                     f"{other.started_at:%Y-%m-%d %H:%M} UTC); try again when it has finished"
                 )
+        # A file name may hold bytes that are not UTF-8: stored spelled out (\udcff).
+        stored = source.encode("utf-8", "backslashreplace").decode("utf-8")
         batch = ImportBatch.create(
-            source=source[-255:], actor=principal.user_id, owner_host=host, owner_pid=pid
+            source=stored[-255:], actor=principal.user_id, owner_host=host, owner_pid=pid
         )
     return int(batch.id)
 
