@@ -513,3 +513,16 @@ def run_count(flt: RecordFilter) -> int:
     if conditions:
         query = query.where(*conditions)
     return query.count()
+
+
+def run_position(flt: RecordFilter, row: RecordRow) -> int | None:
+    """Where ``row`` stands in the filter's order (0 = first), or None when the filter
+    leaves it out: the records screen selects a record it has just saved."""
+    conditions = where_clause(flt)
+    matches = Record.select(Record.id).where(Record.id == row.id, *conditions)
+    if not matches.exists():
+        return None
+    before = Record.select().where(*conditions, _beyond(flt, row, reverse=True))
+    if flt.sort == "category":
+        before = before.join(Category, on=(Record.category == Category.id))
+    return before.count()
