@@ -3,20 +3,22 @@
 Records span the last 24 calendar months up to ``today``: a salary every month (around
 the 25th) and rent every month (1st–3rd), many small food expenses, transport, bills,
 occasional investments and freelance income, with amounts plausible per category. The
-same seed gives the same amounts, dates and notes. Accounts are idempotent (existing
-ones are left as they are); records are added on every run. A million records go in
-through :mod:`finance_tui.services.bulk` in one transaction.
+same seed gives the same amounts, dates and notes. Running it again never duplicates:
+existing accounts are left as they are, and records are added only to a database the
+demo has not filled yet (each fill leaves a ``demo_records`` audit event). A million
+records go in through :mod:`finance_tui.services.bulk` in one transaction.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from finance_tui.db import is_sqlite, write_transaction
-from finance_tui.models import Category, User, database
+from finance_tui.models import AuditEvent, Category, User, database
 from finance_tui.services import bulk
 from finance_tui.services.audit import record_event
 from finance_tui.services.periods import first_of_month
@@ -167,6 +169,7 @@ class DemoResult:
     accounts_created: list[str]
     accounts_existing: list[str]
     records: int
+    already_present: int | None = None  # demo records found: none were added
 
 
 def ensure_accounts() -> tuple[list[str], list[str]]:
@@ -283,6 +286,20 @@ def _monthly_row(item, notes: str, midnight: list[datetime], rng: random.Random)
     return (kind, amount, category_id, day, notes, None, created)
 
 
+def demo_records_present() -> int | None:
+    """How many records earlier demo runs added, or None if the demo never filled this
+    database (a re-run must not add the sample data a second time)."""
+    events = AuditEvent.select(AuditEvent.after).where(AuditEvent.action == "demo_records")
+    found = None
+    for (after,) in events.tuples():
+        try:
+            added = int(json.loads(after or "{}").get("records", 0))
+        except (ValueError, TypeError, AttributeError):
+            added = 0
+        found = (found or 0) + added
+    return found
+
+
 def create_demo(
     records: int = DEFAULT_RECORDS,
     *,
@@ -290,7 +307,8 @@ def create_demo(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> DemoResult:
-    """Demo accounts (idempotent) plus ``records`` new records, in one write transaction."""
+    """Demo accounts plus ``records`` records in one write transaction; both idempotent:
+    a database that already holds demo records gets none (see ``already_present``)."""
     if not 0 <= records <= MAX_RECORDS:
         from finance_tui.errors import ValidationError
 
@@ -298,6 +316,9 @@ def create_demo(
     created, existing = ensure_accounts()
     admin = User.get(User.username_lower == DEMO_ACCOUNTS[0][0].lower())
     inserted = 0
+    present = demo_records_present()
+    if present is not None:
+        return DemoResult(created, existing, 0, already_present=present)
     if records:
         rows = generate(records, seed, today)
         report = (lambda done: progress(done, records)) if progress else None

@@ -24,7 +24,7 @@ from finance_tui.config import settings
 from finance_tui.dto import CategoryTotal, DashboardData, MonthPoint
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
-from finance_tui.services.periods import PERIODS
+from finance_tui.services.periods import PERIODS, resolve_period
 from finance_tui.services.validation import DateError, parse_date
 from screens.widgets import (
     KpiCard,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
 PERIOD_ORDER = list(PERIODS)
+FIELD_NAMES = {"date_from": "From", "date_to": "To"}
 CHART_MONTHS = 12
 BLOCKS = " ▁▂▃▄▅▆▇█"
 KPIS = (
@@ -161,6 +162,15 @@ class TopCategories(Static):
         return text
 
 
+class RangeInput(Input):
+    """A custom-range date box; the footer names its keys while it has focus."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "Apply range"),
+        Binding("escape", "screen.leave_range", "Cancel"),
+    ]
+
+
 class DashboardScreen(Screen):
     """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
 
@@ -176,8 +186,9 @@ class DashboardScreen(Screen):
     ]
     HELP = (
         "p / P cycles the period (all time, this month, last month, last 30 days, "
-        "year to date, custom). For a custom range type the dates (ISO, today, -30) "
-        "and press Enter."
+        "year to date, custom). c edits a custom range: type the dates (ISO, today, -30; "
+        "Tab to the other box), Enter applies them, Escape leaves the boxes and keeps "
+        "the period that was showing."
     )
     BINDINGS = [
         Binding("p", "period(1)", "Next period"),
@@ -192,6 +203,7 @@ class DashboardScreen(Screen):
         self.period = "all"
         self.custom_from: date | None = None
         self.custom_to: date | None = None
+        self.period_before_custom = "all"
         self.data: DashboardData | None = None
         self._seq = 0
 
@@ -200,9 +212,14 @@ class DashboardScreen(Screen):
         yield NavBar("dashboard")
         with Horizontal(id="period-bar"):
             yield Static(self._period_text(), id="period-choices")
-            yield Input(placeholder="from", id="period-from", classes="period-date")
-            yield Input(placeholder="to", id="period-to", classes="period-date")
-            yield Static("", id="period-error")
+        with Horizontal(id="range-bar"):
+            yield Label("Custom range", id="range-label")
+            yield RangeInput(placeholder="from", id="period-from", classes="period-date")
+            yield RangeInput(placeholder="to", id="period-to", classes="period-date")
+            yield Static(
+                Text("Enter apply · Tab other date · Esc cancel", style="dim"), id="range-hint"
+            )
+        yield Static("", id="period-error")
         with VerticalScroll(id="dash-body"):
             with Grid(id="kpi-grid"):
                 for key, title in KPIS:
@@ -244,10 +261,7 @@ class DashboardScreen(Screen):
         return text
 
     def _show_custom_inputs(self) -> None:
-        custom = self.period == "custom"
-        for box in self.query(".period-date"):
-            box.display = custom
-        self.query_one("#period-error").display = custom
+        self.query_one("#range-bar").display = self.period == "custom"
 
     def action_period(self, step: int) -> None:
         index = (PERIOD_ORDER.index(self.period) + step) % len(PERIOD_ORDER)
@@ -257,7 +271,27 @@ class DashboardScreen(Screen):
         self.set_period("custom")
         self.query_one("#period-from", Input).focus()
 
+    def action_leave_range(self) -> None:
+        """Escape in the range boxes: drop what was typed, back to the dashboard.
+
+        A range applied earlier stays; if none was, the period before ``c`` returns.
+        """
+        if self.custom_from is None and self.custom_to is None:
+            self.set_period(self.period_before_custom)
+        else:
+            self._fill_range_boxes()
+        for box in self.query(".period-date"):
+            box.remove_class("-bad-date")
+        self._period_error("")
+        self.query_one("#dash-body").focus()
+
+    def _fill_range_boxes(self) -> None:
+        for name, day in (("from", self.custom_from), ("to", self.custom_to)):
+            self.query_one(f"#period-{name}", Input).value = day.isoformat() if day else ""
+
     def set_period(self, name: str) -> None:
+        if name == "custom" and self.period != "custom":
+            self.period_before_custom = self.period
         self.period = name
         self.query_one("#period-choices", Static).update(self._period_text())
         self._show_custom_inputs()
@@ -270,23 +304,37 @@ class DashboardScreen(Screen):
         errors: list[str] = []
         values: dict[str, date | None] = {}
         for name, label in (("from", "From"), ("to", "To")):
-            raw = self.query_one(f"#period-{name}", Input).value
+            box = self.query_one(f"#period-{name}", Input)
             values[name] = None
-            if raw.strip():
+            problem = ""
+            if box.value.strip():
                 try:
-                    values[name] = parse_date(raw, today)
+                    values[name] = parse_date(box.value, today)
                 except DateError as exc:
-                    errors.append(f"{label} {exc}")
+                    problem = f"{label} {exc}"
+            box.set_class(bool(problem), "-bad-date")
+            if problem:
+                errors.append(problem)
+        if not errors:
+            try:  # the core's own check (to before from), before anything changes
+                resolve_period("custom", today, values["from"], values["to"])
+            except ValidationError as exc:
+                errors = [f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items()]
         if errors:
-            self._period_error(" · ".join(errors))
+            self._period_error(" · ".join(errors) + " — the range was not changed")
             return
         self.custom_from, self.custom_to = values["from"], values["to"]
         if event.input.id == "period-from":
             self.query_one("#period-to", Input).focus()
+        else:
+            self.query_one("#dash-body").focus()  # applied: the dashboard keys work again
         self.reload()
 
     def _period_error(self, message: str) -> None:
-        self.query_one("#period-error", Static).update(literal(message))
+        """Show (or clear) the range error on its own full-width line."""
+        error = self.query_one("#period-error", Static)
+        error.update(literal(message))
+        error.display = bool(message)
 
     def _today(self) -> date:
         return getattr(self.app, "today", None) or date.today()
@@ -319,7 +367,9 @@ class DashboardScreen(Screen):
 
         def failed(exc: FinanceError) -> bool:
             if isinstance(exc, ValidationError):
-                self._period_error(" · ".join(f"{k} {v}" for k, v in exc.fields.items()))
+                self._period_error(
+                    " · ".join(f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items())
+                )
                 return True
             return False
 

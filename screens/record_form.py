@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -22,13 +22,14 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from finance_tui.dto import CategoryRow, RecordRow
 from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
 from finance_tui.services.validation import DateError, parse_date, text_problem
 from finance_tui.textsafety import visible
 from screens.widgets import (
+    ConfirmModal,
     FormRow,
     Palette,
     StoredInput,
@@ -94,27 +95,40 @@ class KindToggle(Widget, can_focus=True):
 
 
 class DateInput(Input):
-    """Date field: ISO, ``today``, ``yesterday``, ``-3``; ``+`` / ``-`` step a valid date.
+    """Date field: ISO, ``today``, ``yesterday``, ``-3`` / ``+2`` days from today.
 
-    When the field holds a date, + and - move it by a day; otherwise they are typed
-    (so ``-3`` can be entered into an empty field).
+    Every character is typed (focus selects the remembered date, so ``-3`` replaces it);
+    Up / Down step the date shown by a day, and ``-`` / ``+`` alone mean yesterday /
+    tomorrow. Enter shows the date a shortcut stands for.
     """
+
+    BINDINGS = [
+        Binding("up", "step(1)", "+1 day", key_display="↑"),
+        Binding("down", "step(-1)", "-1 day", key_display="↓"),
+    ]
 
     def __init__(self, *args, today: date | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.character in ("+", "-") and self.value.strip():
-            try:
-                current = parse_date(self.value, self.today)
-            except DateError:
-                return  # not a date yet: let Input type the character
-            step = 1 if event.character == "+" else -1
-            self.value = (current + timedelta(days=step)).isoformat()
-            self.cursor_position = len(self.value)
-            event.stop()
-            event.prevent_default()
+    def action_step(self, days: int) -> None:
+        """Move the date in the field by ``days`` (an empty field steps from today)."""
+        try:
+            current = parse_date(self.value or "today", self.today)
+        except DateError:
+            return  # not a date: Enter or save says why
+        self.value = (current + timedelta(days=days)).isoformat()
+        self.cursor_position = len(self.value)
+
+    def resolved(self) -> date:
+        """The date the field stands for; raises :class:`DateError`."""
+        return parse_date(relative_shorthand(self.value), self.today)
+
+
+def relative_shorthand(text: str) -> str:
+    """``-`` / ``+`` alone mean one day back / ahead (as ``-1`` / ``+1``)."""
+    stripped = text.strip()
+    return f"{stripped}1" if stripped in ("-", "+") else text
 
 
 def names_for_kind(categories: list[CategoryRow], kind: str) -> list[str]:
@@ -141,13 +155,31 @@ def completed_category(typed: str, names: list[str]) -> str:
     return matches[0] if len(matches) == 1 else typed
 
 
-class RecordForm(ModalScreen[RecordRow | None]):
-    """New or edit. ``on_saved(row, defaults)`` runs after each successful save."""
+REQUIRED = ("amount", "category", "date")
 
+
+class RecordForm(ModalScreen[RecordRow | None]):
+    """New or edit. ``on_saved(row, defaults)`` runs after each successful save.
+
+    A new record always starts at Kind (after ``n`` and after Ctrl+N alike, the kind
+    already set to the last one used), so the same keys enter every record; an edit
+    starts at Amount.
+    """
+
+    TITLE = "Record form"
+    HELP = (
+        "Enter moves to the next field (an empty required field stays and says why) "
+        "and saves on Notes. Kind: i income, e expense, Space toggles. Category: a unique "
+        "prefix completes on Enter, → accepts the suggestion. Date: 2026-11-25, today, "
+        "yesterday, -3 (three days ago), +2; - or + alone is yesterday / tomorrow; "
+        "↑ / ↓ step the date by a day. Typing into a filled field replaces it. "
+        "Escape asks before dropping unsaved changes."
+    )
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+n", "save_another", "Save + another"),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("f1,question_mark", "app.help", "Help", key_display="F1"),
     ]
 
     def __init__(
@@ -169,6 +201,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
         self.busy = False
         self.saved_count = 0
         self.last_saved: RecordRow | None = None
+        self._pristine: dict[str, str] = {}
 
     # ---- layout ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -215,12 +248,14 @@ class RecordForm(ModalScreen[RecordRow | None]):
                 if rec is None:
                     yield Button("Save + another", id="form-another")
                 yield Button("Cancel", id="form-cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#form-reload").display = False
         self._flag_stored_notes()
         first = "#field-amount" if self.record else "#field-kind"
         self.query_one(first).focus()
+        self._pristine = self.values()
         session = self.session
         run_in_thread(
             self,
@@ -261,7 +296,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
             "kind": self.query_one(KindToggle).value,
             "amount": self.query_one("#field-amount", Input).value,
             "category": self.query_one("#field-category", StoredInput).typed,
-            "date": self.query_one("#field-date", Input).value,
+            "date": relative_shorthand(self.query_one("#field-date", Input).value),
             "notes": self.query_one("#field-notes", StoredInput).typed,
         }
 
@@ -279,16 +314,40 @@ class RecordForm(ModalScreen[RecordRow | None]):
     def field_error(self, name: str) -> str:
         return self.query_one(f"#row-{name}", FormRow).error
 
+    @property
+    def changed(self) -> bool:
+        """Has anything been typed since the form opened (or last saved / reloaded)?"""
+        return self.values() != self._pristine
+
     # ---- keys -------------------------------------------------------------------
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "field-category":
+        box = event.input
+        if box.id == "field-category":
             self._complete_category(self.query_one("#field-category", StoredInput))
-        if event.input.id == "field-notes":
+        problem = self._entry_problem(box)
+        name = (box.id or "").removeprefix("field-")
+        if name in FIELDS:
+            self.query_one(f"#row-{name}", FormRow).set_error(problem)
+        if problem:
+            return  # stay: the next thing typed still belongs here
+        if box.id == "field-notes":
             self.action_save()
         else:
             self.focus_next()
+
+    def _entry_problem(self, box: Input) -> str:
+        """Why Enter may not leave ``box`` (empty and required, or not a date); "" if it may."""
+        name = (box.id or "").removeprefix("field-")
+        if name in REQUIRED and not box.value.strip():
+            return "is required"
+        if isinstance(box, DateInput):
+            try:
+                box.value = box.resolved().isoformat()  # show the date "-3" stands for
+            except DateError as exc:
+                return str(exc)
+        return ""
 
     def _complete_category(self, box: StoredInput) -> None:
         """Enter on a unique prefix (or a case variant) fills in the category's name."""
@@ -314,7 +373,19 @@ class RecordForm(ModalScreen[RecordRow | None]):
         self.reload_record()
 
     def action_cancel(self) -> None:
-        self.dismiss(self.last_saved)
+        """Close; with unsaved changes, only after the user agreed to drop them."""
+        if not self.changed:
+            self.dismiss(self.last_saved)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(self.last_saved)
+
+        self.app.push_screen(
+            ConfirmModal("Discard the changes to this record?", yes="Discard", no="Keep editing"),
+            answered,
+        )
 
     def action_save(self) -> None:
         self._save(another=False)
@@ -379,13 +450,14 @@ class RecordForm(ModalScreen[RecordRow | None]):
         run_in_thread(self, call, done, on_error=failed, group="form-save")
 
     def _reset_for_next(self, row: RecordRow) -> None:
-        """Keep kind, category and date; clear amount and notes; start at the amount."""
+        """Keep kind, category and date; clear amount and notes; start at Kind, as ``n`` does."""
         self.query_one("#field-amount", Input).value = ""
         self.query_one("#field-notes", StoredInput).set_stored("")
         self.query_one("#form-title", Label).update(
             f"New record — {self.saved_count} saved, enter the next"
         )
-        self.query_one("#field-amount", Input).focus()
+        self.query_one(KindToggle).focus()
+        self._pristine = self.values()
 
     def reload_record(self) -> None:
         """After a conflict: load the current version (the user chose to drop theirs)."""
@@ -411,6 +483,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
                 )
             self.show_errors({}, f"Reloaded version {row.version}; edit and save again.")
             self._flag_stored_notes()
+            self._pristine = self.values()
 
         run_in_thread(self, lambda: session.records.get(rid), done, group="form-reload")
 

@@ -505,8 +505,22 @@ class RecordsScreen(Screen):
         self.app.push_screen(form)
 
     def _saved(self, row: RecordRow, defaults: dict[str, str]) -> None:
+        """Reload with the saved record selected (where the filter and sort put it)."""
         self.last_form_defaults = defaults
-        self.reload(keep_position=True)
+        flt, records = self.flt, self.session.records
+
+        def located(position: int | None) -> None:
+            if position is not None:
+                self.cursor_pos = position
+            self.reload(keep_position=True)
+
+        run_in_thread(
+            self,
+            lambda: records.position(flt, row),
+            located,
+            on_error=self._load_failed,
+            group="records-locate",
+        )
 
     def action_delete(self) -> None:
         row = self.current_row()

@@ -31,7 +31,7 @@ from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 from textual.worker import Worker
 
 from finance_tui.db import database_errors
@@ -294,6 +294,7 @@ class ConfirmModal(ModalScreen[bool]):
     }
     ConfirmModal #confirm-buttons { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmModal #confirm-buttons Button { margin-left: 1; }
+    ConfirmModal #confirm-keys { color: $text-muted; margin-top: 1; }
     """
 
     BINDINGS = [
@@ -314,6 +315,12 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.yes_label, variant="warning", id="confirm-yes")
                 yield Button(self.no_label, id="confirm-no")
+            yield Static(self.keys_hint(), id="confirm-keys")
+        yield Footer()
+
+    def keys_hint(self) -> Text:
+        """The answer keys, named after the buttons they press."""
+        return literal(f"y {self.yes_label} · n or Escape {self.no_label}")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()

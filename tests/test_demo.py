@@ -10,9 +10,10 @@ from datetime import date
 import pytest
 
 from finance_tui import cli
+from finance_tui.db import write_transaction
 from finance_tui.demo import DEMO_ACCOUNTS, create_demo, generate, month_starts
 from finance_tui.models import Category, Record, User
-from finance_tui.services import search, summaries
+from finance_tui.services import bulk, search, summaries
 from finance_tui.services.query import RecordFilter, run_count
 from finance_tui.session import SessionController
 
@@ -65,7 +66,8 @@ def test_same_seed_same_records_and_accounts_are_idempotent(db):
     assert again.accounts_created == []
     assert sorted(again.accounts_existing) == ["Demo_admin", "Demo_analyst", "Demo_viewer"]
     assert User.select().count() == 3
-    assert Record.select().count() == 40
+    assert Record.select().count() == 20  # the second run found the demo records
+    assert (again.records, again.already_present) == (0, 20)
     assert summaries.verify() == []
 
 
@@ -122,8 +124,38 @@ def test_first_load_rebuilds_every_record_index(db):
     create_demo(records=500, seed=3, today=date(2026, 11, 25))
     assert record_indexes() == before
     assert temp_store() == store
-    create_demo(records=200, seed=4, today=date(2026, 11, 25))  # non-empty: incremental
+    admin_id = User.get(User.username == DEMO_ACCOUNTS[0][0]).id
+    with write_transaction():  # non-empty: incremental (demo itself adds nothing now)
+        bulk.insert_tuples(generate(200, seed=4, today=date(2026, 11, 25)), admin_id)
+    assert Record.select().count() == 700
     assert record_indexes() == before
     assert run_count(RecordFilter(text="coffee")) == sum(
         "coffee" in r.notes.lower() for r in Record.select()
     )
+
+
+def test_demo_twice_never_duplicates(db_url, monkeypatch, capsys):
+    """The README's quick start run twice: the second run adds nothing and says why."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli.main(["demo", "--db", db_url, "--records", "300"]) == 0
+    first = capsys.readouterr().out
+    assert "Added 300 records" in first
+    before = sorted((r.id, r.amount, r.date) for r in Record.select())
+    assert cli.main(["demo", "--db", db_url, "--records", "300", "--seed", "9"]) == 0
+    second = capsys.readouterr().out
+    assert "demo data already present (300 records); nothing added" in second
+    assert "Added" not in second
+    assert "(exists)" in second and "(created)" not in second
+    assert sorted((r.id, r.amount, r.date) for r in Record.select()) == before
+    assert User.select().count() == 3
+
+
+def test_demo_fills_a_database_that_has_only_other_records(db, admin):
+    """Records a team typed itself are not demo data: the demo still adds its own once."""
+    admin.records.create({"kind": "expense", "amount": "5", "category": "food", "date": "today"})
+    result = create_demo(30, seed=1, today=TODAY)
+    assert (result.records, result.already_present) == (30, None)
+    assert Record.select().count() == 31
+    again = create_demo(30, seed=1, today=TODAY)
+    assert (again.records, again.already_present) == (0, 30)
+    assert Record.select().count() == 31

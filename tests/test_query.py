@@ -449,3 +449,28 @@ def test_amount_order_within_categories_merges_each_category(sessions, descendin
         seen += [row.id for row in page.rows]
         page = run_seek(flt, after=page.rows[-1])
     assert seen == expected
+
+
+@DB_SETTINGS
+@given(data=st.data())
+def test_position_of_a_row_matches_brute_force(sessions, creators, data):
+    """``records.position`` (the records screen selects a saved record with it) is the
+    row's index in the filter's order, or None when the filter leaves it out."""
+    specs = data.draw(st.lists(record_spec, min_size=1, max_size=30), label="records")
+    _reset_data(specs, creators)
+    rows = _load()
+    cat_ids = [c.id for c in _categories()]
+    admin = sessions["admin"]
+    every = {
+        row.id.hex: row
+        for row in admin.records.list(RecordFilter(include_deleted=True, limit=MAX_LIMIT)).rows
+    }
+    for _ in range(3):
+        flt = data.draw(filters(cat_ids, creators), label="filter")
+        expected = [r.id for r in brute(rows, flt)]
+        for rid, row in every.items():
+            want = expected.index(rid) if rid in expected else None
+            assert admin.records.position(flt, row) == want, (flt, rid)
+    row = next(iter(every.values()))
+    with pytest.raises(PermissionDenied):  # the trash's order is not a viewer's to see
+        sessions["viewer"].records.position(RecordFilter(only_deleted=True), row)

@@ -343,7 +343,7 @@ async def test_save_and_add_another_keeps_kind_category_date(admin, tmp_path):
         await pilot.press("e", "enter", *"1,234.50", "enter", *"rent", "enter")
         date_box = form.query_one("#field-date", Input)
         date_box.value = "2026-11-01"
-        await pilot.press("minus", "minus", "plus")  # step a day: 2026-10-31
+        await pilot.press("down", "down", "up")  # ↓ / ↑ step a day: 2026-10-31
         assert date_box.value == "2026-10-31"
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -352,8 +352,8 @@ async def test_save_and_add_another_keeps_kind_category_date(admin, tmp_path):
         assert form.query_one("#field-category", Input).value == "rent"
         assert form.query_one("#field-date", Input).value == "2026-10-31"
         assert form.query_one(KindToggle).value == "expense"
-        assert form.focused is form.query_one("#field-amount", Input)
-        await pilot.press(*"99", "ctrl+s")
+        assert form.focused is form.query_one(KindToggle)  # where n starts too
+        await pilot.press("enter", *"99", "ctrl+s")
         await settle(pilot)
         assert app.screen is screen and screen.total == 2
     amounts = sorted(r.amount for r in live_records())
@@ -427,3 +427,164 @@ async def test_search_with_a_control_character_is_reported_not_matching_everythi
         assert screen.filter_error == "Search contains a control character"
         assert screen.query_one("#filter-text", Input).has_class("-invalid")
         assert screen.total == 0  # the previous results stay
+
+
+# ---- keyboard entry ------------------------------------------------------------------
+async def test_minus_n_replaces_the_remembered_date(admin, tmp_path):
+    """Focus selects the date the form remembers, so "-3" means three days ago (not
+    "2026-11-302"); - / + alone are yesterday / tomorrow; ↓ / ↑ step the date shown."""
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await _records(pilot)
+        form = await _open_new_form(pilot)
+        date_box = form.query_one("#field-date", Input)
+        await pilot.press("e", "enter", *"5", "enter", *"food", "enter")
+        assert form.focused is date_box and date_box.value == TODAY.isoformat()
+        await pilot.press("minus", "3")
+        assert date_box.value == "-3"
+        await pilot.press("enter")  # shows the date it stands for, moves on
+        assert date_box.value == (TODAY - timedelta(3)).isoformat()
+        assert form.focused is form.query_one("#field-notes", Input)
+        for keys, expected in (
+            (("minus",), TODAY - timedelta(1)),
+            (("plus",), TODAY + timedelta(1)),
+            (("plus", "2"), TODAY + timedelta(2)),
+            (("minus", "1", "0"), TODAY - timedelta(10)),
+        ):
+            await pilot.press("shift+tab", *keys, "enter")
+            assert date_box.value == expected.isoformat(), keys
+        await pilot.press("shift+tab", "down", "down", "up", "enter")
+        assert date_box.value == (TODAY - timedelta(11)).isoformat()
+        await pilot.press("ctrl+n")  # the next record remembers that date ...
+        await settle(pilot)
+        assert date_box.value == (TODAY - timedelta(11)).isoformat()
+        await pilot.press("enter", *"7", "enter", "enter")  # kind, amount, category
+        await pilot.press("minus", "3", "ctrl+s")  # ... and -3 still counts from today
+        await settle(pilot)
+    assert sorted(r.date for r in live_records()) == [TODAY - timedelta(11), TODAY - timedelta(3)]
+
+
+async def test_enter_on_an_empty_required_field_stays_and_says_why(admin, tmp_path):
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await _records(pilot)
+        form = await _open_new_form(pilot)
+        amount = form.query_one("#field-amount", Input)
+        category = form.query_one("#field-category", Input)
+        date_box = form.query_one("#field-date", Input)
+        await pilot.press("e", "enter", "enter")
+        assert form.focused is amount
+        assert form.field_error("amount") == "is required"
+        await pilot.press(*"12", "enter")  # the amount lands in Amount, not Category
+        assert amount.value == "12" and form.field_error("amount") == ""
+        assert form.focused is category
+        await pilot.press("enter")
+        assert form.focused is category and form.field_error("category") == "is required"
+        await pilot.press(*"food", "enter")
+        assert form.focused is date_box and form.field_error("category") == ""
+        date_box.value = ""
+        await pilot.press("enter")
+        assert form.focused is date_box and form.field_error("date") == "is required"
+        await pilot.press(*"someday", "enter")
+        assert form.focused is date_box
+        assert form.field_error("date").startswith("is not a date")
+        assert app.screen is form
+    assert live_records() == []
+
+
+async def test_escape_asks_before_dropping_changes(admin, tmp_path):
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _records(pilot)
+        await _open_new_form(pilot)
+        await pilot.press("escape")  # nothing typed: just closes
+        await settle(pilot)
+        assert app.screen is screen
+        form = await _open_new_form(pilot)
+        await pilot.press("e", "enter", *"12")
+        await pilot.press("escape")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmModal)
+        assert "Discard" in confirm.query_one("#confirm-message", Static).content.plain
+        hint = confirm.query_one("#confirm-keys", Static).content.plain
+        assert hint == "y Discard · n or Escape Keep editing"
+        shown = {k for k, b in confirm.active_bindings.items() if b.binding.show}
+        assert {"y", "n", "escape"} <= shown  # the dialog's footer names its keys
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#field-amount", Input).value == "12"  # nothing lost
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen
+    assert live_records() == []
+
+
+async def test_the_saved_record_is_selected_in_the_list(admin, tmp_path):
+    """New and edited records are selected where the sort puts them, even outside
+    the window that was loaded."""
+    seed(300)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _records(pilot)
+        await _open_new_form(pilot)
+        await pilot.press("e", "enter", *"3", "enter", *"food", "enter")
+        await pilot.press("minus", *"200", "enter", *"new one", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.current_row().notes == "new one"
+        assert screen.cursor_pos == 200  # 200 later days; newer than its day's twin
+        assert screen.query_one(RecordTable).cursor_row == 200 - screen.window_start
+        await pilot.press("home")
+        await settle(pilot)
+        edited = screen.current_row()
+        assert edited.notes == "note 0"
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RecordForm)
+        form.query_one("#field-date", Input).value = "-150"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.current_row().id == edited.id
+        assert screen.cursor_pos == 149
+
+
+async def test_the_form_has_its_own_footer_and_help(admin, tmp_path):
+    from textual.widgets import Footer
+
+    from screens.help import HelpScreen
+
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await _records(pilot)
+        form = await _open_new_form(pilot)
+        assert form.query(Footer)
+        shown = {k: b.binding.description for k, b in form.active_bindings.items()}
+        shown = {k: d for k, d in shown.items() if form.active_bindings[k].binding.show}
+        assert shown == {
+            "ctrl+s": "Save",
+            "ctrl+n": "Save + another",
+            "escape": "Cancel",
+            "f1": "Help",
+            "question_mark": "Help",  # the footer shows it once, as F1
+        }
+        await pilot.press("f1")
+        await settle(pilot)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert help_screen.screen_title == "Record form"
+        keys = {(key, description) for key, description, _ in help_screen.rows}
+        assert ("^s", "Save") in keys and ("esc", "Cancel") in keys
+        assert not any(description in ("New", "Delete") for _, description in keys)
+        assert "-3 (three days ago)" in help_screen.extra
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form
+        await pilot.press("question_mark")  # on the kind field; in a text field ? is typed
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)

@@ -19,11 +19,12 @@ PROGRESS_FROM = 20_000  # smaller runs finish before a progress line would help
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="add the demo accounts and N realistic sample records",
+        help="add the demo accounts and N realistic sample records (once)",
         description="Create the demo accounts Demo_admin, Demo_analyst and Demo_viewer "
         "(left as they are if they exist) and add N sample records spread over the last "
         "24 months: monthly salary and rent, many small food expenses, transport, bills, "
-        "occasional investments. The same --seed gives the same records.",
+        "occasional investments. The same --seed gives the same records. A database "
+        "that already holds the demo records is left alone (run it as often as you like).",
     )
     parser.add_argument(
         "--records",
@@ -89,5 +90,8 @@ def run(args: argparse.Namespace) -> int:
     for username, email, password, role in DEMO_ACCOUNTS:
         state = "created" if username in result.accounts_created else "exists"
         print(f"  {role:<8} {username:<13} {email:<24} password {password}  ({state})")
-    print(f"Added {result.records:,} records in {took:.1f}s (seed {args.seed}).")
+    if result.already_present is not None:
+        print(f"demo data already present ({result.already_present:,} records); nothing added")
+    else:
+        print(f"Added {result.records:,} records in {took:.1f}s (seed {args.seed}).")
     return 0

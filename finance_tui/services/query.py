@@ -536,3 +536,16 @@ def run_count(flt: RecordFilter) -> int:
     (sql1, params1), (sql2, params2) = everything.sql(), hidden.sql()
     cursor = database.execute_sql(f"SELECT ({sql1}) - ({sql2})", [*params1, *params2])
     return int(cursor.fetchone()[0])
+
+
+def run_position(flt: RecordFilter, row: RecordRow) -> int | None:
+    """Where ``row`` stands in the filter's order (0 = first), or None when the filter
+    leaves it out: the records screen selects a record it has just saved."""
+    conditions = where_clause(flt)
+    matches = Record.select(Record.id).where(Record.id == row.id, *conditions)
+    if not matches.exists():
+        return None
+    before = Record.select().where(*conditions, _beyond(flt, row, reverse=True))
+    if flt.sort == "category":
+        before = before.join(Category, on=(Record.category == Category.id))
+    return before.count()

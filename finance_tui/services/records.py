@@ -154,6 +154,15 @@ class RecordService:
             self.session.require(Permission.VIEW_DELETED)
         return run_count(flt)
 
+    def position(self, flt: RecordFilter, row: RecordRow) -> int | None:
+        """Index of ``row`` in ``flt``'s order, or None if the filter leaves it out."""
+        from finance_tui.services.query import run_position
+
+        self.session.require(Permission.VIEW_RECORDS)
+        if flt.include_deleted or flt.only_deleted:
+            self.session.require(Permission.VIEW_DELETED)
+        return run_position(flt, row)
+
     @staticmethod
     def _may_see_deleted(principal: Principal) -> bool:
         from finance_tui.permissions import role_allows

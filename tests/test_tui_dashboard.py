@@ -1,0 +1,104 @@
+"""The dashboard's custom date range from the keyboard: Escape leaves it, a bad date
+is reported on a line of its own at any terminal width, and the footer names the keys."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from test_tui_support import SIZE, make_app, seed, settle
+from textual.widgets import Input, Static
+
+from screens.dashboard import DashboardScreen, RangeInput
+from screens.records import RecordsScreen
+
+
+async def _dashboard(pilot) -> DashboardScreen:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, DashboardScreen)
+    return screen
+
+
+def _footer_keys(screen) -> dict[str, str]:
+    """The keys the footer shows right now: key -> description."""
+    bindings = screen.active_bindings
+    return {k: b.binding.description for k, b in bindings.items() if b.binding.show}
+
+
+async def test_escape_leaves_the_custom_range_and_the_keys_work_again(admin, tmp_path):
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _dashboard(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.focused, RangeInput) and app.focused.id == "period-from"
+        footer = _footer_keys(screen)
+        assert footer["enter"] == "Apply range" and footer["escape"] == "Cancel"
+        await pilot.press("1", "p")  # typed: this is a date box
+        assert screen.query_one("#period-from", Input).value == "1p"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is screen.query_one("#dash-body")
+        assert screen.period == "all"  # no range was applied: the period before c
+        assert not screen.query_one("#range-bar").display
+        await pilot.press("p")  # dashboard keys work again
+        await settle(pilot)
+        assert screen.period == "this_month"
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
+
+
+async def test_an_applied_range_survives_escape(admin, tmp_path):
+    seed(40)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _dashboard(pilot)
+        await pilot.press("c", *"2026-11-01", "enter", *"2026-11-20", "enter")
+        await settle(pilot)
+        assert (screen.custom_from, screen.custom_to) == (date(2026, 11, 1), date(2026, 11, 20))
+        assert app.focused is screen.query_one("#dash-body")
+        assert screen.data.record_count == 20
+        await pilot.press("c", *"garbage", "escape")
+        await settle(pilot)
+        assert screen.period == "custom" and screen.data.record_count == 20
+        assert screen.query_one("#period-from", Input).value == "2026-11-01"  # typing dropped
+        assert app.focused is screen.query_one("#dash-body")
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+async def test_a_bad_range_date_is_shown_at_every_width(admin, tmp_path, width):
+    seed(40)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(width, 36)) as pilot:
+        screen = await _dashboard(pilot)
+        await pilot.press("c", *"2026-11-01", "enter", "enter")
+        await settle(pilot)
+        assert screen.data.record_count == 25
+        await pilot.press("c", *"2026-13-01", "enter")  # c selects the date to replace
+        await settle(pilot)
+        error = screen.query_one("#period-error", Static)
+        assert error.content.plain == (
+            "From is not a date (use YYYY-MM-DD, today, yesterday or -3)"
+            " — the range was not changed"
+        )
+        assert error.display and error.region.width > 0 and error.region.height > 0
+        assert screen.query_one("#period-from", Input).has_class("-bad-date")
+        assert screen.custom_from == date(2026, 11, 1)  # the old range, said so above
+        assert screen.query_one("#period-from", Input).region.width > 0
+        # a range the core refuses (from after to) is reported the same way
+        await pilot.press("escape", "c", *"2026-11-20", "enter", *"2026-11-01", "enter")
+        await settle(pilot)
+        assert error.display and error.region.width > 0
+        assert error.content.plain == (
+            "To must not be before the start date — the range was not changed"
+        )
+        assert app.focused is screen.query_one("#period-to", Input)  # still in the box
+        assert (screen.custom_from, screen.custom_to) == (date(2026, 11, 20), None)
+        assert screen.data.record_count == 6  # Enter on "from" applied 2026-11-20 onwards
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not error.display
+        assert screen.data.record_count == 6
+        assert screen.query_one("#period-to", Input).value == ""  # the refused date dropped
