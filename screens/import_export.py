@@ -141,7 +141,7 @@ class ImportScreen(Screen):
             with Horizontal(classes="import-row", id="import-buttons"):
                 yield Button("Import", id="import-start", variant="primary")
                 yield Button("Cancel", id="import-cancel", variant="warning", disabled=True)
-                yield Checkbox(RAW_LABEL, id="import-raw")  # no room left in the row above
+                yield TickBox(RAW_LABEL, id="import-raw")  # no room left in the row above
         yield ProgressBar(id="import-progress", show_eta=False)
         yield Static("", id="import-rate")
         yield Static("", id="import-summary")
@@ -367,7 +367,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
             with Horizontal(classes="import-row"):
                 yield Label("File", classes="import-label")
                 yield Input(self.default_path, id="export-file")
-            yield Checkbox(RAW_LABEL, id="export-raw")
+            yield TickBox(RAW_LABEL, id="export-raw")
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-rate")
             yield Static("", id="export-message")
