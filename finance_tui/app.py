@@ -207,7 +207,7 @@ class ScreenEntry:
     title: str
 
     def available(self) -> bool:
-        """The module exists (screens being built elsewhere stay hidden until then)."""
+        """The module can be found (an install missing a screen hides it, not crashes)."""
         try:
             return importlib.util.find_spec(self.module) is not None
         except (ImportError, ValueError):

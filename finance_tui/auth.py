@@ -1,4 +1,4 @@
-"""Password hashing and signed session tokens (DESIGN §5)."""
+"""Password hashing and signed session tokens (docs/ARCHITECTURE.md: Sessions and logins)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Command line entry point (DESIGN §8).
+"""Command line entry point (README: Command line).
 
 Each subcommand lives in ``finance_tui/commands/<name>.py`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``handler=fn(args) -> int``.
@@ -45,13 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_option(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"finance_tui.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"finance_tui.commands.{name}":
-                raise
-            continue  # command not built yet
-        module.register(subparsers)
+        importlib.import_module(f"finance_tui.commands.{name}").register(subparsers)
     _add_db_everywhere(parser)
     return parser
 

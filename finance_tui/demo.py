@@ -1,4 +1,4 @@
-"""Demo data: the three demo accounts (DESIGN §8) and N realistic, seeded records.
+"""Demo data: the three demo accounts (README: Command line) and N realistic, seeded records.
 
 Records span the last 24 calendar months up to ``today``: a salary every month (around
 the 25th) and rent every month (1st–3rd), many small food expenses, transport, bills,

@@ -107,7 +107,7 @@ class MonthPoint:
 
 @dataclass(frozen=True)
 class DashboardData:
-    """Every number of DESIGN §7 for one period."""
+    """Every number of README: User guide for one period."""
 
     period_label: str
     date_from: date | None

@@ -1,4 +1,4 @@
-"""Peewee models (DESIGN §3). Bound to a proxy so one process can open any engine."""
+"""Peewee models (docs/ARCHITECTURE.md: Data model). Bound to a proxy so one process can open any engine."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The role matrix (DESIGN §4): the only place that says who may do what."""
+"""The role matrix (docs/ARCHITECTURE.md: The role matrix): the only place that says who may do what."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dashboard: every KPI of DESIGN §7 for a chosen period, a monthly income-vs-expense
+"""Dashboard: every KPI of the README's dashboard section for a chosen period, a monthly income-vs-expense
 bar chart, top categories, the category breakdown and the 10 most recent records.
 
 Charts are drawn with Rich text by small widgets here (no plotting library to import,

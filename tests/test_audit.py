@@ -1,4 +1,4 @@
-"""Audit trail (DESIGN §3): one event per change with before/after, written in the same
+"""Audit trail (docs/ARCHITECTURE.md: Data model): one event per change with before/after, written in the same
 transaction as the change, and readable (filtered, paged) by admins only."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Logging in (DESIGN §5): identifiers, inactive accounts, password rules, lockout held in
+"""Logging in (docs/ARCHITECTURE.md: Sessions and logins): identifiers, inactive accounts, password rules, lockout held in
 the database (so every process sees it), and equal cost for unknown users."""
 
 from __future__ import annotations

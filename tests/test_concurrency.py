@@ -1,4 +1,4 @@
-"""Many terminal sessions at once (DESIGN §9): several OS processes write to one database
+"""Many terminal sessions at once (docs/ARCHITECTURE.md: Imports that do not block others): several OS processes write to one database
 concurrently; no write is lost, summaries stay exact, "database is locked" never escapes.
 
 Workers are started with ``spawn`` (a clean interpreter each, like separate SSH logins)

@@ -1,4 +1,4 @@
-"""Optimistic concurrency (DESIGN §3): a write naming a stale version is refused with who
+"""Optimistic concurrency (docs/ARCHITECTURE.md: Data model): a write naming a stale version is refused with who
 changed the record and when; the first writer's change survives."""
 
 from __future__ import annotations

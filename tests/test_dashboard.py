@@ -1,4 +1,4 @@
-"""Dashboard KPIs (DESIGN §7) against a brute-force recomputation over random data, for
+"""Dashboard KPIs (README: User guide) against a brute-force recomputation over random data, for
 every period with a fixed ``today``; deleted records never count."""
 
 from __future__ import annotations

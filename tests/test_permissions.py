@@ -1,7 +1,8 @@
 """The role × permission matrix, exhaustively, through the services (not the UI).
 
-Expected outcomes come from a literal copy of DESIGN §4's table (parsed below), never
-from ``ROLE_PERMISSIONS`` — that would only test the code against itself. Every
+Expected outcomes come from a literal copy of the role table (README and
+docs/ARCHITECTURE.md, parsed below), never from ``ROLE_PERMISSIONS`` — that would
+only test the code against itself. Every
 forbidden call must raise PermissionDenied naming the action, change nothing, and write
 exactly one ``permission_denied`` audit event.
 """
@@ -25,7 +26,7 @@ from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import insert_user
 from finance_tui.session import SessionController
 
-# Copied verbatim from DESIGN.md §4.
+# Copied verbatim from the role table (README, docs/ARCHITECTURE.md).
 DESIGN_TABLE = """
 | action | viewer | analyst | admin |
 |---|:-:|:-:|:-:|

@@ -1,4 +1,4 @@
-"""Filters, sort and paging (DESIGN §6) against a brute-force Python filter over the same
+"""Filters, sort and paging (docs/ARCHITECTURE.md: Paging) against a brute-force Python filter over the same
 random data. Data deliberately has many equal dates, amounts and creation times, so the
 documented tie-breakers (sort column, then created_at, then id) decide page boundaries.
 """

@@ -1,4 +1,4 @@
-"""Session tokens (DESIGN §5): every forged, stale or revoked token is refused, and the
+"""Session tokens (docs/ARCHITECTURE.md: Sessions and logins): every forged, stale or revoked token is refused, and the
 user's current state in the database (active, role) decides at the next action."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""User management (DESIGN §4/§5): uniqueness, the last-admin rule, passwords, sessions."""
+"""User management (docs/ARCHITECTURE.md: The role matrix; docs/ARCHITECTURE.md: Sessions and logins): uniqueness, the last-admin rule, passwords, sessions."""
 
 from __future__ import annotations
 

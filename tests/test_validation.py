@@ -1,4 +1,4 @@
-"""Record validation (DESIGN §6): every bad field gets its own message, nothing is written,
+"""Record validation (docs/ARCHITECTURE.md: Paging): every bad field gets its own message, nothing is written,
 and whatever is accepted is stored exactly (amounts to the cent, notes literally)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dashboard KPIs (DESIGN §7), all aggregated in SQL; deleted records never count.
+"""Dashboard KPIs (README: User guide), all aggregated in SQL; deleted records never count.
 
 Two paths compute the same :class:`DashboardData`:
 

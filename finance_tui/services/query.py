@@ -1,4 +1,4 @@
-"""The one record filter (DESIGN §6) and its translation to SQL.
+"""The one record filter (docs/ARCHITECTURE.md: Paging) and its translation to SQL.
 
 The same :class:`RecordFilter` drives the records screen, CSV export and the CLI. Bad
 values are reported as field errors, never ignored.

@@ -1,4 +1,4 @@
-"""Field validation shared by the record form, the services and CSV import (DESIGN §6)."""
+"""Field validation shared by the record form, the services and CSV import (docs/ARCHITECTURE.md: Paging)."""
 
 from __future__ import annotations
 
