@@ -51,9 +51,9 @@ class AccountScreen(Screen):
     CSS_PATH = STYLES / "account.tcss"
     AUTO_FOCUS = ""  # digits stay the app's navigation keys until Tab enters the form
     BINDINGS = [
-        Binding("ctrl+s", "change_password", "Change password"),
-        Binding("ctrl+o", "log_out", "Log out"),
-        Binding("escape", "leave_form", "Leave form", show=False),
+        Binding("ctrl+s", "change_password", "Change password", id="account.change-password"),
+        Binding("ctrl+o", "log_out", "Log out", id="account.log-out"),
+        Binding("escape", "leave_form", "Leave form", show=False, id="account.leave-form"),
     ]
 
     def __init__(self, session: SessionController) -> None:
@@ -174,8 +174,10 @@ class LockScreen(ModalScreen[bool]):
 
     CSS_PATH = STYLES / "account.tcss"
     BINDINGS = [
-        Binding("ctrl+o", "log_out", "Log out"),
-        Binding("escape", "ignore", show=False),  # a lock is not dismissed by Escape
+        Binding("ctrl+o", "log_out", "Log out", id="lock.log-out"),
+        Binding(
+            "escape", "ignore", show=False, id="lock.ignore"
+        ),  # a lock is not dismissed by Escape
     ]
 
     def __init__(self, session: SessionController) -> None:

@@ -112,8 +112,8 @@ class FormModal(ModalScreen[Any]):
     """
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Save"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="form.save"),
     ]
 
     def __init__(
@@ -292,7 +292,7 @@ class ChoiceModal(ModalScreen[str | None]):
     ChoiceModal OptionList { height: auto; max-height: 12; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
     def __init__(
         self, title: str, choices: Sequence[tuple[str, str]], current: str | None = None

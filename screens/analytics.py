@@ -74,12 +74,12 @@ class AnalyticsScreen(Screen):
     TITLE = "Analytics"
     CSS_PATH = STYLES / "analytics.tcss"
     BINDINGS = [
-        Binding("c", "show_tab('compare')", "Compare"),
-        Binding("t", "show_tab('trends')", "Trends"),
-        Binding("d", "show_tab('drill')", "Category"),
-        Binding("m", "toggle_months", "12/24 months"),
-        Binding("f5", "refresh", "Refresh"),
-        Binding("escape", "leave_inputs", "Leave inputs", show=False),
+        Binding("c", "show_tab('compare')", "Compare", id="analytics.compare"),
+        Binding("t", "show_tab('trends')", "Trends", id="analytics.trends"),
+        Binding("d", "show_tab('drill')", "Category", id="analytics.category"),
+        Binding("m", "toggle_months", "12/24 months", id="analytics.12-24-months"),
+        Binding("f5", "refresh", "Refresh", id="analytics.refresh"),
+        Binding("escape", "leave_inputs", "Leave inputs", show=False, id="analytics.leave-inputs"),
     ]
 
     def __init__(self, session: SessionController, *, today: date | None = None) -> None:

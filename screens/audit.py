@@ -56,11 +56,11 @@ class AuditScreen(Screen):
     TITLE = "Audit log"
     CSS_PATH = STYLES / "audit.tcss"
     BINDINGS = [
-        Binding("slash", "focus_filters", "Filter"),
-        Binding("escape", "clear_filters", "Clear filters"),
-        Binding("right_square_bracket", "page(1)", "Next page"),
-        Binding("left_square_bracket", "page(-1)", "Prev page"),
-        Binding("f5", "refresh", "Refresh"),
+        Binding("slash", "focus_filters", "Filter", id="audit.filter"),
+        Binding("escape", "clear_filters", "Clear filters", id="audit.clear-filters"),
+        Binding("right_square_bracket", "page(1)", "Next page", id="audit.next-page"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="audit.prev-page"),
+        Binding("f5", "refresh", "Refresh", id="audit.refresh"),
     ]
 
     def __init__(self, session: SessionController, *, today: date | None = None) -> None:

@@ -25,11 +25,11 @@ class CategoriesScreen(AdminTableScreen[CategoryRow]):
     TITLE = "Categories"
     CSS_PATH = STYLES / "categories.tcss"
     BINDINGS = [
-        Binding("n", "create", "Add"),
-        Binding("e", "rename", "Rename"),
-        Binding("k", "change_kind", "Kind"),
-        Binding("a", "toggle_archived", "Archive/unarchive"),
-        Binding("f5", "refresh", "Refresh"),
+        Binding("n", "create", "Add", id="categories.add"),
+        Binding("e", "rename", "Rename", id="categories.rename"),
+        Binding("k", "change_kind", "Kind", id="categories.kind"),
+        Binding("a", "toggle_archived", "Archive/unarchive", id="categories.archive-unarchive"),
+        Binding("f5", "refresh", "Refresh", id="categories.refresh"),
     ]
     PERMISSION = Permission.MANAGE_CATEGORIES
     NAME = "categories"

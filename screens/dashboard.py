@@ -166,8 +166,8 @@ class RangeInput(Input):
     """A custom-range date box; the footer names its keys while it has focus."""
 
     BINDINGS = [
-        Binding("enter", "submit", "Apply range"),
-        Binding("escape", "screen.leave_range", "Cancel"),
+        Binding("enter", "submit", "Apply range", id="range-input.apply-range"),
+        Binding("escape", "screen.leave_range", "Cancel", id="range-input.cancel"),
     ]
 
 
@@ -191,10 +191,10 @@ class DashboardScreen(Screen):
         "the period that was showing."
     )
     BINDINGS = [
-        Binding("p", "period(1)", "Next period"),
-        Binding("P", "period(-1)", "Prev period", key_display="P"),
-        Binding("c", "custom", "Custom range"),
-        Binding("f5", "reload", "Refresh"),
+        Binding("p", "period(1)", "Next period", id="dashboard.next-period"),
+        Binding("P", "period(-1)", "Prev period", key_display="P", id="dashboard.prev-period"),
+        Binding("c", "custom", "Custom range", id="dashboard.custom-range"),
+        Binding("f5", "reload", "Refresh", id="dashboard.refresh"),
     ]
 
     def __init__(self, session: SessionController) -> None:

@@ -37,8 +37,9 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
         seen.add(entry)
         rows.append((*entry, binding.id or ""))
         del key
+    shown_keys = {key for key, _, _ in rows}
     for always in (("^p", "Command palette"), ("^q", "Quit")):
-        if always not in seen:
+        if always[0] not in shown_keys:  # Textual's own palette binding may be listed
             rows.append((*always, ""))
     return rows
 
@@ -70,7 +71,7 @@ class HelpScreen(ModalScreen[None]):
     """
 
     BINDINGS = [
-        Binding("escape,q", "close", "Close"),
+        Binding("escape,q", "close", "Close", id="help.close"),
     ]
 
     def __init__(self, screen: Screen) -> None:

@@ -96,9 +96,9 @@ class ImportScreen(Screen):
         "import (nothing is written)."
     )
     BINDINGS = [
-        Binding("ctrl+r", "read_columns", "Read columns"),
-        Binding("ctrl+s", "start", "Import"),
-        Binding("escape", "cancel", "Cancel import"),
+        Binding("ctrl+r", "read_columns", "Read columns", id="import.read-columns"),
+        Binding("ctrl+s", "start", "Import", id="import.import"),
+        Binding("escape", "cancel", "Cancel import", id="import.cancel-import"),
     ]
 
     def __init__(self, session: SessionController) -> None:
@@ -347,7 +347,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
     """Export what the records screen's filter shows (every page) to a CSV file."""
 
     CSS_PATH = STYLES
-    BINDINGS = [Binding("escape", "close", "Cancel")]
+    BINDINGS = [Binding("escape", "close", "Cancel", id="export.cancel")]
 
     def __init__(
         self, session: SessionController, flt: RecordFilter, *, default_path: str | None = None

@@ -35,7 +35,7 @@ def _login(identifier: str, password: str) -> SessionController:
 class LoginScreen(Screen["SessionController | None"]):
     """The first screen: who are you, and which database is this."""
 
-    BINDINGS = [Binding("escape", "clear", "Clear")]
+    BINDINGS = [Binding("escape", "clear", "Clear", id="login.clear")]
 
     class LoggedIn(Message):
         """Credentials accepted; the app routes to the first screen of the role."""

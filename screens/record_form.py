@@ -55,10 +55,12 @@ class KindToggle(Widget, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("i", "set('income')", "Income", show=False),
-        Binding("e", "set('expense')", "Expense", show=False),
-        Binding("space,left,right", "toggle", "Toggle kind", show=False),
-        Binding("enter", "next", "Next", show=False),
+        Binding("i", "set('income')", "Income", show=False, id="kind-toggle.income"),
+        Binding("e", "set('expense')", "Expense", show=False, id="kind-toggle.expense"),
+        Binding(
+            "space,left,right", "toggle", "Toggle kind", show=False, id="kind-toggle.toggle-kind"
+        ),
+        Binding("enter", "next", "Next", show=False, id="kind-toggle.next"),
     ]
 
     value: reactive[str] = reactive("expense")
@@ -103,8 +105,8 @@ class DateInput(Input):
     """
 
     BINDINGS = [
-        Binding("up", "step(1)", "+1 day", key_display="↑"),
-        Binding("down", "step(-1)", "-1 day", key_display="↓"),
+        Binding("up", "step(1)", "+1 day", key_display="↑", id="date-input.next-day"),
+        Binding("down", "step(-1)", "-1 day", key_display="↓", id="date-input.previous-day"),
     ]
 
     def __init__(self, *args, today: date | None = None, **kwargs) -> None:
@@ -176,10 +178,10 @@ class RecordForm(ModalScreen[RecordRow | None]):
         "Escape asks before dropping unsaved changes."
     )
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+n", "save_another", "Save + another"),
-        Binding("escape", "cancel", "Cancel"),
-        Binding("f1,question_mark", "app.help", "Help", key_display="F1"),
+        Binding("ctrl+s", "save", "Save", id="record-form.save"),
+        Binding("ctrl+n", "save_another", "Save + another", id="record-form.save-another"),
+        Binding("escape", "cancel", "Cancel", id="record-form.cancel"),
+        Binding("f1,question_mark", "app.help", "Help", key_display="F1", id="record-form.help"),
     ]
 
     def __init__(
@@ -491,7 +493,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
 class RecordView(ModalScreen[None]):
     """Read-only view of one record (viewers, analysts, and the trash)."""
 
-    BINDINGS = [Binding("escape,q,enter", "close", "Close")]
+    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="record-view.close")]
 
     def __init__(self, record: RecordRow) -> None:
         super().__init__()

@@ -66,12 +66,16 @@ class RecordTable(DataTable):
     """DataTable whose cursor keys move over the whole result, not just loaded rows."""
 
     BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "move_page(-1)", "Page up", show=False),
-        Binding("pagedown", "move_page(1)", "Page down", show=False),
-        Binding("home,ctrl+home", "jump(0)", "First record", show=False),
-        Binding("end,ctrl+end", "jump(-1)", "Last record", show=False),
+        Binding("up", "move(-1)", "Up", show=False, id="record-table.up"),
+        Binding("down", "move(1)", "Down", show=False, id="record-table.down"),
+        Binding("pageup", "move_page(-1)", "Page up", show=False, id="record-table.page-up"),
+        Binding("pagedown", "move_page(1)", "Page down", show=False, id="record-table.page-down"),
+        Binding(
+            "home,ctrl+home", "jump(0)", "First record", show=False, id="record-table.first-record"
+        ),
+        Binding(
+            "end,ctrl+end", "jump(-1)", "Last record", show=False, id="record-table.last-record"
+        ),
     ]
 
     def action_move(self, delta: int) -> None:
@@ -97,20 +101,34 @@ class RecordsScreen(Screen):
         "Click a column header to sort by it."
     )
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("f", "focus_filters", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("s", "next_sort", "Sort"),
-        Binding("o", "reverse_sort", "Order"),
-        Binding("left_square_bracket", "page(-1)", "Prev page", show=False, key_display="["),
-        Binding("right_square_bracket", "page(1)", "Next page", show=False, key_display="]"),
-        Binding("n", "new", "New"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-        Binding("t", "trash", "Trash"),
-        Binding("u", "restore", "Restore"),
-        Binding("x", "export", "Export"),
-        Binding("f5", "reload", "Refresh", show=False),
+        Binding("slash", "focus_search", "Search", key_display="/", id="records.search"),
+        Binding("f", "focus_filters", "Filter", id="records.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="records.clear-filter"),
+        Binding("s", "next_sort", "Sort", id="records.sort"),
+        Binding("o", "reverse_sort", "Order", id="records.order"),
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            "Prev page",
+            show=False,
+            key_display="[",
+            id="records.prev-page",
+        ),
+        Binding(
+            "right_square_bracket",
+            "page(1)",
+            "Next page",
+            show=False,
+            key_display="]",
+            id="records.next-page",
+        ),
+        Binding("n", "new", "New", id="records.new"),
+        Binding("e", "edit", "Edit", id="records.edit"),
+        Binding("d", "delete", "Delete", id="records.delete"),
+        Binding("t", "trash", "Trash", id="records.trash"),
+        Binding("u", "restore", "Restore", id="records.restore"),
+        Binding("x", "export", "Export", id="records.export"),
+        Binding("f5", "reload", "Refresh", show=False, id="records.refresh"),
     ]
 
     def __init__(self, session: SessionController) -> None:

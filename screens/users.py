@@ -34,13 +34,13 @@ class UsersScreen(AdminTableScreen[UserRow]):
     TITLE = "Users"
     CSS_PATH = STYLES / "users.tcss"
     BINDINGS = [
-        Binding("n", "create", "New user"),
-        Binding("r", "change_role", "Role"),
-        Binding("a", "toggle_active", "Activate/deactivate"),
-        Binding("p", "reset_password", "Reset password"),
-        Binding("o", "sign_out", "Sign out everywhere"),
-        Binding("l", "lift_lock", "Lift lock"),
-        Binding("f5", "refresh", "Refresh"),
+        Binding("n", "create", "New user", id="users.new-user"),
+        Binding("r", "change_role", "Role", id="users.role"),
+        Binding("a", "toggle_active", "Activate/deactivate", id="users.activate-deactivate"),
+        Binding("p", "reset_password", "Reset password", id="users.reset-password"),
+        Binding("o", "sign_out", "Sign out everywhere", id="users.sign-out-everywhere"),
+        Binding("l", "lift_lock", "Lift lock", id="users.lift-lock"),
+        Binding("f5", "refresh", "Refresh", id="users.refresh"),
     ]
     PERMISSION = Permission.MANAGE_USERS
     NAME = "users"

@@ -102,3 +102,51 @@ async def test_a_bad_entry_is_a_message_and_the_defaults_stay(admin, tmp_path, m
         await pilot.press("question_mark")  # the default key still opens help
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+
+
+def test_every_binding_has_an_id():
+    """The keymap names bindings by id: one without an id could not be remapped."""
+    import sys
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    from finance_tui.app import FinanceApp, all_binding_ids
+    from finance_tui.preload import preload
+
+    assert preload(["screens"]) == []
+    missing = []
+    for name, module in list(sys.modules.items()):
+        if name.startswith("screens.") and module is not None:
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, DOMNode)
+                    and value.__module__ == name  # declared here, not imported
+                ):
+                    bindings = value.__dict__.get("BINDINGS", ())
+                    missing += [f"{value.__name__}: {b.key}" for b in bindings if not b.id]
+    missing += [b.key for b in FinanceApp.BINDINGS if isinstance(b, Binding) and not b.id]
+    assert missing == []
+    assert {"records.new", "record-form.save", "app.help"} <= all_binding_ids()
+
+
+async def test_a_screen_binding_is_remapped(admin, tmp_path, monkeypatch):
+    from test_tui_support import seed
+
+    from screens.record_form import RecordForm
+
+    seed(3)
+    path = _write(tmp_path, '[keymap]\n"records.new" = "a"\n')
+    monkeypatch.setenv("FINANCE_TUI_KEYMAP", str(path))
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n")  # the default key no longer opens the form
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordForm)
