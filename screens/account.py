@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from finance_tui.errors import (
     AccountLocked,
@@ -26,7 +26,7 @@ from finance_tui.errors import (
     ValidationError,
 )
 from finance_tui.permissions import Permission
-from screens.widgets import FormRow, NavBar, ScreenTitle, literal, run_in_thread
+from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, literal, run_in_thread
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -89,7 +89,7 @@ class AccountScreen(Screen):
             with Horizontal(id="account-buttons"):
                 yield Button("Change password", variant="primary", id="account-change")
                 yield Button("Log out", variant="error", id="account-logout")
-        yield Footer()
+        yield FitFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "change_password":
@@ -201,7 +201,7 @@ class LockScreen(ModalScreen[bool]):
             with Horizontal(id="lock-buttons"):
                 yield Button("Unlock", variant="primary", id="lock-unlock")
                 yield Button("Log out", id="lock-logout")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#lock-password", Input).focus()

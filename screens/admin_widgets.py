@@ -24,7 +24,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Input,
     Label,
     OptionList,
@@ -37,6 +36,7 @@ from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.widgets import (
+    FitFooter,
     FormRow,
     NavBar,
     Palette,
@@ -161,7 +161,7 @@ class FormModal(ModalScreen[Any]):
             with Horizontal(id="form-buttons"):
                 yield Button(self.submit_label, variant="primary", id="form-submit")
                 yield Button("Cancel", id="form-cancel")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#form-error", Static).display = False
@@ -309,7 +309,7 @@ class ChoiceModal(ModalScreen[str | None]):
                 *[Option(literal(label), id=value) for label, value in self.choices],
                 id="choice-list",
             )
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -364,7 +364,7 @@ class AdminTableScreen(Screen, Generic[RowT]):
         else:
             yield Static("", id=f"{self.NAME}-summary")
             yield DataTable(id=f"{self.NAME}-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         if not self.allowed:

@@ -21,7 +21,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Input,
     Select,
     Static,
@@ -37,6 +36,7 @@ from finance_tui.services.periods import PERIODS
 from finance_tui.services.validation import DateError, parse_date
 from screens.admin_widgets import MonthBars, pct_text, signed_money_text
 from screens.widgets import (
+    FitFooter,
     NavBar,
     ScreenTitle,
     fmt_date,
@@ -110,7 +110,7 @@ class AnalyticsScreen(Screen):
                 "You do not have permission to view analytics (analysts and admins).",
                 id="analytics-denied",
             )
-            yield Footer()
+            yield FitFooter()
             return
         with TabbedContent(id="analytics-tabs", initial="compare"):
             with TabPane("Compare periods", id="compare"):
@@ -135,7 +135,7 @@ class AnalyticsScreen(Screen):
                     yield MonthBars(id="drill-chart")
                     yield Static("Largest records in the window", id="drill-largest-title")
                     yield DataTable(id="drill-largest", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         if not self.allowed:

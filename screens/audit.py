@@ -16,13 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from finance_tui.dto import AuditRow, Page
 from finance_tui.permissions import Permission
 from finance_tui.services.audit import AuditFilter
 from finance_tui.services.validation import DateError, parse_date, search_text_problem
-from screens.widgets import NavBar, ScreenTitle, fmt_dt, literal, run_in_thread
+from screens.widgets import FitFooter, NavBar, ScreenTitle, fmt_dt, literal, run_in_thread
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -95,7 +95,7 @@ class AuditScreen(Screen):
                 "You do not have permission to view the audit log (admins only).",
                 id="audit-denied",
             )
-            yield Footer()
+            yield FitFooter()
             return
         with Horizontal(id="audit-filters"):
             yield Select([], prompt="any action", id="audit-action")
@@ -107,7 +107,7 @@ class AuditScreen(Screen):
             yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="audit-detail-pane"):
                 yield Static("", id="audit-detail")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         if not self.allowed:

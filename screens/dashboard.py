@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.config import settings
 from finance_tui.dto import CategoryTotal, DashboardData, MonthPoint
@@ -27,6 +27,7 @@ from finance_tui.money import format_decimal
 from finance_tui.services.periods import PERIODS, resolve_period
 from finance_tui.services.validation import DateError, parse_date
 from screens.widgets import (
+    FitFooter,
     KpiCard,
     NavBar,
     Palette,
@@ -234,7 +235,7 @@ class DashboardScreen(Screen):
                 with Vertical(id="breakdown-box"):
                     yield Label("Category breakdown", classes="dash-heading")
                     yield DataTable(id="breakdown-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         recent = self.query_one("#recent-table", DataTable)

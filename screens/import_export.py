@@ -25,7 +25,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DataTable,
-    Footer,
     Input,
     Label,
     ProgressBar,
@@ -47,7 +46,15 @@ from finance_tui.services.csvio import (
     format_progress,
 )
 from finance_tui.services.query import RecordFilter
-from screens.widgets import ConfirmModal, NavBar, ScreenTitle, TickBox, literal, run_in_thread
+from screens.widgets import (
+    ConfirmModal,
+    FitFooter,
+    NavBar,
+    ScreenTitle,
+    TickBox,
+    literal,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -146,7 +153,7 @@ class ImportScreen(Screen):
         yield Static("", id="import-rate")
         yield Static("", id="import-summary")
         yield DataTable(id="import-errors", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#import-progress", ProgressBar).display = False  # until a run starts

@@ -15,10 +15,10 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from finance_tui.errors import DatabaseUnavailable, FinanceError
-from screens.widgets import literal, run_in_thread
+from screens.widgets import FitFooter, literal, run_in_thread
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -63,7 +63,7 @@ class LoginScreen(Screen["SessionController | None"]):
             yield Static(literal(self.message), id="login-error")
             yield LoadingIndicator(id="login-busy")
             yield Button("Log in", variant="primary", id="login-submit")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#login-busy").display = False

@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from finance_tui.dto import CategoryRow, RecordRow
 from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
@@ -30,6 +30,7 @@ from finance_tui.services.validation import DateError, parse_date, text_problem
 from finance_tui.textsafety import visible
 from screens.widgets import (
     ConfirmModal,
+    FitFooter,
     FormRow,
     Palette,
     StoredInput,
@@ -250,7 +251,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
                 if rec is None:
                     yield Button("Save + another", id="form-another")
                 yield Button("Cancel", id="form-cancel")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#form-reload").display = False

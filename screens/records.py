@@ -20,13 +20,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from finance_tui.dto import RecordRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.services.query import SORT_FIELDS, RecordFilter
-from screens.widgets import ConfirmModal, NavBar, ScreenTitle, literal, record_cells, run_in_thread
+from screens.widgets import (
+    ConfirmModal,
+    FitFooter,
+    NavBar,
+    ScreenTitle,
+    literal,
+    record_cells,
+    run_in_thread,
+)
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -161,7 +169,7 @@ class RecordsScreen(Screen):
         table = RecordTable(id="records-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="records-status")
-        yield Footer()
+        yield FitFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(RecordTable)

@@ -316,7 +316,7 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button(self.yes_label, variant="warning", id="confirm-yes")
                 yield Button(self.no_label, id="confirm-no")
             yield Static(self.keys_hint(), id="confirm-keys")
-        yield Footer()
+        yield FitFooter()
 
     def keys_hint(self) -> Text:
         """The answer keys, named after the buttons they press."""
@@ -405,3 +405,26 @@ class TickBox(Checkbox):
     def watch_value(self, value: bool) -> None:
         self.BUTTON_INNER = "✓" if value else " "
         self.refresh()
+
+
+class FitFooter(Footer):
+    """The footer with whole labels only: keys that do not fit the width are left out
+    (Textual's footer cuts the last one mid-word, "t Tra"); help (F1) and the palette
+    still list them all, and every key works whether shown or not."""
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self.call_after_refresh(self._hide_overflow)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.recompose)
+
+    def _hide_overflow(self) -> None:
+        palette = [c for c in self.children if c.has_class("-command-palette")]
+        limit = palette[0].region.x if palette else self.content_region.right
+        overflow = False
+        for child in self.children:
+            if child in palette:
+                continue
+            overflow = overflow or child.region.right > limit
+            child.display = not overflow
