@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
+import shutil
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,9 +19,9 @@ os.environ.pop("FINANCE_TUI_DATABASE_URL", None)
 os.environ["FINANCE_TUI_KEYMAP"] = "/nonexistent/finance-tui-tests/keymap.toml"  # no user keymap
 
 from finance_tui.config import reset_settings  # noqa: E402
-from finance_tui.db import connect  # noqa: E402
-from finance_tui.migrations import apply_migrations  # noqa: E402
-from finance_tui.models import ALL_MODELS, database  # noqa: E402
+from finance_tui.db import connect, prepare_sqlite_file  # noqa: E402
+from finance_tui.migrations import SIGNING_KEY, apply_migrations  # noqa: E402
+from finance_tui.models import ALL_MODELS, Meta, database  # noqa: E402
 from finance_tui.services.users import bootstrap_admin, insert_user  # noqa: E402
 from finance_tui.session import SessionController  # noqa: E402
 
@@ -60,13 +63,37 @@ def _reset_postgres() -> None:
     apply_migrations(db)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file per session (per xdist worker), copied by every test:
+    running all migrations per test cost far more than a file copy. Checkpointed and
+    closed, so the copy needs no -wal/-shm file to be complete."""
+    path = tmp_path_factory.mktemp("template") / "finance.db"
+    db = connect(f"sqlite:///{path}")
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"template left journal files behind: {leftovers}"
+    return path
+
+
+def _fresh_sqlite(template: Path, path: Path) -> str:
+    """A private copy of the migrated template at ``path``, with its own signing key
+    (as a newly created database would have), connected and bound to the models."""
+    prepare_sqlite_file(path)  # the app's own private file modes; copyfile keeps them
+    shutil.copyfile(template, path)
+    url = f"sqlite:///{path}"
+    connect(url)
+    Meta.update(value=secrets.token_hex(32)).where(Meta.key == SIGNING_KEY).execute()
+    return url
+
+
 @pytest.fixture(params=ENGINES)
 def db_url(request, tmp_path) -> Iterator[str]:
     """URL of a fresh, migrated database for this test (tests may reconnect to it)."""
     reset_settings()
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'finance.db'}"
-        connect(url)
+        url = _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "finance.db")
     else:
         _reset_postgres()
         url = PG_URL

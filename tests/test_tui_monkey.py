@@ -1,5 +1,15 @@
-"""Monkey test: 2,000 seeded random key presses per role, shared equally among the
-screens the role can reach (each walk starts on its screen; keys may leave it). No exception may escape, and a viewer or analyst must not change data.
+"""Monkey test: seeded random key presses per role, shared equally among the screens the
+role can reach (each walk starts on its screen; keys may leave it). No exception may
+escape, a viewer or analyst must not change data, and the walk must have opened every
+screen and dialog the role can reach (``REACHABLE``; the admin's confirm dialog
+is left out, as key timing decides whether a walk reaches it).
+
+Why 720 keys and not 2,000 (a third of the run time) stays as sharp: the 2,000-key walks
+had opened every screen and dialog within their first few hundred keys (the rest repeated
+them), and the walk is now *required* to reach each of them, which the old test did not
+check beyond the dashboard, the records screen and the record form. A change that makes a
+dialog unreachable, or a seed that stops covering one, fails here instead of silently
+testing less.
 
 Ctrl+Q/Ctrl+C (quit), Ctrl+P (the palette's fuzzy search makes "Quit" one random
 letter away), Ctrl+T (Textual 8.2's theme list raises KeyError on PageDown before its
@@ -29,7 +39,15 @@ KEYS = (
     + ["tab", "shift+tab", "up", "down", "left", "right", "pageup", "pagedown"]
     + ["home", "end", "ctrl+home", "ctrl+end", "f1", "f5", "ctrl+s", "ctrl+n"]
 )
-PRESSES_PER_ROLE = 2000
+PRESSES_PER_ROLE = 720
+_COMMON = {"DashboardScreen", "RecordsScreen", "AccountScreen", "HelpScreen"}
+REACHABLE = {  # screens and dialogs (class names) each role's walk must open
+    "viewer": _COMMON | {"RecordView"},
+    "analyst": _COMMON | {"AnalyticsScreen", "RecordView", "ExportModal"},
+    "admin": _COMMON
+    | {"AnalyticsScreen", "CategoriesScreen", "UsersScreen", "AuditScreen", "ImportScreen"}
+    | {"RecordForm", "FormModal", "ChoiceModal"},
+}  # the admin's ConfirmModal depends on key timing (reached in 1 of 2 full runs): not required
 CHARS = {
     "space": " ",
     "slash": "/",
@@ -89,9 +107,7 @@ async def test_random_keys(sessions, tmp_path, monkeypatch, role, db_url):
                     app.goto(name)
                     await settle(pilot)
         await settle(pilot, timers=0.5)
-    assert {"DashboardScreen", "RecordsScreen"} <= visited
-    if role == "admin":
-        assert "RecordForm" in visited
-    else:
+    assert REACHABLE[role] <= visited, sorted(REACHABLE[role] - visited)
+    if role != "admin":
         assert "RecordForm" not in visited and "ConfirmModal" not in visited
         assert write_fingerprint() == before
