@@ -178,6 +178,8 @@ class RecordForm(ModalScreen[RecordRow | None]):
         "↑ / ↓ step the date by a day. Typing into a filled field replaces it. "
         "Escape asks before dropping unsaved changes."
     )
+    # Below 32 rows every field is one line high, so the form fits 80x24 whole.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="record-form.save"),
         Binding("ctrl+n", "save_another", "Save + another", id="record-form.save-another"),

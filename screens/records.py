@@ -41,13 +41,15 @@ if TYPE_CHECKING:
 
 WINDOW = 100
 DEBOUNCE_SECONDS = 0.3
+# Widths include one cell of padding on each side; a date box holds "2026-10-01" and the
+# cursor after it (13), so a typed date is never shown as "026-10-01".
 FILTER_FIELDS = (
-    ("kind", "kind", 11),
-    ("category", "category", 14),
-    ("date_from", "from", 12),
-    ("date_to", "to", 12),
-    ("amount_min", "min", 10),
-    ("amount_max", "max", 10),
+    ("kind", "kind", 10),
+    ("category", "category", 12),
+    ("date_from", "from", 13),
+    ("date_to", "to", 13),
+    ("amount_min", "min", 9),
+    ("amount_max", "max", 9),
     ("text", "search notes / category", 0),
 )
 FIELD_LABELS = {

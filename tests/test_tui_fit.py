@@ -127,3 +127,56 @@ async def test_footer_shows_whole_labels_only(admin, tmp_path, width):
         if hidden:  # what is left out is still a working key
             await pilot.press(hidden[-1].key)
             await settle(pilot)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_filter_dates_are_shown_whole(admin, tmp_path, width):
+    from textual.widgets import Input
+
+    seed(3)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        for name in ("date_from", "date_to"):
+            box = app.screen.query_one(f"#filter-{name}", Input)
+            box.focus()
+            box.value = "2026-10-01"
+            box.cursor_position = len(box.value)
+            await pilot.pause()
+            # the whole date and the cursor after it fit: nothing scrolled out of view
+            assert box.content_region.width >= len("2026-10-01") + 1, (width, name)
+            assert box.scroll_offset.x == 0
+        search = app.screen.query_one("#filter-text", Input)
+        assert search.content_region.width >= 6  # room left to type a word at 80 columns
+
+
+async def test_record_form_fits_80x24_with_its_messages(admin, tmp_path):
+    from textual.widgets import Button
+
+    from screens.record_form import RecordForm
+    from screens.widgets import FormRow
+
+    seed(3)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("n", "e", "enter", "x", "enter", "z", "z", "ctrl+s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RecordForm)
+        screen_area = form.region
+        for button in form.query(Button):
+            if button.display:
+                assert screen_area.contains_region(button.region), button.label
+        errors = {row.field_name: row for row in form.query(FormRow) if row.error}
+        assert set(errors) == {"amount", "category"}
+        for row in errors.values():
+            box = row.query_one(".form-error", Static)
+            width, height = box.content_region.width, box.content_region.height
+            needed = len(Text(row.error).wrap(app.console, width))
+            assert needed <= height, (row.field_name, row.error, width, height)
+            assert screen_area.contains_region(box.region)
