@@ -100,7 +100,7 @@ class FormModal(ModalScreen[Any]):
     DEFAULT_CSS = """
     FormModal { align: center middle; }
     FormModal > #form-dialog {
-        width: 100; height: auto; max-height: 90%;
+        width: 100; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 1 2;
     }
     FormModal #form-title { text-style: bold; margin-bottom: 1; }

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -172,6 +172,49 @@ class RangeInput(Input):
     ]
 
 
+class PeriodChoices(Static):
+    """The periods in a row, the chosen one highlighted; a click chooses one. On a
+    narrow terminal the "Period:" label goes, so every choice stays whole."""
+
+    def __init__(self, current: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.current = current
+        self._spans: list[tuple[int, int, str]] = []
+
+    def show(self, current: str) -> None:
+        self.current = current
+        self.update(self.build())
+
+    def on_mount(self) -> None:
+        self.update(self.build())
+
+    def on_resize(self) -> None:
+        self.update(self.build())
+
+    def build(self) -> Text:
+        narrow = 0 < self.screen.size.width < 92
+        text = Text() if narrow else Text("Period: ", style="bold")
+        self._spans = []
+        for name in PERIOD_ORDER:
+            start = len(text)
+            style = "bold reverse" if name == self.current else Palette.muted
+            text.append(f" {PERIODS[name]} ", style=style)
+            self._spans.append((start, len(text), name))
+            text.append("" if narrow else " ")
+        return text
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for start, end, name in self._spans:
+            if start <= offset.x < end:
+                screen = self.screen
+                if isinstance(screen, DashboardScreen):  # as its key does: c focuses "from"
+                    screen.action_custom() if name == "custom" else screen.set_period(name)
+                return
+
+
 class DashboardScreen(Screen):
     """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
 
@@ -212,7 +255,7 @@ class DashboardScreen(Screen):
         yield ScreenTitle("Dashboard", id="dash-title")
         yield NavBar("dashboard")
         with Horizontal(id="period-bar"):
-            yield Static(self._period_text(), id="period-choices")
+            yield PeriodChoices(self.period, id="period-choices")
         with Horizontal(id="range-bar"):
             yield Label("Custom range", id="range-label")
             yield RangeInput(placeholder="from", id="period-from", classes="period-date")
@@ -253,14 +296,6 @@ class DashboardScreen(Screen):
         self.reload()
 
     # ---- period -------------------------------------------------------------------
-    def _period_text(self) -> Text:
-        text = Text("Period: ", style="bold")
-        for name in PERIOD_ORDER:
-            style = "bold reverse" if name == self.period else Palette.muted
-            text.append(f" {PERIODS[name]} ", style=style)
-            text.append(" ")
-        return text
-
     def _show_custom_inputs(self) -> None:
         self.query_one("#range-bar").display = self.period == "custom"
 
@@ -294,7 +329,7 @@ class DashboardScreen(Screen):
         if name == "custom" and self.period != "custom":
             self.period_before_custom = self.period
         self.period = name
-        self.query_one("#period-choices", Static).update(self._period_text())
+        self.query_one(PeriodChoices).show(name)
         self._show_custom_inputs()
         self.reload()
 

@@ -62,7 +62,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > #help-dialog {
-        width: 72; height: auto; max-height: 90%;
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 1 2;
     }
     HelpScreen #help-title { text-style: bold; margin-bottom: 1; }

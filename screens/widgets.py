@@ -29,6 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
@@ -290,7 +291,8 @@ class ConfirmModal(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmModal { align: center middle; }
     ConfirmModal > #confirm-dialog {
-        width: 64; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+        width: 64; max-width: 100%; height: auto; border: thick $warning; background: $surface;
+        padding: 1 2;
     }
     ConfirmModal #confirm-buttons { height: auto; margin-top: 1; align-horizontal: right; }
     ConfirmModal #confirm-buttons Button { margin-left: 1; }
@@ -420,11 +422,19 @@ class FitFooter(Footer):
         self.call_after_refresh(self.recompose)
 
     def _hide_overflow(self) -> None:
+        """Widths from each key's own text, not from the layout: a footer under a dialog
+        is recomposed while its screen is in the background and not laid out."""
+        room = self.size.width
         palette = [c for c in self.children if c.has_class("-command-palette")]
-        limit = palette[0].region.x if palette else self.content_region.right
-        overflow = False
+        room -= sum(self._width(c) for c in palette)
         for child in self.children:
             if child in palette:
                 continue
-            overflow = overflow or child.region.right > limit
-            child.display = not overflow
+            room -= self._width(child)
+            child.display = room >= 0
+
+    @staticmethod
+    def _width(widget: Widget) -> int:
+        none = Size(0, 0)
+        styles = widget.styles
+        return widget.get_content_width(none, none) + styles.gutter.width + styles.margin.width

@@ -102,3 +102,20 @@ async def test_a_bad_range_date_is_shown_at_every_width(admin, tmp_path, width):
         assert not error.display
         assert screen.data.record_count == 6
         assert screen.query_one("#period-to", Input).value == ""  # the refused date dropped
+
+
+async def test_period_choices_are_clickable_and_whole_at_80_columns(admin, tmp_path):
+    from screens.dashboard import PeriodChoices
+
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(PeriodChoices)
+        plain = bar.build().plain
+        assert len(plain) <= 80 and "Custom range" in plain and "All time" in plain
+        await pilot.click(PeriodChoices, offset=(plain.index("This month") + 2, 0))
+        await settle(pilot)
+        assert app.screen.period == "this_month"
+        await pilot.click(PeriodChoices, offset=(plain.index("Year to date") + 2, 0))
+        await settle(pilot)
+        assert app.screen.period == "ytd"

@@ -126,3 +126,27 @@ def test_trash(snap_compare, snap_sessions, tmp_path):
         Record.update(deleted_at=FIXED_AT, updated_at=FIXED_AT).execute()
     app = make_app(tmp_path, admin)
     assert snap_compare(app, terminal_size=SIZE, run_before=_runner("2", "t"))
+
+
+# ---- the classic 80x24 terminal, and 120x40, with million-scale totals ---------------
+SMALL, LARGE = (80, 24), (120, 40)
+SMALL_TERMINAL = [
+    ("dashboard", ()),
+    ("records", ("2",)),
+    ("record-form-errors", ("2", "n", "i", "enter", *"12.345", "enter", *"food", "ctrl+s")),
+    ("filters", ("2", "f")),
+    ("delete-confirmation", ("2", "d")),
+    ("help", ("2", "f1")),
+    ("custom-range", ("c", *"2026-13-01", "enter")),
+    ("export", ("2", "x")),
+]
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(("name", "keys"), SMALL_TERMINAL, ids=[n for n, _ in SMALL_TERMINAL])
+def test_fits_the_terminal(snap_compare, snap_sessions, tmp_path, size, name, keys):
+    from test_tui_fit import million_scale_totals
+
+    million_scale_totals()
+    app = make_app(tmp_path, snap_sessions["admin"])
+    assert snap_compare(app, terminal_size=size, run_before=_runner(*keys))
