@@ -139,6 +139,9 @@ SMALL_TERMINAL = [
     ("help", ("2", "f1")),
     ("custom-range", ("c", *"2026-13-01", "enter")),
     ("export", ("2", "x")),
+    ("category-form", ("4", "n")),
+    ("user-form", ("5", "n")),
+    ("choice", ("5", "r")),
 ]
 
 
