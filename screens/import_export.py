@@ -91,6 +91,8 @@ class ImportScreen(Screen):
 
     TITLE = "Import"
     CSS_PATH = STYLES
+    # Below 100 columns the options and the column mapping take their compact form.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     AUTO_FOCUS = "#import-file"
     HELP = (
         "Type the CSV file's path and press Enter to read its columns; check which column "
@@ -135,7 +137,7 @@ class ImportScreen(Screen):
                 yield Input(placeholder="YYYY-MM-DD", id="import-date-format")
             with Horizontal(classes="import-row", id="import-checks"):
                 yield TickBox("Skip invalid rows", id="import-skip")
-                yield TickBox("Create unknown categories", id="import-create")
+                yield TickBox("Create categories", id="import-create")
                 yield TickBox("Dry run (write nothing)", id="import-dry")
             yield Static("Columns: read the file to check them", id="import-columns-note")
             with Horizontal(id="import-mapping"):

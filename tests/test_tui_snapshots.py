@@ -142,6 +142,7 @@ SMALL_TERMINAL = [
     ("category-form", ("4", "n")),
     ("user-form", ("5", "n")),
     ("choice", ("5", "r")),
+    ("import", ("8",)),
 ]
 
 
