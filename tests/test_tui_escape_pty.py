@@ -91,7 +91,7 @@ def seed_hostile(csv_path: Path) -> None:
 class Terminal:
     """The app in a pseudo-terminal: send keys, wait for output, keep every byte."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], size=(36, 120)) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], size=(36, 170)) -> None:
         self.out = bytearray()
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: the real app, real driver
@@ -167,7 +167,8 @@ def test_every_screen_writes_hostile_text_literally(db_url, admin, tmp_path):
         "XDG_STATE_HOME": str(home / "state"),
         "XDG_DATA_HOME": str(home / "data"),
         "XDG_CONFIG_HOME": str(home / "config"),
-        "COLUMNS": "120",
+        # wide enough for the dashboard's 7 cards a row, so its recent list is on screen
+        "COLUMNS": "170",
         "LINES": "36",
     }
     env.pop("TEXTUAL", None)
