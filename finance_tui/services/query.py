@@ -28,7 +28,7 @@ import heapq
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -521,7 +521,54 @@ def run_seek(
     return Page(rows, total, -1, flt.limit)
 
 
+def _whole_months(flt: RecordFilter) -> bool:
+    """The date range (if any) starts on a first and ends on a last day of a month."""
+    starts = flt.date_from is None or flt.date_from.day == 1
+    ends = flt.date_to is None or (flt.date_to + timedelta(days=1)).day == 1
+    return starts and ends
+
+
+def summary_count(flt: RecordFilter) -> int | None:
+    """The count from the monthly summaries, or None when the filter needs the rows.
+
+    The summaries hold the live, published records per month, category and kind, so a
+    filter on kind, categories and whole months is answered from a few hundred summary
+    rows instead of counting up to a million records (~100 ms at 1M on SQLite).
+    """
+    flt.validate()
+    if (
+        flt.text.strip()
+        or flt.amount_min is not None
+        or flt.amount_max is not None
+        or flt.created_by
+        or flt.include_deleted
+        or flt.only_deleted
+        or not _whole_months(flt)
+    ):
+        return None
+    query = MonthlyTotal.select(fn.COALESCE(fn.SUM(MonthlyTotal.count), 0))
+    conditions: list[Expression] = []
+    if flt.kind:
+        conditions.append(MonthlyTotal.kind == flt.kind)
+    if flt.categories:
+        conditions.append(MonthlyTotal.category.in_(list(flt.categories)))
+    if flt.date_from:
+        conditions.append(MonthlyTotal.month >= flt.date_from)
+    if flt.date_to:
+        conditions.append(MonthlyTotal.month <= flt.date_to)
+    if conditions:
+        query = query.where(*conditions)
+    return int(query.scalar() or 0)
+
+
 def run_count(flt: RecordFilter) -> int:
+    """How many records match: from the summaries where the filter allows (kind,
+    categories, whole months), otherwise by counting the rows."""
+    from_summaries = summary_count(flt)
+    return from_summaries if from_summaries is not None else count_rows(flt)
+
+
+def count_rows(flt: RecordFilter) -> int:
     """Matching records minus those of unpublished imports, in one statement.
 
     The visibility test would make SQLite read every row even where a covering index
