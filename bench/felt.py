@@ -1,6 +1,6 @@
 """What a person feels: key -> painted screen in a real terminal, at 1k and at 1M records.
 
-    python bench/felt.py [--sizes 1000,1000000] [--runs 4] [--work DIR]
+    python bench/felt.py [--sizes 1000,1000000] [--runs 4] [--work DIR] [--prefix felt]
 
 The real app runs in tmux (120x40, its own server socket) on a demo database of each
 size (created once with ``finance-tui demo`` and kept in ``--work``). Each run launches
@@ -186,8 +186,8 @@ def _search(size: int, word: str, label: str, timings: Timings) -> None:
     wait_for(lambda s: (status(s) or (0, 0, 0))[0] == size, "the cleared filter")
 
 
-def ensure_database(work: Path, size: int) -> str:
-    path = work / f"felt-{size}.db"
+def ensure_database(work: Path, size: int, prefix: str = "felt") -> str:
+    path = work / f"{prefix}-{size}.db"
     url = f"sqlite:///{path}"
     if not path.exists():
         print(f"creating {path} ({size:,} records)…", file=sys.stderr)
@@ -223,13 +223,14 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,1000000")
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "felt")
+    parser.add_argument("--prefix", default="felt", help="databases are WORK/PREFIX-SIZE.db")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("bench/felt.py needs tmux (apt-get install tmux)", file=sys.stderr)
         return 2
     sizes = sorted(int(s) for s in args.sizes.split(","))
     args.work.mkdir(parents=True, exist_ok=True)
-    urls = {size: ensure_database(args.work, size) for size in sizes}
+    urls = {size: ensure_database(args.work, size, args.prefix) for size in sizes}
     with tempfile.TemporaryDirectory() as home:
         env = {"HOME": home, "TERM": "xterm-256color", "XDG_STATE_HOME": f"{home}/state"}
         os.environ.update(env)

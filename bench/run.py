@@ -15,7 +15,9 @@ database is emptied when (re)generated: use a scratch one) it
    the query service, against the plain SQL page (LIKE for text, no search index);
    the total count (which the screen fetches after the page) and the last page;
 4. times saving one record (validation, audit, summaries) through the session;
-5. start-up (bench/startup.py) and peak memory (bench/memory.py), when the TUI exists.
+5. start-up (bench/startup.py) and peak memory (bench/memory.py), when the TUI exists;
+6. what a person feels in a real terminal (bench/felt.py): key -> painted screen at 1k
+   and at N records, printed as its own table after the service-level one.
 
 Results are medians (after one warm-up run). Nothing here fails: the table says
 pass/fail per target. Benchmarks are not part of the test suite.
@@ -466,6 +468,8 @@ def main() -> int:
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-tui", action="store_true", help="skip start-up and memory")
+    parser.add_argument("--skip-felt", action="store_true", help="skip bench/felt.py")
+    parser.add_argument("--felt-runs", type=int, default=4)
     args = parser.parse_args()
 
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -495,6 +499,19 @@ def main() -> int:
         f"\n(also written to {results_file}; python {sys.version.split()[0]}, "
         f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})"
     )
+    if not args.skip_felt:
+        print("\nkey -> painted screen in tmux (bench/felt.py):\n", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "felt.py"),
+                f"--sizes=1000,{args.records}",
+                f"--runs={args.felt_runs}",
+                f"--work={args.dir}",
+                "--prefix=bench",
+            ],
+            check=False,
+        )
     return 0
 
 
