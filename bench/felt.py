@@ -71,6 +71,12 @@ def status(screen: str) -> tuple[int, int, int] | None:
     return tuple(int(part.replace(",", "")) for part in found.groups())  # type: ignore[return-value]
 
 
+def sort_label(screen: str) -> str | None:
+    """``"date (descending)"`` and the like, from the records status line."""
+    found = re.search(r"sorted by (\w+ \(\w+\))", screen)
+    return found.group(1) if found else None
+
+
 def records_rows(screen: str) -> bool:
     """The records screen shows rows (the dashboard's recent records do not count)."""
     return screen.startswith(" Records") and "sorted by" in screen and bool(ROW.search(screen))
@@ -139,11 +145,9 @@ def _records_actions(size: int, run: int, timings: Timings) -> None:
         ),
     )
     # Back to date order for the searches: cycle the sort until it says date again.
-    for _ in range(8):
-        if "sorted by date (descending)" in pane():
-            break
+    while (label := sort_label(pane())) != "date (descending)":
         keys("s")
-        time.sleep(0.3)
+        wait_for(lambda s, was=label: sort_label(s) not in (was, None), "the next sort")
     _search(size, "lidl", "`/lidl` Enter", timings)
     _search(size, "bike", "`/bike` Enter", timings)
     # Open the first record, then save it with a changed amount.
@@ -166,21 +170,25 @@ def _records_actions(size: int, run: int, timings: Timings) -> None:
 
 
 def _search(size: int, word: str, label: str, timings: Timings) -> None:
+    """Type the word and Enter in one go, timed from the typing: the search applies as
+    you type (debounced), so what you wait for starts at your last key."""
     keys("/")
-    keys(*word)
-    wait_for(lambda s: word in s, "the typed search")
-    start = press("Enter")
+    wait_for(lambda s: "sorted by" in s, "the search box")
+    time.sleep(0.3)  # focus moves to the search box (not visible in plain text)
+
+    def filtered(screen: str) -> bool:
+        counted = status(screen)
+        return counted is None or counted[0] < size
+
+    start = time.perf_counter()
+    keys(*word, "Enter")
     timings.add(
         f"{label} -> rows",
-        wait_for(lambda s: word in first_row(s).lower(), f"{word} rows", start),
+        wait_for(lambda s: word in first_row(s).lower() and filtered(s), f"{word} rows", start),
     )
     timings.add(
         f"{label} -> count",
-        wait_for(
-            lambda s: status(s) is not None and status(s)[0] < size,  # type: ignore[index]
-            f"the {word} count",
-            start,
-        ),
+        wait_for(lambda s: status(s) is not None and filtered(s), f"the {word} count", start),
     )
     keys("Escape")
     wait_for(lambda s: (status(s) or (0, 0, 0))[0] == size, "the cleared filter")
