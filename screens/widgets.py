@@ -41,7 +41,7 @@ from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
 
 if TYPE_CHECKING:
-    from finance_tui.dto import RecordRow
+    from finance_tui.domain.dto import RecordRow
 
 
 def _rich_colour(value: str, fallback: str) -> str:

@@ -13,9 +13,9 @@ from decimal import Decimal
 
 import pytest
 
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.models import AuditEvent, Record
 from finance_tui.services import summaries
-from finance_tui.services.query import RecordFilter
 
 PROCESSES = 4
 CREATES = 50

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finance_tui.db import connect
+from finance_tui.domain.csv_options import CsvFormatError, ImportOptions
 from finance_tui.errors import FinanceError
 from finance_tui.models import AuditEvent, Category, Record
 from finance_tui.services import summaries
 from finance_tui.services.csv_import import CHUNK
-from finance_tui.services.csv_source import MAX_LINE_BYTES, CsvFormatError, _LineGuard
-from finance_tui.services.csvio import ImportOptions
+from finance_tui.services.csv_source import MAX_LINE_BYTES, _LineGuard
 from finance_tui.session import SessionController
 
 REPO = Path(__file__).resolve().parent.parent

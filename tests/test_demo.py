@@ -12,9 +12,10 @@ import pytest
 from finance_tui import cli
 from finance_tui.db import write_transaction
 from finance_tui.demo import DEMO_ACCOUNTS, create_demo, generate, month_starts
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.models import Category, Record, User
 from finance_tui.services import bulk, search, summaries
-from finance_tui.services.query import RecordFilter, run_count
+from finance_tui.services.query import run_count
 from finance_tui.session import SessionController
 
 TODAY = date(2026, 11, 25)

@@ -21,13 +21,13 @@ import pytest
 from conftest import PASSWORD
 
 from finance_tui.db import connect, is_sqlite
+from finance_tui.domain.csv_options import ImportCancelled, ImportOptions, ImportRejected
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import NotFound
 from finance_tui.models import AuditEvent, Category, ImportBatch, Record, database
 from finance_tui.services import imports, search, summaries
 from finance_tui.services.csv_export import count_matching
-from finance_tui.services.csv_import import ImportCancelled, ImportRejected
-from finance_tui.services.csvio import ImportOptions
-from finance_tui.services.query import RecordFilter, run_count, run_query
+from finance_tui.services.query import run_count, run_query
 from finance_tui.session import SessionController
 
 REPO = Path(__file__).resolve().parent.parent

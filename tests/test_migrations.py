@@ -10,6 +10,7 @@ import pytest
 from conftest import PASSWORD, PG_URL
 
 from finance_tui.db import connect
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import SessionExpired
 from finance_tui.migrations import (
     MIGRATIONS,
@@ -21,7 +22,7 @@ from finance_tui.migrations import (
 )
 from finance_tui.models import ALL_MODELS, Meta, Record, Session, User, database, utcnow
 from finance_tui.services import search, summaries
-from finance_tui.services.query import RecordFilter, run_query
+from finance_tui.services.query import run_query
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
 

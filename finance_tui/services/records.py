@@ -10,7 +10,8 @@ from uuid import UUID
 from peewee import JOIN
 
 from finance_tui.db import write_transaction
-from finance_tui.dto import Page, Principal, RecordRow
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.dto import Page, Principal, RecordRow
 from finance_tui.errors import ConflictError, NotFound, ValidationError
 from finance_tui.models import Category, Record, User, database, utcnow
 from finance_tui.money import from_minor
@@ -21,8 +22,7 @@ from finance_tui.services.validation import CleanRecord, validate_record
 from finance_tui.services.visibility import visible
 
 if TYPE_CHECKING:
-    from finance_tui.services.query import RecordFilter
-    from finance_tui.session import SessionController
+    from finance_tui.domain.filters import RecordFilter
 
 Creator = User.alias("creator")
 Updater = User.alias("updater")
@@ -124,7 +124,7 @@ def _parse_id(record_id: UUID | str) -> UUID:
 
 
 class RecordService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     # ---- reads ---------------------------------------------------------
