@@ -15,6 +15,7 @@ from peewee import SQL, fn
 
 from finance_tui import auth, throttle
 from finance_tui.config import settings
+from finance_tui.db import database_errors as database_errors  # for screens' workers
 from finance_tui.db import write_transaction
 from finance_tui.domain.dto import Principal
 from finance_tui.errors import AccountLocked, AuthError, PermissionDenied, SessionExpired

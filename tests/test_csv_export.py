@@ -17,7 +17,6 @@ from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finance_tui.db import connect
 from finance_tui.domain.csv_options import COLUMNS, ExportCancelled, ImportOptions
 from finance_tui.domain.filters import RecordFilter
 from finance_tui.domain.values import text_problem
@@ -26,6 +25,7 @@ from finance_tui.models import AuditEvent, Record
 from finance_tui.services import summaries
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 
 NOTES = [
     "plain",

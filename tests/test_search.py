@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finance_tui import search_index
 from finance_tui.domain.filters import SORT_FIELDS, RecordFilter
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, Record, database
-from finance_tui.services import query, search
+from finance_tui.services import query
 from finance_tui.services.bulk import NewRecord, insert_records
 from finance_tui.services.query import filter_from_strings, run_count, run_query, run_seek
 
@@ -137,7 +138,7 @@ def test_index_follows_create_update_delete_and_restore(admin, db):
     assert [r.id for r in deleted.rows] == [rec.id]
     admin.records.restore(rec.id)
     assert _found("bravo") == {rec.id}
-    assert search.verify(db) == []
+    assert search_index.verify(db) == []
 
 
 def test_bulk_insert_is_indexed_and_writes_after_it_still_are(admin, db):
@@ -153,20 +154,20 @@ def test_bulk_insert_is_indexed_and_writes_after_it_still_are(admin, db):
     )
     assert _found("lidl") == _expected("lidl")
     assert len(_found("lidl")) == 4
-    assert search.verify(db) == []
+    assert search_index.verify(db) == []
 
 
 def test_verify_detects_and_rebuild_repairs_a_broken_index(admin, db):
     _seed(admin)
     if db.__class__.__name__.startswith("Sqlite"):
         db.execute_sql("DROP TRIGGER record_search_upd")
-        assert any("record_search_upd" in p for p in search.verify(db))
+        assert any("record_search_upd" in p for p in search_index.verify(db))
     else:
         db.execute_sql('DROP INDEX "record_notes_trgm"')
-        assert any("record_notes_trgm" in p for p in search.verify(db))
+        assert any("record_notes_trgm" in p for p in search_index.verify(db))
     with database.atomic():
-        search.rebuild(db)
-    assert search.verify(db) == []
+        search_index.rebuild(db)
+    assert search_index.verify(db) == []
     assert _found("lidl") == _expected("lidl")
 
 

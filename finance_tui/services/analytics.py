@@ -31,7 +31,7 @@ from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
-from finance_tui.services.records import fetch_rows, record_select
+from finance_tui.services.record_rows import fetch_rows, record_select
 from finance_tui.services.visibility import live
 
 CENT = Decimal("0.01")

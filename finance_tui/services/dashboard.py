@@ -26,7 +26,7 @@ from finance_tui.domain.periods import first_of_month, first_of_next_month, reso
 from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
-from finance_tui.services.records import fetch_rows, record_select
+from finance_tui.services.record_rows import fetch_rows, record_select
 from finance_tui.services.summaries import month_expr, stored_cells
 from finance_tui.services.visibility import live
 

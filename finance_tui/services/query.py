@@ -41,7 +41,7 @@ from finance_tui.errors import ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record, User, database
 from finance_tui.money import to_minor
 from finance_tui.services import search
-from finance_tui.services.records import fetch_rows, record_select
+from finance_tui.services.record_rows import fetch_rows, record_select
 from finance_tui.services.validation import find_category
 from finance_tui.services.visibility import hidden_batches, visible
 
