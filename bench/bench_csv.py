@@ -30,12 +30,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("FINANCE_TUI_BCRYPT_ROUNDS", "4")
 
-from finance_tui.db import connect  # noqa: E402
+from finance_tui.domain.filters import RecordFilter  # noqa: E402
 from finance_tui.models import Record, database  # noqa: E402
 from finance_tui.services import bulk  # noqa: E402
-from finance_tui.services.query import RecordFilter  # noqa: E402
 from finance_tui.services.users import bootstrap_admin  # noqa: E402
 from finance_tui.session import SessionController  # noqa: E402
+from finance_tui.startup import connect  # noqa: E402
 
 PASSWORD = "bench-password-1"
 CATEGORIES = [("food", "expense"), ("rent", "expense"), ("salary", "income"), ("other", "expense")]

@@ -35,8 +35,8 @@ LOGIN_EVERY = 0.5
 
 def worker(url: str, name: str, stop: Path, out: Path) -> None:
     """Save every ~100 ms and log in every ~500 ms until ``stop`` exists; JSON lines."""
-    from finance_tui.db import connect
     from finance_tui.session import SessionController
+    from finance_tui.startup import connect
 
     connect(url)
     session = SessionController.login(name, PASSWORD)

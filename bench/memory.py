@@ -34,7 +34,7 @@ async def wait_for(pilot, condition, what: str) -> None:
 
 async def browse(url: str) -> int:
     from finance_tui.app import FinanceApp
-    from finance_tui.db import connect
+    from finance_tui.startup import connect
 
     connect(url)
     with tempfile.TemporaryDirectory() as state:

@@ -42,18 +42,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("FINANCE_TUI_BCRYPT_ROUNDS", "4")  # logins in the bench, not security
 
-from finance_tui.db import connect, is_postgres  # noqa: E402
-from finance_tui.dto import RecordRow  # noqa: E402
+from finance_tui.db import is_postgres  # noqa: E402
+from finance_tui.domain.dto import RecordRow  # noqa: E402
+from finance_tui.domain.filters import RecordFilter  # noqa: E402
+from finance_tui.domain.periods import resolve_period  # noqa: E402
 from finance_tui.models import Category, Record, database  # noqa: E402
 from finance_tui.money import from_minor  # noqa: E402
 from finance_tui.services.dashboard import compute_fast, compute_plain  # noqa: E402
-from finance_tui.services.periods import resolve_period  # noqa: E402
-from finance_tui.services.query import (  # noqa: E402
-    RecordFilter,
-    run_count,
-    run_query,
-    run_seek,
-)
+from finance_tui.services.query import run_count, run_query, run_seek  # noqa: E402
+from finance_tui.startup import connect  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:55432/finance_bench"
 DEMO_ADMIN = ("demo.admin@gmail.com", "demo@admin2026")

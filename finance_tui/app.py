@@ -733,7 +733,8 @@ def run_app(db_url: str | None, *, connected: bool = False) -> int:
     already did), then run the TUI."""
     import sys
 
-    from finance_tui.db import connect, normalize_url
+    from finance_tui.db import normalize_url
+    from finance_tui.startup import connect
 
     try:
         url = normalize_url(db_url)

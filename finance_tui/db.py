@@ -146,10 +146,9 @@ def make_database(url: str) -> Database:
     )
 
 
-def connect(url: str | None = None, *, migrate: bool = True) -> Database:
-    """Open (and by default create/migrate) the database and bind the models to it."""
-    from finance_tui.migrations import apply_migrations
-
+def open_database(url: str | None = None) -> Database:
+    """Open the database and bind the models to it (no schema change: see
+    ``finance_tui.startup.connect``, which also migrates)."""
     url = normalize_url(url)
     db = make_database(url)
     if not isinstance(database.obj, type(None)) and database.obj is not db:
@@ -161,12 +160,6 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Database:
         db.connect(reuse_if_open=True)
     except Exception as exc:  # driver errors name the cause; show them without a traceback
         raise FinanceError(f"Cannot open database {describe(url)}: {exc}") from exc
-    if migrate:
-        from finance_tui.services.imports import sweep
-
-        apply_migrations(db)
-        # an import whose process died leaves invisible rows: remove them (doctor shows it)
-        db.finance_cleaned = sweep()  # type: ignore[attr-defined]
     return db
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from finance_tui.db import is_sqlite, write_transaction
+from finance_tui.domain.periods import first_of_month
 from finance_tui.models import AuditEvent, Category, User, database
 from finance_tui.services import bulk
 from finance_tui.services.audit import record_event
-from finance_tui.services.periods import first_of_month
 from finance_tui.services.users import insert_user
 
 DEFAULT_RECORDS = 300

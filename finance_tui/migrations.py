@@ -56,13 +56,13 @@ def _v2_search_and_indexes(db: Database) -> None:
     delete does not touch notes, so the index covers deleted records too (admins search
     them). PostgreSQL: ``pg_trgm`` GIN index on notes, which serves ``ILIKE '%x%'``.
     """
-    from finance_tui.services import search
+    from finance_tui import search_index
 
     for name, columns in _V2_NEW_INDEXES:
         db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "record" ({columns})')
     for name in _V2_DROPPED_INDEXES:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-    search.install(db)
+    search_index.install(db)
 
 
 def _v3_category_sort_index(db: Database) -> None:

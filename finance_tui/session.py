@@ -15,14 +15,19 @@ from peewee import SQL, fn
 
 from finance_tui import auth, throttle
 from finance_tui.config import settings
+from finance_tui.db import database_errors as database_errors  # for screens' workers
 from finance_tui.db import write_transaction
-from finance_tui.dto import Principal
+from finance_tui.domain.dto import Principal
 from finance_tui.errors import AccountLocked, AuthError, PermissionDenied, SessionExpired
 from finance_tui.models import Session, User, utcnow
 from finance_tui.permissions import Permission, role_allows
 from finance_tui.services.audit import record_event
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import date
+
+    from finance_tui.domain.filters import RecordFilter
     from finance_tui.services.analytics import AnalyticsService
     from finance_tui.services.audit import AuditService
     from finance_tui.services.categories import CategoryService
@@ -253,6 +258,14 @@ class SessionController:
             raise AuthError(INVALID_CREDENTIALS)
         with write_transaction():  # authenticate() reset the counters, as for a login
             record_event(principal, "unlock", "user", user.id)
+
+    def record_filter(
+        self, raw: Mapping[str, str | None], *, today: date | None = None
+    ) -> RecordFilter:
+        """A filter from typed text (filter bar, CLI options), names looked up in the database."""
+        from finance_tui.services.query import filter_from_strings
+
+        return filter_from_strings(raw, today=today)
 
     # ---- bound services ------------------------------------------------
     @functools.cached_property

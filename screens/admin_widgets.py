@@ -474,7 +474,7 @@ class MonthBars(Static):
     """Income and expense per month as two bar columns, with the amounts and the net.
 
     ``points`` are objects with ``month`` (a date), ``income``, ``expense`` and ``net``
-    (``Decimal``), e.g. ``finance_tui.dto.MonthPoint``. Bars share one scale.
+    (``Decimal``), e.g. ``finance_tui.domain.dto.MonthPoint``. Bars share one scale.
     """
 
     DEFAULT_CSS = """

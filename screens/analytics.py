@@ -28,12 +28,11 @@ from textual.widgets import (
     TabPane,
 )
 
-from finance_tui.dto import CategoryRow, MonthPoint
+from finance_tui.domain.dto import CategoryRow, MonthPoint
+from finance_tui.domain.periods import COMPARABLE_PERIODS, PERIODS, TREND_CHOICES
+from finance_tui.domain.values import DateError, parse_date
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
-from finance_tui.services.analytics import COMPARABLE_PERIODS, TREND_CHOICES
-from finance_tui.services.periods import PERIODS
-from finance_tui.services.validation import DateError, parse_date
 from screens.admin_widgets import MonthBars, pct_text, signed_money_text
 from screens.widgets import (
     FitFooter,
@@ -47,7 +46,7 @@ from screens.widgets import (
 )
 
 if TYPE_CHECKING:
-    from finance_tui.services.analytics import CategoryDrilldown, PeriodComparison
+    from finance_tui.domain.dto import CategoryDrilldown, PeriodComparison
     from finance_tui.session import SessionController
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"

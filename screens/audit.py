@@ -18,10 +18,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
-from finance_tui.dto import AuditRow, Page
+from finance_tui.domain.dto import AuditRow, Page
+from finance_tui.domain.filters import AuditFilter
+from finance_tui.domain.values import DateError, parse_date, search_text_problem
 from finance_tui.permissions import Permission
-from finance_tui.services.audit import AuditFilter
-from finance_tui.services.validation import DateError, parse_date, search_text_problem
 from screens.widgets import FitFooter, NavBar, ScreenTitle, fmt_dt, literal, run_in_thread
 
 if TYPE_CHECKING:

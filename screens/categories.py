@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.binding import Binding
 
-from finance_tui.dto import CategoryRow
+from finance_tui.domain.dto import CategoryRow
 from finance_tui.permissions import Permission
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
 from screens.widgets import Palette, literal, run_in_thread

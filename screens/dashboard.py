@@ -21,11 +21,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.config import settings
-from finance_tui.dto import CategoryTotal, DashboardData, MonthPoint
+from finance_tui.domain.dto import CategoryTotal, DashboardData, MonthPoint
+from finance_tui.domain.periods import PERIODS, resolve_period
+from finance_tui.domain.values import DateError, parse_date
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
-from finance_tui.services.periods import PERIODS, resolve_period
-from finance_tui.services.validation import DateError, parse_date
 from screens.widgets import (
     FitFooter,
     KpiCard,

@@ -33,10 +33,7 @@ from textual.widgets import (
 )
 
 from finance_tui.config import user_path
-from finance_tui.errors import FinanceError
-from finance_tui.permissions import Permission
-from finance_tui.services.csv_columns import guess_columns
-from finance_tui.services.csvio import (
+from finance_tui.domain.csv_options import (
     ExportCancelled,
     ExportReport,
     ImportCancelled,
@@ -44,8 +41,11 @@ from finance_tui.services.csvio import (
     ImportRejected,
     ImportReport,
     format_progress,
+    guess_columns,
 )
-from finance_tui.services.query import RecordFilter
+from finance_tui.domain.filters import RecordFilter
+from finance_tui.errors import FinanceError
+from finance_tui.permissions import Permission
 from screens.widgets import (
     ConfirmModal,
     FitFooter,

@@ -24,9 +24,9 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
-from finance_tui.dto import CategoryRow, RecordRow
+from finance_tui.domain.dto import CategoryRow, RecordRow
+from finance_tui.domain.values import DateError, parse_date, text_problem
 from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
-from finance_tui.services.validation import DateError, parse_date, text_problem
 from finance_tui.textsafety import visible
 from screens.widgets import (
     ConfirmModal,

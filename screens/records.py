@@ -22,10 +22,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
-from finance_tui.dto import RecordRow
+from finance_tui.domain.dto import RecordRow
+from finance_tui.domain.filters import SORT_FIELDS, RecordFilter
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
-from finance_tui.services.query import SORT_FIELDS, RecordFilter
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -411,7 +411,7 @@ class RecordsScreen(Screen):
         base = self.flt
 
         def call() -> RecordFilter:
-            parsed = RecordFilter.from_strings(raw, today=today)
+            parsed = self.session.record_filter(raw, today=today)
             return replace(
                 parsed,
                 sort=base.sort,

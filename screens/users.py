@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.binding import Binding
 
-from finance_tui.dto import UserRow
+from finance_tui.domain.dto import UserRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission, Role
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal

@@ -35,13 +35,12 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 from textual.worker import Worker
 
-from finance_tui.db import database_errors
 from finance_tui.errors import DatabaseUnavailable, FinanceError, SessionExpired
 from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
 
 if TYPE_CHECKING:
-    from finance_tui.dto import RecordRow
+    from finance_tui.domain.dto import RecordRow
 
 
 def _rich_colour(value: str, fallback: str) -> str:
@@ -196,6 +195,10 @@ def run_in_thread(
             notify_error(node, exc)
 
     def job() -> None:
+        # Through the session facade, and only once a worker runs: the first frame
+        # (the login screen) does not load the core.
+        from finance_tui.session import database_errors
+
         try:
             with database_errors():
                 result = call()

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 from conftest import PASSWORD
 
+from finance_tui.domain.filters import AuditFilter
 from finance_tui.errors import ValidationError
 from finance_tui.models import AuditEvent, Category, Record, Session, User, utcnow
 from finance_tui.services import audit as audit_module
 from finance_tui.services import summaries
-from finance_tui.services.audit import AuditFilter
 from finance_tui.session import SessionController
 
 REC = {"kind": "expense", "amount": "12.34", "category": "food", "date": "2026-11-03"}

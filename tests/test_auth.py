@@ -20,11 +20,12 @@ from conftest import PASSWORD
 from finance_tui import auth, migrations
 from finance_tui import session as session_module
 from finance_tui.config import reset_settings, settings
-from finance_tui.db import connect, write_transaction
+from finance_tui.db import write_transaction
 from finance_tui.errors import AccountLocked, AuthError, PermissionDenied, ValidationError
 from finance_tui.models import AuditEvent, LoginThrottle, User, database, utcnow
 from finance_tui.services.users import bootstrap_admin, insert_user
 from finance_tui.session import INVALID_CREDENTIALS, SessionController, lock_duration
+from finance_tui.startup import connect
 from finance_tui.throttle import name_key, user_key
 
 
@@ -232,7 +233,7 @@ def test_lock_is_seen_by_another_os_process(db_url):
     _fail(times=5)
     script = (
         "import sys\n"
-        "from finance_tui.db import connect\n"
+        "from finance_tui.startup import connect\n"
         "from finance_tui.errors import AccountLocked\n"
         "from finance_tui.session import SessionController\n"
         "connect(sys.argv[1])\n"
@@ -259,7 +260,7 @@ def test_failures_are_counted_atomically_from_many_processes(db_url):
     _user()
     script = (
         "import sys\n"
-        "from finance_tui.db import connect\n"
+        "from finance_tui.startup import connect\n"
         "from finance_tui.errors import AuthError\n"
         "from finance_tui.session import SessionController\n"
         "connect(sys.argv[1])\n"

@@ -13,9 +13,9 @@ from decimal import Decimal
 
 import pytest
 
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.models import AuditEvent, Record
 from finance_tui.services import summaries
-from finance_tui.services.query import RecordFilter
 
 PROCESSES = 4
 CREATES = 50
@@ -25,8 +25,8 @@ INCREMENTS = 15
 def _create_worker(url: str, username: str, password: str, worker: int, start, out) -> None:
     """Log in separately and create records, reading the dashboard in between."""
     try:
-        from finance_tui.db import connect
         from finance_tui.session import SessionController
+        from finance_tui.startup import connect
 
         connect(url)
         session = SessionController.login(username, password)
@@ -53,9 +53,9 @@ def _create_worker(url: str, username: str, password: str, worker: int, start, o
 def _increment_worker(url: str, username: str, password: str, record_id: str, start, out) -> None:
     """Read-modify-write with retry on conflict: the classic lost-update pattern."""
     try:
-        from finance_tui.db import connect
         from finance_tui.errors import ConflictError
         from finance_tui.session import SessionController
+        from finance_tui.startup import connect
 
         connect(url)
         session = SessionController.login(username, password)

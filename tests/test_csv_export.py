@@ -17,15 +17,15 @@ from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finance_tui.db import connect
+from finance_tui.domain.csv_options import COLUMNS, ExportCancelled, ImportOptions
+from finance_tui.domain.filters import RecordFilter
+from finance_tui.domain.values import text_problem
 from finance_tui.errors import FinanceError, PermissionDenied
 from finance_tui.models import AuditEvent, Record
 from finance_tui.services import summaries
-from finance_tui.services.csvio import COLUMNS, ExportCancelled, ImportOptions
-from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import bootstrap_admin
-from finance_tui.services.validation import text_problem
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 
 NOTES = [
     "plain",

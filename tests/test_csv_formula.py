@@ -16,12 +16,12 @@ from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finance_tui.domain.csv_options import COLUMNS, ImportOptions
+from finance_tui.domain.filters import RecordFilter
+from finance_tui.domain.values import text_problem
 from finance_tui.errors import ValidationError
 from finance_tui.models import AuditEvent, Category, Record
 from finance_tui.services.csv_import import unprotect
-from finance_tui.services.csvio import COLUMNS, ImportOptions
-from finance_tui.services.query import RecordFilter
-from finance_tui.services.validation import text_problem
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("category", "notes", "created_by")

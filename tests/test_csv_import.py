@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from finance_tui.errors import PermissionDenied
-from finance_tui.models import AuditEvent, Category, Record
-from finance_tui.services import summaries
-from finance_tui.services.csv_import import CHUNK
-from finance_tui.services.csvio import (
+from finance_tui.domain.csv_options import (
     CsvFormatError,
     ImportCancelled,
     ImportOptions,
     ImportRejected,
 )
-from finance_tui.services.query import RecordFilter
+from finance_tui.domain.filters import RecordFilter
+from finance_tui.errors import PermissionDenied
+from finance_tui.models import AuditEvent, Category, Record
+from finance_tui.services import summaries
+from finance_tui.services.csv_import import CHUNK
 
 TODAY = date(2026, 11, 25)
 HEADER = "date,kind,amount,category,notes\n"

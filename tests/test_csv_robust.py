@@ -18,14 +18,14 @@ from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finance_tui.db import connect
+from finance_tui.domain.csv_options import CsvFormatError, ImportOptions
 from finance_tui.errors import FinanceError
 from finance_tui.models import AuditEvent, Category, Record
 from finance_tui.services import summaries
 from finance_tui.services.csv_import import CHUNK
-from finance_tui.services.csv_source import MAX_LINE_BYTES, CsvFormatError, _LineGuard
-from finance_tui.services.csvio import ImportOptions
+from finance_tui.services.csv_source import MAX_LINE_BYTES, _LineGuard
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 
 REPO = Path(__file__).resolve().parent.parent
 FUZZ = settings(
@@ -102,7 +102,7 @@ def test_random_rows_under_a_valid_header(admin, tmp_path, header, rows, skip, c
 CHILD = textwrap.dedent(
     """
     import sys
-    from finance_tui.db import connect
+    from finance_tui.startup import connect
     from finance_tui.session import SessionController
     connect(sys.argv[1])
     session = SessionController.login("root", sys.argv[3])

@@ -39,7 +39,7 @@ def next_month(day: date) -> date:
 
 
 def period_bounds(period: str, today: date, custom: tuple[date | None, date | None]):
-    """Inclusive bounds, written independently of services/periods.py."""
+    """Inclusive bounds, written independently of domain/periods.py."""
     if period == "all":
         return None, None
     if period == "this_month":

@@ -21,12 +21,13 @@ from textual.widgets import Input, Static
 
 import finance_tui.db as dbmod
 from finance_tui.config import reset_settings
-from finance_tui.db import classify, connect, database_errors, sqlite_path
+from finance_tui.db import classify, database_errors, sqlite_path
 from finance_tui.errors import DatabaseUnavailable
 from finance_tui.migrations import apply_migrations
 from finance_tui.models import ALL_MODELS, Category, database
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 from screens.account import AccountScreen, LockScreen
 from screens.admin_widgets import FormModal
 from screens.categories import CategoriesScreen

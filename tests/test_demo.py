@@ -9,12 +9,13 @@ from datetime import date
 
 import pytest
 
-from finance_tui import cli
+from finance_tui import cli, search_index
 from finance_tui.db import write_transaction
 from finance_tui.demo import DEMO_ACCOUNTS, create_demo, generate, month_starts
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.models import Category, Record, User
-from finance_tui.services import bulk, search, summaries
-from finance_tui.services.query import RecordFilter, run_count
+from finance_tui.services import bulk, summaries
+from finance_tui.services.query import run_count
 from finance_tui.session import SessionController
 
 TODAY = date(2026, 11, 25)
@@ -52,7 +53,7 @@ def test_demo_creates_accounts_and_realistic_records(db):
     expenses = sum(r.amount for r in rows if r.kind == "expense")
     assert 1 < incomes / expenses < 4  # a team that saves, not one that hoards
     assert summaries.verify() == []
-    assert search.verify(Record._meta.database.obj) == []
+    assert search_index.verify(Record._meta.database.obj) == []
     assert run_count(RecordFilter(text="groceries")) > 0
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD
 
+from finance_tui import search_index
 from finance_tui.models import MonthlyTotal, database
-from finance_tui.services import search, summaries
+from finance_tui.services import summaries
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_drift_is_reported_and_rebuilt_by_an_admin(db_url, records, make_user, r
     assert code == 0, out
     assert "Rebuilt" in out and "consistent" in out
     assert summaries.verify() == []
-    assert search.verify(database.obj) == []
+    assert search_index.verify(database.obj) == []
 
 
 # ---- file permissions (SQLite) ---------------------------------------------------------
@@ -149,7 +150,7 @@ def test_shared_sticky_directory_warned_to_move(db_url, sqlite_db, run):
 
 
 def test_path_with_spaces_is_quoted_in_the_fix(tmp_path, run):
-    from finance_tui.db import connect
+    from finance_tui.startup import connect
 
     folder = tmp_path / "team books"
     folder.mkdir(mode=0o700)

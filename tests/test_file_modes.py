@@ -14,10 +14,10 @@ from conftest import PASSWORD
 
 from finance_tui.commands import common
 from finance_tui.config import reset_settings
-from finance_tui.db import connect
 from finance_tui.models import Session, database
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 
 
 def mode(path: Path) -> int:

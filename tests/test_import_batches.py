@@ -20,15 +20,17 @@ from pathlib import Path
 import pytest
 from conftest import PASSWORD
 
-from finance_tui.db import connect, is_sqlite
+from finance_tui import search_index
+from finance_tui.db import is_sqlite
+from finance_tui.domain.csv_options import ImportCancelled, ImportOptions, ImportRejected
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import NotFound
 from finance_tui.models import AuditEvent, Category, ImportBatch, Record, database
 from finance_tui.services import imports, search, summaries
 from finance_tui.services.csv_export import count_matching
-from finance_tui.services.csv_import import ImportCancelled, ImportRejected
-from finance_tui.services.csvio import ImportOptions
-from finance_tui.services.query import RecordFilter, run_count, run_query
+from finance_tui.services.query import run_count, run_query
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 
 REPO = Path(__file__).resolve().parent.parent
 WORD = "zebrafinch"  # in every imported note: the search index must agree
@@ -87,7 +89,7 @@ def fts_matches() -> int:
     """Entries of the SQLite search index holding the imported word (0 on PostgreSQL)."""
     if not is_sqlite():
         return 0
-    sql = f"SELECT COUNT(*) FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH ?"
+    sql = f"SELECT COUNT(*) FROM {search_index.FTS_TABLE} WHERE {search_index.FTS_TABLE} MATCH ?"
     return database.execute_sql(sql, (search.fts_phrase(WORD),)).fetchone()[0]
 
 
@@ -138,7 +140,7 @@ def test_rows_of_a_running_import_cannot_be_read_edited_or_deleted(admin, tmp_pa
 CHILD = textwrap.dedent(
     """
     import sys
-    from finance_tui.db import connect
+    from finance_tui.startup import connect
     from finance_tui.session import SessionController
     connect(sys.argv[1])
     session = SessionController.login("root", sys.argv[3])
@@ -195,7 +197,7 @@ def test_kill_9_leaves_nothing_visible_and_the_next_start_removes_it(
         connect(db_url, migrate=False)
     assert raw_count() == before_raw
     assert fts_matches() == before_fts
-    assert search.verify(database.obj) == []
+    assert search_index.verify(database.obj) == []
     assert visible_view(admin) == before and summaries.verify() == []
     assert ImportBatch.get().state == imports.DISCARDED
     event = AuditEvent.get(AuditEvent.action == "csv_import_discarded")
@@ -311,6 +313,6 @@ def test_after_publishing_everything_is_visible_and_summaries_match_a_recount(ad
         stored[(f"{month:%Y-%m}", names[category], kind, "n")] += count
         stored[(f"{month:%Y-%m}", names[category], kind, "t")] += total
     assert stored == expected_cells(path)
-    assert summaries.verify() == [] and search.verify(database.obj) == []
+    assert summaries.verify() == [] and search_index.verify(database.obj) == []
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
     assert actions.count("category_create") == 1 and actions.count("csv_import") == 1

@@ -9,7 +9,8 @@ import jwt
 import pytest
 from conftest import PASSWORD, PG_URL
 
-from finance_tui.db import connect
+from finance_tui import search_index
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import SessionExpired
 from finance_tui.migrations import (
     MIGRATIONS,
@@ -20,10 +21,11 @@ from finance_tui.migrations import (
     schema_version,
 )
 from finance_tui.models import ALL_MODELS, Meta, Record, Session, User, database, utcnow
-from finance_tui.services import search, summaries
-from finance_tui.services.query import RecordFilter, run_query
+from finance_tui.services import summaries
+from finance_tui.services.query import run_query
 from finance_tui.services.users import bootstrap_admin
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 
 
 @pytest.fixture(params=["sqlite"] + (["postgresql"] if PG_URL else []))
@@ -74,7 +76,7 @@ def test_upgrade_from_v1_keeps_data_and_indexes_it(v1_url):
     assert "record_category_id" not in names
     if db.__class__.__name__.startswith("Postgres"):
         assert "record_notes_trgm" in names
-    assert search.verify(db) == []
+    assert search_index.verify(db) == []
     assert summaries.verify() == []
 
     found = run_query(RecordFilter(text="LIDL"))
@@ -95,7 +97,7 @@ def test_upgrade_from_v1_keeps_data_and_indexes_it(v1_url):
     assert len(run_query(RecordFilter(text="lidl")).rows) == 3
     admin.records.update(old[0].id, old[0].version, {"notes": "market"})
     assert {r.id for r in run_query(RecordFilter(text="lidl")).rows} == {old[2].id, new.id}
-    assert search.verify(db) == []
+    assert search_index.verify(db) == []
     assert Record.select().count() == 4
 
 

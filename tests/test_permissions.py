@@ -18,11 +18,10 @@ import pytest
 from conftest import PASSWORD
 
 from finance_tui.db import write_transaction
+from finance_tui.domain.filters import AuditFilter, RecordFilter
 from finance_tui.errors import NotFound, PermissionDenied
 from finance_tui.models import ALL_MODELS, AuditEvent, Category, Record
 from finance_tui.permissions import ROLE_PERMISSIONS, Permission, Role
-from finance_tui.services.audit import AuditFilter
-from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import insert_user
 from finance_tui.session import SessionController
 

@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent(
     from datetime import date
     from pathlib import Path
 
-    from finance_tui.db import connect
+    from finance_tui.startup import connect
     from finance_tui.services.users import bootstrap_admin
     from finance_tui.session import SessionController
     from finance_tui.app import FinanceApp

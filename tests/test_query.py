@@ -14,12 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finance_tui.db import write_transaction
+from finance_tui.domain.filters import MAX_LIMIT, SORT_FIELDS, RecordFilter
 from finance_tui.errors import PermissionDenied, ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record, User
 from finance_tui.money import from_minor
 from finance_tui.services import summaries
 from finance_tui.services.bulk import NewRecord, insert_records
-from finance_tui.services.query import MAX_LIMIT, SORT_FIELDS, RecordFilter, run_seek
+from finance_tui.services.query import filter_from_strings, run_seek
 
 TODAY = date(2026, 11, 25)
 START = date(2026, 10, 1)
@@ -359,7 +360,7 @@ def test_bad_filters_rejected(sessions, flt, fields):
 
 
 def test_from_strings_builds_every_field(sessions, creators):
-    flt = RecordFilter.from_strings(
+    flt = filter_from_strings(
         {
             "kind": "Income",
             "category": "salary, OTHER",
@@ -381,15 +382,15 @@ def test_from_strings_builds_every_field(sessions, creators):
     assert flt.text == "bonus"
     assert flt.created_by == creators[0]
     assert (flt.sort, flt.descending) == ("amount", False)
-    assert RecordFilter.from_strings({"sort": "-date"}).descending is True
-    assert RecordFilter.from_strings({"sort": "kind", "order": "ASC"}).descending is False
-    assert RecordFilter.from_strings({"kind": "all"}).kind is None
-    assert RecordFilter.from_strings({}) == RecordFilter()
+    assert filter_from_strings({"sort": "-date"}).descending is True
+    assert filter_from_strings({"sort": "kind", "order": "ASC"}).descending is False
+    assert filter_from_strings({"kind": "all"}).kind is None
+    assert filter_from_strings({}) == RecordFilter()
 
 
 def test_from_strings_reports_every_bad_value(sessions):
     with pytest.raises(ValidationError) as err:
-        RecordFilter.from_strings(
+        filter_from_strings(
             {
                 "kind": "loan",
                 "category": "food,nope",
@@ -414,10 +415,10 @@ def test_from_strings_reports_every_bad_value(sessions):
     }
     assert "nope" in err.value.fields["category"]
     with pytest.raises(ValidationError) as err:
-        RecordFilter.from_strings({"sort": "colour"})
+        filter_from_strings({"sort": "colour"})
     assert set(err.value.fields) == {"sort"}
     with pytest.raises(ValidationError) as err:
-        RecordFilter.from_strings({"date_from": "2026-03-01", "date_to": "2026-02-01"})
+        filter_from_strings({"date_from": "2026-03-01", "date_to": "2026-02-01"})
     assert set(err.value.fields) == {"date_to"}
 
 

@@ -12,11 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finance_tui import search_index
+from finance_tui.domain.filters import SORT_FIELDS, RecordFilter
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, Record, database
-from finance_tui.services import query, search
+from finance_tui.services import query
 from finance_tui.services.bulk import NewRecord, insert_records
-from finance_tui.services.query import RecordFilter, run_count, run_query, run_seek
+from finance_tui.services.query import filter_from_strings, run_count, run_query, run_seek
 
 NOTES = [
     "Groceries at Lidl",
@@ -136,7 +138,7 @@ def test_index_follows_create_update_delete_and_restore(admin, db):
     assert [r.id for r in deleted.rows] == [rec.id]
     admin.records.restore(rec.id)
     assert _found("bravo") == {rec.id}
-    assert search.verify(db) == []
+    assert search_index.verify(db) == []
 
 
 def test_bulk_insert_is_indexed_and_writes_after_it_still_are(admin, db):
@@ -152,20 +154,20 @@ def test_bulk_insert_is_indexed_and_writes_after_it_still_are(admin, db):
     )
     assert _found("lidl") == _expected("lidl")
     assert len(_found("lidl")) == 4
-    assert search.verify(db) == []
+    assert search_index.verify(db) == []
 
 
 def test_verify_detects_and_rebuild_repairs_a_broken_index(admin, db):
     _seed(admin)
     if db.__class__.__name__.startswith("Sqlite"):
         db.execute_sql("DROP TRIGGER record_search_upd")
-        assert any("record_search_upd" in p for p in search.verify(db))
+        assert any("record_search_upd" in p for p in search_index.verify(db))
     else:
         db.execute_sql('DROP INDEX "record_notes_trgm"')
-        assert any("record_notes_trgm" in p for p in search.verify(db))
+        assert any("record_notes_trgm" in p for p in search_index.verify(db))
     with database.atomic():
-        search.rebuild(db)
-    assert search.verify(db) == []
+        search_index.rebuild(db)
+    assert search_index.verify(db) == []
     assert _found("lidl") == _expected("lidl")
 
 
@@ -174,7 +176,7 @@ def test_every_page_strategy_gives_the_same_rows(admin, monkeypatch, text):
     """Prefix scan, substring index, grouped sorts and the plain query agree."""
     _seed(admin, repeat=8)
     extras = [{}, {"kind": "expense", "amount_min": Decimal("1.10")}, {"date_to": date(2025, 6, 1)}]
-    for sort, extra in itertools.product(query.SORT_FIELDS, extras):
+    for sort, extra in itertools.product(SORT_FIELDS, extras):
         flt = RecordFilter(text=text, limit=5, sort=sort, descending=False, **extra)
         monkeypatch.setattr(query, "PREFIX_STAGES", ())
         monkeypatch.setattr(query, "GROUPED_MAX_PAGE", 0)
@@ -202,7 +204,7 @@ def test_category_filter_pages_agree_whichever_index_serves_them(admin, monkeypa
         assert run_seek(flt, after=expected[0]).rows[:3] == expected[1:]
 
 
-@pytest.mark.parametrize("sort", query.SORT_FIELDS)
+@pytest.mark.parametrize("sort", SORT_FIELDS)
 @pytest.mark.parametrize("descending", [True, False])
 def test_seek_pages_visit_every_row_in_order(admin, sort, descending):
     _seed(admin, repeat=2)
@@ -255,14 +257,14 @@ def test_search_text_with_a_control_character_or_bad_byte_is_refused(admin, text
         run_query(RecordFilter(text=text))
     assert message in err.value.fields["text"]
     with pytest.raises(ValidationError) as err:
-        RecordFilter.from_strings({"text": text})
+        filter_from_strings({"text": text})
     assert message in err.value.fields["text"]
 
 
 @pytest.mark.parametrize("name", ["category", "created_by", "kind", "date_from", "amount_min"])
 def test_every_filter_field_with_a_bad_byte_is_a_field_error(admin, name):
     with pytest.raises(ValidationError) as err:
-        RecordFilter.from_strings({name: "x\udcff"})
+        filter_from_strings({name: "x\udcff"})
     assert err.value.fields == {
         name: "contains characters that are not valid text (check the terminal's encoding)"
     }

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import ConflictError, PermissionDenied
 from finance_tui.services import summaries
-from finance_tui.services.query import RecordFilter
 
 
 def test_record_lifecycle(sessions):

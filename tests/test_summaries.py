@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finance_tui.domain.periods import PERIODS, resolve_period
 from finance_tui.errors import FinanceError
 from finance_tui.models import Category, MonthlyTotal, Record, database
 from finance_tui.services import summaries
 from finance_tui.services.bulk import NewRecord, insert_records
 from finance_tui.services.dashboard import compute_fast, compute_plain, split_period
-from finance_tui.services.periods import PERIODS, resolve_period
 
 KIND_OF = {"salary": ("income",), "food": ("expense",), "rent": ("expense",)}
 BASE = date(2025, 1, 1)

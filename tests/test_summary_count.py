@@ -15,10 +15,11 @@ import pytest
 
 from finance_tui.db import write_transaction
 from finance_tui.demo import create_demo
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.models import Category, Record
 from finance_tui.services import imports
 from finance_tui.services.bulk import NewRecord, insert_tuples
-from finance_tui.services.query import RecordFilter, count_rows, run_count, summary_count
+from finance_tui.services.query import count_rows, run_count, summary_count
 
 TODAY = date(2026, 11, 25)
 

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from finance_tui.domain.csv_options import ImportOptions, ImportRejected
+from finance_tui.domain.values import text_problem
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, Record, User
-from finance_tui.services.csv_import import ImportOptions, ImportRejected
 from finance_tui.services.users import insert_user
-from finance_tui.services.validation import text_problem
 from finance_tui.textsafety import UNSAFE_LINE, UNSAFE_MULTILINE, printable, visible
 
 TODAY = date(2026, 11, 25)

@@ -15,13 +15,13 @@ from conftest import PASSWORD
 
 from finance_tui import auth
 from finance_tui.config import reset_settings
-from finance_tui.db import connect
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import AuthError, PermissionDenied, SessionExpired
 from finance_tui.migrations import SIGNING_KEY
 from finance_tui.models import ALL_MODELS, AuditEvent, Meta, Session, User, utcnow
 from finance_tui.permissions import Permission
-from finance_tui.services.query import RecordFilter
 from finance_tui.session import SessionController
+from finance_tui.startup import connect
 
 
 def _claims(token: str) -> dict:

@@ -210,7 +210,7 @@ def _export_rows(path: Path) -> list[dict]:
 async def test_export_dialog_writes_the_filtered_records(admin, tmp_path, monkeypatch):
     seed(30)
     monkeypatch.chdir(tmp_path)
-    from finance_tui.services.query import RecordFilter
+    from finance_tui.domain.filters import RecordFilter
 
     flt = RecordFilter(kind="income", limit=5)
     app = make_app(tmp_path, admin)
@@ -241,7 +241,7 @@ async def test_export_dialog_writes_the_filtered_records(admin, tmp_path, monkey
 
 
 async def test_export_dialog_reports_refusal(sessions, tmp_path):
-    from finance_tui.services.query import RecordFilter
+    from finance_tui.domain.filters import RecordFilter
 
     app = make_app(tmp_path, sessions["viewer"])
     target = tmp_path / "v.csv"

@@ -8,6 +8,7 @@ import threading
 import pytest
 from conftest import PASSWORD, table_counts
 
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import (
     AuthError,
     NotFound,
@@ -16,7 +17,6 @@ from finance_tui.errors import (
     ValidationError,
 )
 from finance_tui.models import AuditEvent, Session, User
-from finance_tui.services.query import RecordFilter
 from finance_tui.services.users import active_admin_count
 from finance_tui.session import SessionController
 

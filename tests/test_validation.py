@@ -11,18 +11,12 @@ from conftest import PASSWORD, table_counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finance_tui.domain.filters import RecordFilter
+from finance_tui.domain.values import MAX_DATE, MIN_DATE, DateError, parse_date
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, Record
 from finance_tui.money import MAX_AMOUNT, MAX_MINOR, from_minor
-from finance_tui.services.query import RecordFilter
-from finance_tui.services.validation import (
-    MAX_DATE,
-    MAX_NOTES,
-    MIN_DATE,
-    DateError,
-    parse_date,
-    validate_record,
-)
+from finance_tui.services.validation import MAX_NOTES, validate_record
 from finance_tui.session import SessionController
 
 TODAY = date(2026, 11, 25)

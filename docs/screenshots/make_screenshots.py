@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from finance_tui.app import FinanceApp  # noqa: E402
-from finance_tui.db import connect  # noqa: E402
 from finance_tui.demo import create_demo  # noqa: E402
 from finance_tui.session import SessionController  # noqa: E402
+from finance_tui.startup import connect  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 SIZE = (120, 36)

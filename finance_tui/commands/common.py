@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 from peewee import Database, DatabaseError
 
 from finance_tui.config import state_dir
-from finance_tui.db import connect, normalize_url, sqlite_path
 from finance_tui.db import describe as describe_url
+from finance_tui.db import normalize_url, sqlite_path
 from finance_tui.errors import AuthError, FinanceError, SessionExpired
+from finance_tui.startup import connect
 
 if TYPE_CHECKING:  # the session layer (JWT) loads when a command authenticates, not at
     from finance_tui.session import SessionController  # start-up (the TUI path uses open_db)

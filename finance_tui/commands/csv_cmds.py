@@ -13,21 +13,24 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from finance_tui.commands.common import add_user_option, authenticate, open_db
 from finance_tui.config import user_path
-from finance_tui.errors import FinanceError
-from finance_tui.permissions import Permission
-from finance_tui.services.csv_export import plural
-from finance_tui.services.csvio import (
+from finance_tui.domain.csv_options import (
     ImportOptions,
     ImportRejected,
     format_progress,
     parse_map_option,
+    plural,
 )
-from finance_tui.services.query import RecordFilter
+from finance_tui.domain.filters import RecordFilter
+from finance_tui.errors import FinanceError
+from finance_tui.permissions import Permission
 from finance_tui.textsafety import UNSAFE_MULTILINE, printable
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -199,8 +202,8 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_filter(args: argparse.Namespace) -> RecordFilter:
-    flt = RecordFilter.from_strings(
+def export_filter(args: argparse.Namespace, session: SessionController) -> RecordFilter:
+    flt = session.record_filter(
         {
             "kind": args.kind,
             "category": args.category,
@@ -245,7 +248,7 @@ def run_export(args: argparse.Namespace) -> int:
     open_db(args)
     session = authenticate(args)
     session.require(Permission.EXPORT_CSV)
-    flt = export_filter(args)
+    flt = export_filter(args, session)
     progress = ProgressLine("exporting")
     try:
         destination = args.file

@@ -78,19 +78,21 @@ def permission_warnings(db_file: Path) -> list[str]:
 
 
 def check() -> list[str]:
+    from finance_tui import search_index
     from finance_tui.models import database
-    from finance_tui.services import search, summaries
+    from finance_tui.services import summaries
 
-    return summaries.verify() + search.verify(database.obj)
+    return summaries.verify() + search_index.verify(database.obj)
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: every command module is imported to build the parser at start-up.
+    from finance_tui import search_index
     from finance_tui.commands.common import authenticate, describe, open_db
     from finance_tui.db import is_sqlite, write_transaction
     from finance_tui.models import database
     from finance_tui.permissions import Permission
-    from finance_tui.services import search, summaries
+    from finance_tui.services import summaries
     from finance_tui.services.audit import record_event
     from finance_tui.services.imports import sweep
 
@@ -105,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         before = check()
         with write_transaction():
             summaries.rebuild()
-            search.rebuild(database.obj)
+            search_index.rebuild(database.obj)
             record_event(
                 principal, "doctor_rebuild", "database", "", after={"problems": len(before)}
             )

@@ -15,7 +15,7 @@ from finance_tui.commands.common import (
     open_db,
     read_new_password,
 )
-from finance_tui.dto import UserRow
+from finance_tui.domain.dto import UserRow
 from finance_tui.errors import NotFound
 from finance_tui.models import utcnow
 from finance_tui.permissions import Permission, Role

@@ -1,1 +1,1 @@
-"""Business services. Each class is bound to a SessionController and enforces permissions."""
+"""Business services. Each class is given an ``Authoriser`` (the session) and enforces permissions."""

@@ -8,86 +8,37 @@ edges of a date range touch the records table. Deleted records never count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 from peewee import fn
 
-from finance_tui.dto import MonthPoint, RecordRow
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.dto import (
+    CategoryDrilldown,
+    Change,
+    MonthPoint,
+    PeriodComparison,
+    PeriodTotals,
+)
+from finance_tui.domain.periods import (
+    COMPARABLE_PERIODS,
+    first_of_month,
+    first_of_next_month,
+    resolve_period,
+)
 from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
-from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
-from finance_tui.services.records import fetch_rows, record_select
+from finance_tui.services.record_rows import fetch_rows, record_select
 from finance_tui.services.visibility import live
 
-if TYPE_CHECKING:
-    from finance_tui.session import SessionController
-
 CENT = Decimal("0.01")
-TREND_CHOICES = (12, 24)
 MAX_MONTHS = 120
 LARGEST_COUNT = 10
-COMPARABLE_PERIODS = ("this_month", "last_month", "last_30_days", "ytd", "custom")
 
 KindTotals = dict[str, tuple[int, int]]  # kind → (count, total minor units)
-
-
-# ---- result types -------------------------------------------------------------
-@dataclass(frozen=True)
-class PeriodTotals:
-    date_from: date
-    date_to: date
-    income: Decimal
-    expense: Decimal
-    income_count: int
-    expense_count: int
-
-    @property
-    def net(self) -> Decimal:
-        return self.income - self.expense
-
-    @property
-    def count(self) -> int:
-        return self.income_count + self.expense_count
-
-
-@dataclass(frozen=True)
-class Change:
-    """One figure this period vs the previous one; ``pct`` is None when previous is 0."""
-
-    current: Decimal
-    previous: Decimal
-    delta: Decimal
-    pct: Decimal | None
-
-
-@dataclass(frozen=True)
-class PeriodComparison:
-    label: str
-    current: PeriodTotals
-    previous: PeriodTotals
-    income: Change
-    expense: Change
-    net: Change
-
-
-@dataclass(frozen=True)
-class CategoryDrilldown:
-    category_id: int
-    category: str
-    kind: str
-    is_archived: bool
-    date_from: date
-    date_to: date
-    months: list[MonthPoint]
-    income_total: Decimal
-    expense_total: Decimal
-    record_count: int
-    largest: list[RecordRow]
 
 
 # ---- pure date helpers --------------------------------------------------------
@@ -242,7 +193,7 @@ def _check_months(months: int) -> None:
 
 # ---- service --------------------------------------------------------------------
 class AnalyticsService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     def compare(

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from peewee import fn
 
-from finance_tui.dto import AuditRow, Page, Principal
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.dto import AuditRow, Page, Principal
+from finance_tui.domain.filters import AuditFilter
+from finance_tui.domain.values import search_text_problem
 from finance_tui.errors import ValidationError
 from finance_tui.models import AuditEvent
 from finance_tui.permissions import Permission
-from finance_tui.services.validation import search_text_problem
-
-if TYPE_CHECKING:
-    from finance_tui.session import SessionController
 
 MAX_PAGE = 500
 
@@ -65,17 +63,6 @@ def record_event(
     )
 
 
-@dataclass(frozen=True)
-class AuditFilter:
-    action: str | None = None
-    actor: str | None = None  # username, case-insensitive
-    entity_id: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    offset: int = 0
-    limit: int = 100
-
-
 def _to_row(event: AuditEvent) -> AuditRow:
     return AuditRow(
         id=event.id,
@@ -90,7 +77,7 @@ def _to_row(event: AuditEvent) -> AuditRow:
 
 
 class AuditService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     def list(self, flt: AuditFilter | None = None) -> Page[AuditRow]:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 
+from finance_tui import search_index
 from finance_tui.db import is_postgres
 from finance_tui.models import Record, database, utcnow
-from finance_tui.services import search, summaries
+from finance_tui.services import summaries
 
 BATCH = 20_000
 _COLUMNS = (
@@ -141,7 +142,7 @@ def _insert_sqlite(
     # The per-row search trigger costs ~4x the insert itself: index each batch in one
     # statement instead. Dropping triggers is transactional, and this transaction holds
     # SQLite's write lock, so no other writer can insert without them meanwhile.
-    triggers = search.suspend_triggers(database.obj)
+    triggers = search_index.suspend_triggers(database.obj)
     deferred = _defer_indexes(cursor) if defer_indexes and next_id == 1 else []
     new_id = time_ordered_uuids()
     for batch in _batches(rows, BATCH):
@@ -169,14 +170,14 @@ def _insert_sqlite(
             )
             next_id += 1
         cursor.executemany(sql, params)
-        search.index_range(database.obj, next_id - len(batch), next_id - 1)
+        search_index.index_range(database.obj, next_id - len(batch), next_id - 1)
         _apply_summaries(batch, import_batch)
         inserted += len(batch)
         if progress:
             progress(inserted)
     if deferred:
         _build_indexes(cursor, deferred)
-    search.resume_triggers(database.obj, triggers)
+    search_index.resume_triggers(database.obj, triggers)
     return inserted
 
 

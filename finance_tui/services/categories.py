@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from peewee import fn
 
 from finance_tui.db import advisory_lock, write_transaction
-from finance_tui.dto import CategoryRow, Principal
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.dto import CategoryRow, Principal
+from finance_tui.domain.values import text_problem
 from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.permissions import Permission
 from finance_tui.services.audit import record_event
-from finance_tui.services.validation import CATEGORY_KINDS, text_problem
-
-if TYPE_CHECKING:
-    from finance_tui.session import SessionController
+from finance_tui.services.validation import CATEGORY_KINDS
 
 MAX_NAME = 50
 
@@ -48,7 +45,7 @@ def _snapshot(cat: Category) -> dict:
 
 
 class CategoryService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     def list(self, *, kind: str | None = None, include_archived: bool = False) -> list[CategoryRow]:

@@ -5,21 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from finance_tui.services.csv_source import CsvFormatError, display
+from finance_tui.domain.csv_options import ALIASES, FIELDS, CsvFormatError
+from finance_tui.services.csv_source import display
 
-# Fields the import understands. ``id``/``created_at``/``deleted`` come from our own export
-# (and the original system's dump), so an export re-imports as the same records.
-FIELDS = ("date", "kind", "amount", "category", "notes", "id", "created_at", "deleted")
 REQUIRED = ("date", "amount", "category")
-ALIASES = {
-    "type": "kind",
-    "type_of_record": "kind",
-    "uuid": "id",
-    "is_deleted": "deleted",
-    "note": "notes",
-    "description": "notes",
-    "memo": "notes",
-}
 EXPORT_ONLY = ("created_by", "updated_by", "updated_at", "version")
 
 
@@ -35,26 +24,6 @@ class ColumnMap:
     def describe(self, header: list[str]) -> str:
         parts = [f"{field}←{header[i]!r}" for field, i in self.index.items()]
         return ", ".join(parts)
-
-
-def parse_map_option(values: list[str] | None) -> dict[str, str]:
-    """``["date=Buchungstag", "amount=Betrag,notes=Text"]`` → ``{field: header}``."""
-    mapping: dict[str, str] = {}
-    for value in values or []:
-        for part in value.split(","):
-            if not part.strip():
-                continue
-            field, sep, header = part.partition("=")
-            field = field.strip().lower()
-            if not sep or not header.strip():
-                raise CsvFormatError(f"--map {part.strip()!r}: use FIELD=HEADER, e.g. date=Day")
-            if field not in FIELDS:
-                raise CsvFormatError(
-                    f"--map {part.strip()!r}: unknown field {field!r}; fields are "
-                    + ", ".join(FIELDS)
-                )
-            mapping[field] = header.strip()
-    return mapping
 
 
 def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None) -> ColumnMap:
@@ -98,18 +67,3 @@ def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None)
         if i not in taken and header[i] and lowered[i] not in EXPORT_ONLY
     )
     return ColumnMap(index, "kind" not in index, ignored, len(header))
-
-
-def guess_columns(header: list[str]) -> dict[str, int]:
-    """Best guess of each field's column (names, then aliases) without raising:
-    the starting point of the column-mapping step in the Import screen."""
-    lowered = [h.strip().lower() for h in header]
-    guess: dict[str, int] = {}
-    for i, name in enumerate(lowered):
-        if name in FIELDS and name not in guess:
-            guess[name] = i
-    for i, name in enumerate(lowered):
-        field = ALIASES.get(name)
-        if field and field not in guess and i not in guess.values():
-            guess[field] = i
-    return guess

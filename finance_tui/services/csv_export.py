@@ -24,7 +24,6 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import TextIO
@@ -33,12 +32,13 @@ from peewee import JOIN, Case, Expression, Value, fn
 
 from finance_tui.config import user_path
 from finance_tui.db import is_postgres
+from finance_tui.domain.csv_options import COLUMNS, ExportCancelled, ExportReport
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import FinanceError
 from finance_tui.models import Category, Record, User, database
 from finance_tui.services.csv_progress import Cancel, Progress, cancel_check
-from finance_tui.services.query import RecordFilter, order_by, where_clause
+from finance_tui.services.query import order_by, where_clause
 
-COLUMNS = ("id", "date", "kind", "amount", "category", "notes", "created_by", "created_at")
 FETCH = 5000
 MMAP_BYTES = 256 * 2**20
 NEEDS_QUOTES = '",\r\n'  # the csv module leaves a lone CR bare, which breaks re-reading
@@ -47,31 +47,6 @@ PROTECT = "'"  # prefixed to those cells, and to cells that begin with it (rever
 BEFORE_LETTERS = "A"  # every one of those characters sorts before it (tested)
 
 _Creator = User.alias("export_creator")
-
-
-class ExportCancelled(FinanceError):
-    def __init__(self, rows: int):
-        self.rows = rows
-        super().__init__(f"export cancelled after {rows:,} rows; no file was written")
-
-
-@dataclass
-class ExportReport:
-    destination: str
-    rows: int = 0
-    seconds: float = 0.0
-    columns: tuple[str, ...] = COLUMNS
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-    def summary(self) -> str:
-        return f"Exported {plural(self.rows, 'record')} to {self.destination}"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def columns_for(flt: RecordFilter) -> tuple[str, ...]:

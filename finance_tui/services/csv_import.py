@@ -28,7 +28,6 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
@@ -39,7 +38,16 @@ from peewee import IntegrityError
 
 from finance_tui.config import user_path
 from finance_tui.db import DiskFull, write_transaction
-from finance_tui.dto import Principal
+from finance_tui.domain.csv_options import (
+    CsvFormatError,
+    ImportCancelled,
+    ImportOptions,
+    ImportRejected,
+    ImportReport,
+    RowError,
+)
+from finance_tui.domain.dto import Principal
+from finance_tui.domain.values import MAX_DATE, MIN_DATE, DateError, parse_date, text_problem
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.models import Category, Record
 from finance_tui.money import AmountError, parse_amount, to_minor
@@ -49,21 +57,11 @@ from finance_tui.services.categories import clean_name
 from finance_tui.services.csv_columns import ColumnMap, resolve_columns
 from finance_tui.services.csv_export import FORMULA_STARTS, PROTECT
 from finance_tui.services.csv_progress import Cancel, Progress, cancel_check
-from finance_tui.services.csv_source import CsvFormatError, CsvSource, display, open_source
-from finance_tui.services.validation import (
-    MAX_DATE,
-    MAX_NOTES,
-    MIN_DATE,
-    DateError,
-    check_category,
-    parse_date,
-    parse_kind,
-    text_problem,
-)
+from finance_tui.services.csv_source import CsvSource, display, open_source
+from finance_tui.services.validation import MAX_NOTES, check_category, parse_kind
 
 CHUNK = 5000
 BATCH = 2500  # rows in the first write transaction; then paced (imports.Pacer)
-MAX_LISTED_ERRORS = 100
 BLOOM_BITS = 1 << 27
 _BLOOM_MASK = BLOOM_BITS - 1
 _DATE_CACHE_MAX = 100_000
@@ -88,101 +86,6 @@ def unprotect(text: str) -> str:
     round trip is exact, and a hand-made ``'80s`` keeps its apostrophe. Notes and
     category names are stored stripped, hence the strip after the ``'``."""
     return text[1:].lstrip() if text.startswith(_PROTECTED) else text
-
-
-class ImportRejected(FinanceError):
-    """Invalid rows in an all-or-nothing import: nothing was written; see ``report``."""
-
-    def __init__(self, report: ImportReport):
-        self.report = report
-        self.headline = f"nothing imported: {report.invalid:,} of {report.rows:,} rows are invalid"
-        first = "; ".join(f"line {e.line} {e.field}: {e.message}" for e in report.errors[:3])
-        more = report.invalid_details - min(3, len(report.errors))
-        super().__init__(f"{self.headline}: {first}" + (f" (and {more:,} more)" if more else ""))
-
-
-class ImportCancelled(FinanceError):
-    def __init__(self, rows: int = 0):
-        self.rows = rows
-        super().__init__(f"import cancelled after {rows:,} rows; nothing was written")
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    message: str
-
-
-@dataclass
-class ImportOptions:
-    mapping: dict[str, str] = field(default_factory=dict)  # field -> header name
-    delimiter: str | None = None
-    encoding: str | None = None
-    date_format: str | None = None  # strptime format for non-ISO dates
-    skip_invalid: bool = False
-    rejects_path: str | Path | None = None  # default: <file>.rejected.csv
-    create_categories: bool = False
-    dry_run: bool = False
-    max_errors: int = MAX_LISTED_ERRORS
-    today: date | None = None  # for relative dates ("today", "-3"); tests fix it
-    raw: bool = False  # text cells as they are: no removal of the export's protecting '
-
-
-@dataclass
-class ImportReport:
-    source: str
-    encoding: str = ""
-    delimiter: str = ""
-    columns: str = ""
-    rows: int = 0
-    imported: int = 0
-    already_imported: int = 0
-    invalid: int = 0
-    invalid_details: int = 0  # field errors in total (``errors`` holds the first ones)
-    skipped_deleted: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    unknown_categories: list[str] = field(default_factory=list)
-    created_categories: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    rejects_path: str | None = None
-    committed: bool = False
-    dry_run: bool = False
-    seconds: float = 0.0
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-    def summary(self) -> str:
-        verb = "Would import" if self.dry_run else "Imported"
-        parts = [f"{self.already_imported:,} already imported"]
-        if self.invalid:
-            parts.append(f"{self.invalid:,} invalid rows skipped")
-        if self.skipped_deleted:
-            parts.append(f"{self.skipped_deleted:,} deleted in the source skipped")
-        return (
-            f"{verb} {self.imported:,} of {self.rows:,} rows from {self.source} "
-            f"({', '.join(parts)})"
-        )
-
-    def lines(self) -> list[str]:
-        """Every detail worth showing: errors by line, categories, ignored columns."""
-        out = [f"line {e.line}: {e.field}: {e.message}" for e in self.errors]
-        if self.invalid_details > len(self.errors):
-            out.append(
-                f"... {self.invalid_details - len(self.errors):,} more problems not listed "
-                f"({self.invalid:,} invalid rows in total)"
-            )
-        if self.unknown_categories:
-            out.append("unknown categories: " + ", ".join(repr(c) for c in self.unknown_categories))
-        if self.created_categories:
-            out.append("created categories: " + ", ".join(repr(c) for c in self.created_categories))
-        if self.ignored_columns:
-            out.append("ignored columns: " + ", ".join(repr(c) for c in self.ignored_columns))
-        if self.rejects_path:
-            out.append(f"rejected rows written to {self.rejects_path}")
-        return out
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -14,16 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from finance_tui.errors import FinanceError
+from finance_tui.domain.csv_options import CsvFormatError
 
 HEAD_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 FIELD_LIMIT = 1 << 20  # larger fields are reported as a bad row, never a crash
 MAX_LINE_BYTES = 1 << 20  # a longer line stops the import: memory stays bounded
-
-
-class CsvFormatError(FinanceError):
-    """The file as a whole cannot be read as the CSV we need (nothing was imported)."""
 
 
 class _LineGuard:

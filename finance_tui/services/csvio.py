@@ -9,38 +9,26 @@ or a callable), checked between batches, so a UI can run them in a thread worker
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TextIO
+from typing import BinaryIO, TextIO
 
 from finance_tui.db import write_transaction
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.csv_options import (
+    ExportReport,
+    ImportOptions,
+    ImportReport,
+)
+from finance_tui.domain.filters import RecordFilter
 from finance_tui.permissions import Permission
 from finance_tui.services.audit import record_event
-from finance_tui.services.csv_columns import FIELDS, parse_map_option
-from finance_tui.services.csv_export import (
-    COLUMNS,
-    ExportCancelled,
-    ExportReport,
-    count_matching,
-    export_csv,
-)
-from finance_tui.services.csv_import import (
-    CsvFormatError,
-    ImportCancelled,
-    ImportOptions,
-    ImportRejected,
-    ImportReport,
-    RowError,
-    import_csv,
-)
+from finance_tui.services.csv_export import count_matching, export_csv
+from finance_tui.services.csv_import import import_csv
 from finance_tui.services.csv_progress import Cancel, Progress
 from finance_tui.services.csv_source import open_source
-from finance_tui.services.query import RecordFilter
-
-if TYPE_CHECKING:
-    from finance_tui.session import SessionController
 
 
 class CsvService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     def import_file(
@@ -107,16 +95,6 @@ class CsvService:
         return report
 
 
-def format_progress(verb: str, done: int, total: int | None, elapsed: float) -> str:
-    """``importing 50,000 rows  25,000 rows/s  ETA 0:06`` (CLI line, TUI label)."""
-    rate = done / elapsed if elapsed > 0 else 0.0
-    text = f"{verb} {done:,} rows  {rate:,.0f} rows/s"
-    if total and rate > 0 and total > done:
-        remaining = int((total - done) / rate)
-        text += f"  ETA {remaining // 60}:{remaining % 60:02d}"
-    return text
-
-
 def _describe(flt: RecordFilter) -> dict:
     return {
         "kind": flt.kind,
@@ -130,20 +108,3 @@ def _describe(flt: RecordFilter) -> dict:
         "only_deleted": flt.only_deleted,
         "sort": ("-" if flt.descending else "+") + flt.sort,
     }
-
-
-__all__ = [
-    "COLUMNS",
-    "FIELDS",
-    "CsvFormatError",
-    "CsvService",
-    "ExportCancelled",
-    "ExportReport",
-    "ImportCancelled",
-    "ImportOptions",
-    "ImportRejected",
-    "ImportReport",
-    "RowError",
-    "format_progress",
-    "parse_map_option",
-]

@@ -17,21 +17,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 from peewee import SQL, fn
 
-from finance_tui.dto import CategoryTotal, DashboardData, MonthPoint
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.dto import CategoryTotal, DashboardData, MonthPoint
+from finance_tui.domain.periods import first_of_month, first_of_next_month, resolve_period
 from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
-from finance_tui.services.periods import first_of_month, first_of_next_month, resolve_period
-from finance_tui.services.records import fetch_rows, record_select
+from finance_tui.services.record_rows import fetch_rows, record_select
 from finance_tui.services.summaries import month_expr, stored_cells
 from finance_tui.services.visibility import live
-
-if TYPE_CHECKING:
-    from finance_tui.session import SessionController
 
 CENT = Decimal("0.01")
 RECENT_COUNT = 10
@@ -352,7 +349,7 @@ def _day_before(day: date) -> date:
 
 
 class DashboardService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     def summary(

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 
 from finance_tui.db import advisory_lock, write_transaction
-from finance_tui.dto import Principal
+from finance_tui.domain.dto import Principal
 from finance_tui.errors import FinanceError
 from finance_tui.models import Category, ImportBatch, Record, utcnow
 from finance_tui.services import summaries

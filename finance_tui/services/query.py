@@ -27,163 +27,42 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
 from uuid import UUID
 
 from peewee import SQL, Expression, Tuple, Value, fn
 
 from finance_tui.db import is_sqlite
-from finance_tui.dto import Page, RecordRow
+from finance_tui.domain.dto import Page, RecordRow
+from finance_tui.domain.filters import RecordFilter
+from finance_tui.domain.values import KINDS
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record, User, database
 from finance_tui.money import to_minor
 from finance_tui.services import search
-from finance_tui.services.records import fetch_rows, record_select
-from finance_tui.services.validation import (
-    KINDS,
-    DateError,
-    decimal_or_none,
-    find_category,
-    parse_date,
-    search_text_problem,
-)
+from finance_tui.services.record_rows import fetch_rows, record_select
+from finance_tui.services.validation import find_category
 from finance_tui.services.visibility import hidden_batches, visible
 
-SORT_FIELDS = ("date", "amount", "category", "kind", "created_at")
-MAX_LIMIT = 1000
-MAX_TEXT = 200
+
+class DatabaseNames:
+    """The :class:`NameLookup` over the database that filters typed by users resolve with."""
+
+    def category_id(self, name: str) -> int | None:
+        category = find_category(name)
+        return None if category is None else category.id
+
+    def user_id(self, username: str) -> UUID | None:
+        user = User.get_or_none(User.username_lower == username.lower())
+        return None if user is None else user.id
 
 
-@dataclass(frozen=True)
-class RecordFilter:
-    kind: str | None = None
-    categories: tuple[int, ...] = ()
-    date_from: date | None = None
-    date_to: date | None = None
-    amount_min: Decimal | None = None
-    amount_max: Decimal | None = None
-    text: str = ""
-    created_by: UUID | None = None
-    include_deleted: bool = False
-    only_deleted: bool = False
-    sort: str = "date"
-    descending: bool = True
-    offset: int = 0
-    limit: int = 50
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def validate(self) -> None:
-        errors: dict[str, str] = {}
-        if self.kind is not None and self.kind not in KINDS:
-            errors["kind"] = "must be income or expense"
-        if self.sort not in SORT_FIELDS:
-            errors["sort"] = (
-                f"unknown sort field {self.sort!r}; use one of {', '.join(SORT_FIELDS)}"
-            )
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            errors["date_to"] = "must not be before the start date"
-        if (
-            self.amount_min is not None
-            and self.amount_max is not None
-            and self.amount_min > self.amount_max
-        ):
-            errors["amount_max"] = "must not be less than the minimum"
-        for name in ("amount_min", "amount_max"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, Decimal) or value < 0):
-                errors[name] = "must be a non-negative decimal amount"
-        if not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
-            errors["limit"] = f"must be between 1 and {MAX_LIMIT}"
-        if not isinstance(self.offset, int) or self.offset < 0:
-            errors["offset"] = "must not be negative"
-        if len(self.text) > MAX_TEXT:
-            errors["text"] = f"must be at most {MAX_TEXT} characters"
-        elif problem := search_text_problem(self.text):
-            errors["text"] = problem
-        if errors:
-            raise ValidationError(errors)
-
-    def page(self, offset: int, limit: int | None = None) -> RecordFilter:
-        return replace(self, offset=offset, limit=limit or self.limit)
-
-    @classmethod
-    def from_strings(
-        cls, raw: Mapping[str, str | None], *, today: date | None = None
-    ) -> RecordFilter:
-        """Build from text fields (filter bar, CLI options); every bad value is reported."""
-        errors: dict[str, str] = {}
-        for name, value in raw.items():  # before any lookup: the driver cannot encode these
-            if isinstance(value, str) and (problem := search_text_problem(value)):
-                errors[name] = problem
-        if errors:
-            raise ValidationError(errors)
-
-        def text(name: str) -> str:
-            return (raw.get(name) or "").strip()
-
-        kind = text("kind").lower() or None
-        if kind in ("all", "any", "*"):
-            kind = None
-        if kind is not None and kind not in KINDS:
-            errors["kind"] = "must be income or expense"
-
-        category_ids: list[int] = []
-        for name in [n.strip() for n in text("category").split(",") if n.strip()]:
-            category = find_category(name)
-            if category is None:
-                errors["category"] = f"unknown category {name!r}"
-            else:
-                category_ids.append(category.id)
-
-        dates: dict[str, date | None] = {}
-        for name in ("date_from", "date_to"):
-            dates[name] = None
-            if text(name):
-                try:
-                    dates[name] = parse_date(text(name), today)
-                except DateError as exc:
-                    errors[name] = str(exc)
-
-        amount_min = decimal_or_none(raw.get("amount_min"), "amount_min", errors)
-        amount_max = decimal_or_none(raw.get("amount_max"), "amount_max", errors)
-
-        created_by = None
-        if text("created_by"):
-            user = User.get_or_none(User.username_lower == text("created_by").lower())
-            if user is None:
-                errors["created_by"] = f"unknown user {text('created_by')!r}"
-            else:
-                created_by = user.id
-
-        sort = text("sort") or "date"
-        descending = True
-        if sort.startswith("-"):
-            sort = sort[1:]
-        elif sort.startswith("+"):
-            sort, descending = sort[1:], False
-        if text("order"):
-            if text("order").lower() not in ("asc", "desc"):
-                errors["order"] = "must be asc or desc"
-            descending = text("order").lower() != "asc"
-
-        if errors:
-            raise ValidationError(errors)
-        flt = cls(
-            kind=kind,
-            categories=tuple(category_ids),
-            date_from=dates["date_from"],
-            date_to=dates["date_to"],
-            amount_min=amount_min,
-            amount_max=amount_max,
-            text=text("text"),
-            created_by=created_by,
-            sort=sort,
-            descending=descending,
-        )
-        flt.validate()
-        return flt
+def filter_from_strings(
+    raw: Mapping[str, str | None], *, today: date | None = None
+) -> RecordFilter:
+    """:meth:`RecordFilter.from_strings` with names looked up in the database."""
+    return RecordFilter.from_strings(raw, names=DatabaseNames(), today=today)
 
 
 def _text_condition(text: str, *, indexed: bool = True) -> Expression:

@@ -3,100 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from peewee import JOIN
-
 from finance_tui.db import write_transaction
-from finance_tui.dto import Page, Principal, RecordRow
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.dto import Page, Principal, RecordRow
 from finance_tui.errors import ConflictError, NotFound, ValidationError
-from finance_tui.models import Category, Record, User, database, utcnow
+from finance_tui.models import Record, User, utcnow
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services import summaries
 from finance_tui.services.audit import record_event
+from finance_tui.services.query import run_count, run_position, run_query
+from finance_tui.services.record_rows import fetch_rows, record_select
 from finance_tui.services.validation import CleanRecord, validate_record
 from finance_tui.services.visibility import visible
 
 if TYPE_CHECKING:
-    from finance_tui.services.query import RecordFilter
-    from finance_tui.session import SessionController
-
-Creator = User.alias("creator")
-Updater = User.alias("updater")
-Deleter = User.alias("deleter")
-
-
-def record_select():
-    """Records with category and user names joined in: one query per page, no N+1.
-
-    Run it with :func:`fetch_rows`; the columns are in :func:`to_row`'s order.
-    """
-    return (
-        Record.select(
-            Record.id,
-            Record.kind,
-            Record.amount,
-            Record.category,
-            Category.name,
-            Record.date,
-            Record.notes,
-            Creator.username,
-            Updater.username,
-            Record.created_at,
-            Record.updated_at,
-            Record.version,
-            Record.is_deleted,
-            Record.deleted_at,
-            Deleter.username,
-        )
-        .join(Category, on=(Record.category == Category.id))
-        .switch(Record)
-        .join(Creator, JOIN.LEFT_OUTER, on=(Record.created_by == Creator.id))
-        .switch(Record)
-        .join(Updater, JOIN.LEFT_OUTER, on=(Record.updated_by == Updater.id))
-        .switch(Record)
-        .join(Deleter, JOIN.LEFT_OUTER, on=(Record.deleted_by == Deleter.id))
-    )
-
-
-def fetch_rows(query) -> list[RecordRow]:
-    """Run a :func:`record_select` query on the cursor and build RecordRows directly.
-
-    Peewee's per-row conversion (model instances, or strptime over several formats for
-    SQLite timestamps) cost several times the SQL itself on a records page.
-    """
-    sql, params = query.sql()
-    return [to_row(row) for row in database.execute_sql(sql, params).fetchall()]
-
-
-def _stamp(value: datetime | str | None) -> datetime | None:
-    return value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def to_row(row: tuple) -> RecordRow:
-    """A raw :func:`record_select` row (either engine's types) as a RecordRow."""
-    (rid, kind, amount, category_id, category, day, notes, creator, updater, created_at,
-     updated_at, version, is_deleted, deleted_at, deleter) = row  # fmt: skip
-    return RecordRow(
-        id=rid if isinstance(rid, UUID) else UUID(str(rid)),
-        kind=kind,
-        amount=from_minor(amount),
-        category_id=category_id,
-        category=category,
-        date=day if isinstance(day, date) else date.fromisoformat(str(day)),
-        notes=notes,
-        created_by=creator,
-        updated_by=updater,
-        created_at=_stamp(created_at),
-        updated_at=_stamp(updated_at),
-        version=version,
-        is_deleted=bool(is_deleted),
-        deleted_at=_stamp(deleted_at),
-        deleted_by=deleter,
-    )
+    from finance_tui.domain.filters import RecordFilter
 
 
 def snapshot(rec: Record) -> dict:
@@ -124,7 +50,7 @@ def _parse_id(record_id: UUID | str) -> UUID:
 
 
 class RecordService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     # ---- reads ---------------------------------------------------------
@@ -139,16 +65,12 @@ class RecordService:
         return row
 
     def list(self, flt: RecordFilter, *, with_total: bool = True) -> Page[RecordRow]:
-        from finance_tui.services.query import run_query
-
         self.session.require(Permission.VIEW_RECORDS)
         if flt.include_deleted or flt.only_deleted:
             self.session.require(Permission.VIEW_DELETED)
         return run_query(flt, with_total=with_total)
 
     def count(self, flt: RecordFilter) -> int:
-        from finance_tui.services.query import run_count
-
         self.session.require(Permission.VIEW_RECORDS)
         if flt.include_deleted or flt.only_deleted:
             self.session.require(Permission.VIEW_DELETED)
@@ -156,8 +78,6 @@ class RecordService:
 
     def position(self, flt: RecordFilter, row: RecordRow) -> int | None:
         """Index of ``row`` in ``flt``'s order, or None if the filter leaves it out."""
-        from finance_tui.services.query import run_position
-
         self.session.require(Permission.VIEW_RECORDS)
         if flt.include_deleted or flt.only_deleted:
             self.session.require(Permission.VIEW_DELETED)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from finance_tui import auth, throttle
 from finance_tui.db import advisory_lock, write_transaction
-from finance_tui.dto import Principal, UserRow
+from finance_tui.domain.authoriser import Authoriser
+from finance_tui.domain.dto import Principal, UserRow
+from finance_tui.domain.values import text_problem
 from finance_tui.errors import NotFound, ValidationError
 from finance_tui.models import Session, User, utcnow
 from finance_tui.permissions import Permission, Role
 from finance_tui.services.audit import record_event
-from finance_tui.services.validation import text_problem
-
-if TYPE_CHECKING:
-    from finance_tui.session import SessionController
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,150}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -93,7 +90,7 @@ def active_admin_count() -> int:
 
 
 class UserService:
-    def __init__(self, session: SessionController):
+    def __init__(self, session: Authoriser):
         self.session = session
 
     def list(self) -> list[UserRow]:

@@ -6,6 +6,9 @@ from datetime import date, timedelta
 
 from finance_tui.errors import ValidationError
 
+TREND_CHOICES = (12, 24)  # months a trend chart may show
+COMPARABLE_PERIODS = ("this_month", "last_month", "last_30_days", "ytd", "custom")
+
 PERIODS = {
     "all": "All time",
     "this_month": "This month",

@@ -131,3 +131,57 @@ class DashboardData:
     top_categories: list[CategoryTotal] = field(default_factory=list)
     monthly: list[MonthPoint] = field(default_factory=list)
     recent: list[RecordRow] = field(default_factory=list)
+
+
+# ---- analytics results ----------------------------------------------------------
+@dataclass(frozen=True)
+class PeriodTotals:
+    date_from: date
+    date_to: date
+    income: Decimal
+    expense: Decimal
+    income_count: int
+    expense_count: int
+
+    @property
+    def net(self) -> Decimal:
+        return self.income - self.expense
+
+    @property
+    def count(self) -> int:
+        return self.income_count + self.expense_count
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure this period vs the previous one; ``pct`` is None when previous is 0."""
+
+    current: Decimal
+    previous: Decimal
+    delta: Decimal
+    pct: Decimal | None
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    label: str
+    current: PeriodTotals
+    previous: PeriodTotals
+    income: Change
+    expense: Change
+    net: Change
+
+
+@dataclass(frozen=True)
+class CategoryDrilldown:
+    category_id: int
+    category: str
+    kind: str
+    is_archived: bool
+    date_from: date
+    date_to: date
+    months: list[MonthPoint]
+    income_total: Decimal
+    expense_total: Decimal
+    record_count: int
+    largest: list[RecordRow]
