@@ -57,7 +57,6 @@ from finance_tui.textsafety import visible
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
-STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"  # for terminals with 16 colours
 SIXTEEN_COLOURS = ("standard", "windows")  # Rich's names of those colour systems
@@ -184,13 +183,8 @@ class FinanceApp(App[int]):
 
     TITLE = "finance-tui"
     COMMANDS = App.COMMANDS | {ScreenCommands}
-    CSS_PATH = [
-        STYLES_DIR / "app.tcss",
-        STYLES_DIR / "login.tcss",
-        STYLES_DIR / "dashboard.tcss",
-        STYLES_DIR / "records.tcss",
-        STYLES_DIR / "form.tcss",
-    ]
+    # Styles shared by every screen; each screen names its own in its CSS_PATH.
+    CSS_PATH = ["../styles/app.tcss", "../styles/widgets.tcss", "../styles/form.tcss"]
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("ctrl+t", "change_theme", "Theme", show=False, id="app.theme"),

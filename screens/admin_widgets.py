@@ -97,20 +97,6 @@ class FormModal(ModalScreen[Any]):
     to the line above the buttons. Success dismisses with ``submit``'s result.
     """
 
-    DEFAULT_CSS = """
-    FormModal { align: center middle; }
-    FormModal > #form-dialog {
-        width: 100; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    FormModal #form-title { text-style: bold; margin-bottom: 1; }
-    FormModal #form-fields { height: auto; max-height: 24; }
-    FormModal FormRow > .form-label { width: 20; }
-    FormModal #form-error { color: $error; height: auto; margin-top: 1; }
-    FormModal #form-buttons { height: auto; margin-top: 1; align-horizontal: right; }
-    FormModal #form-buttons Button { margin-left: 1; }
-    """
-
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "submit", "Save", id="form.save"),
@@ -282,15 +268,6 @@ class ChoiceList(OptionList):
 
 class ChoiceModal(ModalScreen[str | None]):
     """Pick one of a few values (role, kind): arrows + Enter, Escape cancels."""
-
-    DEFAULT_CSS = """
-    ChoiceModal { align: center middle; }
-    ChoiceModal > #choice-dialog {
-        width: 50; height: auto; border: thick $primary; background: $surface; padding: 1 2;
-    }
-    ChoiceModal #choice-title { text-style: bold; margin-bottom: 1; }
-    ChoiceModal OptionList { height: auto; max-height: 12; }
-    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
@@ -475,10 +452,6 @@ class MonthBars(Static):
 
     ``points`` are objects with ``month`` (a date), ``income``, ``expense`` and ``net``
     (``Decimal``), e.g. ``finance_tui.dto.MonthPoint``. Bars share one scale.
-    """
-
-    DEFAULT_CSS = """
-    MonthBars { height: auto; }
     """
 
     AMOUNT = 14

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
     from finance_tui.services.analytics import CategoryDrilldown, PeriodComparison
     from finance_tui.session import SessionController
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 PERIOD_CHOICES = [(PERIODS[name], name) for name in COMPARABLE_PERIODS]
 
 
@@ -72,7 +70,7 @@ class AnalyticsScreen(Screen):
     """Period comparison, trends and category drill-down. Needs VIEW_ANALYTICS."""
 
     TITLE = "Analytics"
-    CSS_PATH = STYLES / "analytics.tcss"
+    CSS_PATH = "../styles/analytics.tcss"
     BINDINGS = [
         Binding("c", "show_tab('compare')", "Compare", id="analytics.compare"),
         Binding("t", "show_tab('trends')", "Trends", id="analytics.trends"),

@@ -219,6 +219,7 @@ class DashboardScreen(Screen):
     """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
 
     TITLE = "Dashboard"
+    CSS_PATH = "../styles/dashboard.tcss"
     AUTO_FOCUS = "#dash-body"
     # KPI cards per row by terminal width: each card needs 23 cells to show a figure of
     # 12 digits whole ("+999,999,999,999.99" and its border and padding).
