@@ -33,7 +33,8 @@ from finance_tui.permissions import Permission
 from finance_tui.services.analytics import COMPARABLE_PERIODS, TREND_CHOICES
 from finance_tui.services.periods import PERIODS
 from finance_tui.services.validation import DateError, parse_date
-from screens.admin_widgets import MonthBars, pct_text, signed_money_text
+from screens.admin_widgets import pct_text, signed_money_text
+from screens.chart import BarChart, month_rows
 from screens.widgets import (
     FitFooter,
     NavBar,
@@ -123,14 +124,14 @@ class AnalyticsScreen(Screen):
             with TabPane("Monthly trends", id="trends"):
                 yield Static("", id="trend-info")
                 with VerticalScroll(id="trend-scroll"):
-                    yield MonthBars(id="trend-chart")
+                    yield BarChart(month_rows, id="trend-chart")
                 yield Static("", id="trend-total")
             with TabPane("Category drill-down", id="drill"):
                 with Horizontal(id="drill-controls"):
                     yield Select([], prompt="Choose a category", id="drill-category")
                     yield Static("", id="drill-summary")
                 with VerticalScroll(id="drill-scroll"):
-                    yield MonthBars(id="drill-chart")
+                    yield BarChart(month_rows, empty="Choose a category above", id="drill-chart")
                     yield Static("Largest records in the window", id="drill-largest-title")
                     yield DataTable(id="drill-largest", cursor_type="row", zebra_stripes=True)
         yield FitFooter()
@@ -149,7 +150,6 @@ class AnalyticsScreen(Screen):
         largest.add_column("Amount", width=14)
         largest.add_column("Notes", width=52)
         largest.add_column("Created by", width=14)
-        self.query_one("#drill-chart", MonthBars).set_points([], "Choose a category above")
         self.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -278,7 +278,7 @@ class AnalyticsScreen(Screen):
             f"Last {self.months} months to {self.today:%Y-%m} (m: switch to "
             f"{TREND_CHOICES[1] if self.months == TREND_CHOICES[0] else TREND_CHOICES[0]})"
         )
-        self.query_one("#trend-chart", MonthBars).set_points(points)
+        self.query_one("#trend-chart", BarChart).plot(points, "No data")
         self.query_one("#trend-total", Static).update(_totals_line(points))
 
     def _set_categories(self, rows: list[CategoryRow]) -> None:
@@ -301,7 +301,7 @@ class AnalyticsScreen(Screen):
                 f"expense {format_decimal(result.expense_total)} · {result.record_count:,} records"
             )
         )
-        self.query_one("#drill-chart", MonthBars).set_points(result.months)
+        self.query_one("#drill-chart", BarChart).plot(result.months, "No data")
         table = self.query_one("#drill-largest", DataTable)
         table.clear()
         for row in result.largest:
