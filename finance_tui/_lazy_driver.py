@@ -4,6 +4,11 @@ peewee imports psycopg (~0.1-0.2 s) when it is itself first imported, even for a
 user. This module, imported by the package before anything imports peewee, hides the
 driver during that import and hands it to peewee when a ``PostgresqlDatabase`` is
 created. Start-up of the TUI on SQLite stays fast; PostgreSQL works as before.
+
+When it can be removed: when ``tests/test_lazy_driver.py``'s
+``test_stock_peewee_imports_psycopg_at_import_time`` fails after a peewee upgrade
+(peewee then loads the driver lazily itself), delete this module and its import in
+``finance_tui/__init__.py``.
 """
 
 from __future__ import annotations

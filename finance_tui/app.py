@@ -30,13 +30,11 @@ Append a :class:`ScreenEntry` to :data:`SCREEN_REGISTRY`::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import importlib.util
 import json
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,99 +51,16 @@ from textual.widgets import Static
 
 from finance_tui.errors import DatabaseUnavailable, FinanceError
 from finance_tui.permissions import Permission
+from finance_tui.shell.typeahead import TypeaheadGate
 from finance_tui.textsafety import visible
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
-STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"  # for terminals with 16 colours
 SIXTEEN_COLOURS = ("standard", "windows")  # Rich's names of those colour systems
 REFRESH_SECONDS = 2.0
-SETTLE_ROUNDS = 16  # a key's effects cascade: key -> bubble -> binding -> push -> mount
-SETTLE_SECONDS = 2.0  # never hold a typed key back longer than this (a stuck widget)
-
-
-class TypeaheadGate:
-    """Hands keys to the app one at a time, each after the previous one took effect.
-
-    Textual gives a key to the widget focused *when the key is read*, and resolves most
-    bindings later, when the key has bubbled back up to the app. Keys that arrive
-    together (typed ahead over a slow SSH link, a password manager's auto-type, a
-    pasted key sequence) would reach the wrong place: "name Tab password" lands in one
-    field, and the keys after ``n`` miss the form ``n`` opens. So while a key's effects
-    are still being handled, later keys wait here, and are released in order once the
-    app and the current screen have no more queued messages. A human typing never
-    waits; nothing waits longer than :data:`SETTLE_SECONDS` per key.
-    """
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.waiting: deque[events.Event] = deque()
-        self.released: set[int] = set()
-        self.busy = False
-        self._task: asyncio.Task | None = None
-
-    def hold(self, event: events.Event) -> bool:
-        """Whether ``event`` must wait (it is posted again when its turn comes)."""
-        if id(event) in self.released:
-            self.released.discard(id(event))
-            return False
-        if self.busy:
-            self.waiting.append(event)
-            return True
-        self.busy = True
-        self._task = asyncio.create_task(self._release_in_turn())  # kept: not collected
-        return False
-
-    async def _release_in_turn(self) -> None:
-        try:
-            while True:
-                await self._settle()
-                if not self.waiting:
-                    return
-                self._release(self.waiting.popleft())
-        except Exception as exc:  # waiting is a convenience: if it breaks, type on ungated
-            self.app.log.error(f"typeahead gate: {exc!r}")
-        finally:  # also if cancelled: never keep a typed key back
-            self.busy = False
-            while self.waiting:
-                self._release(self.waiting.popleft())
-
-    def _release(self, event: events.Event) -> None:
-        self.released.add(id(event))
-        self.app.post_message(event)
-
-    async def _settle(self) -> None:
-        """Wait until the app and its screen have handled every message already sent to
-        them, round after round: a key's effects cascade (it bubbles up through the
-        widgets, a binding pushes a screen, the screen mounts and takes focus)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SETTLE_SECONDS
-        for _ in range(SETTLE_ROUNDS):
-            try:
-                nodes = [self.app, *self.app.screen.walk_children(with_self=True)]
-            except Exception:  # no screen yet, or the app is closing
-                return
-            markers = []
-            for node in nodes:
-                if node.message_queue_size or getattr(node, "_pending_message", None) is not None:
-                    handled = asyncio.Event()
-                    if node.call_later(handled.set):  # runs after what is queued now
-                        markers.append(handled.wait())
-            if not markers:
-                await asyncio.sleep(0)  # a handler half-way through may still post
-                if not any(node.message_queue_size for node in nodes):
-                    return
-                continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return
-            try:
-                await asyncio.wait_for(asyncio.gather(*markers), remaining)
-            except TimeoutError:
-                return
 
 
 def screen_commands(screen: Screen) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -268,13 +183,8 @@ class FinanceApp(App[int]):
 
     TITLE = "finance-tui"
     COMMANDS = App.COMMANDS | {ScreenCommands}
-    CSS_PATH = [
-        STYLES_DIR / "app.tcss",
-        STYLES_DIR / "login.tcss",
-        STYLES_DIR / "dashboard.tcss",
-        STYLES_DIR / "records.tcss",
-        STYLES_DIR / "form.tcss",
-    ]
+    # Styles shared by every screen; each screen names its own in its CSS_PATH.
+    CSS_PATH = ["../styles/app.tcss", "../styles/widgets.tcss", "../styles/form.tcss"]
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("ctrl+t", "change_theme", "Theme", show=False, id="app.theme"),

@@ -8,7 +8,6 @@ the user chooses to log out. Logging out from either screen goes through
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -31,7 +30,6 @@ from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, literal, ru
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 PASSWORD_FIELDS = ("old_password", "new_password", "confirm")
 
 
@@ -48,7 +46,7 @@ class AccountScreen(Screen):
     """Your account: who you are, change your password, log out."""
 
     TITLE = "Account"
-    CSS_PATH = STYLES / "account.tcss"
+    CSS_PATH = "../styles/account.tcss"
     AUTO_FOCUS = ""  # digits stay the app's navigation keys until Tab enters the form
     BINDINGS = [
         Binding("ctrl+s", "change_password", "Change password", id="account.change-password"),
@@ -172,7 +170,7 @@ class AccountScreen(Screen):
 class LockScreen(ModalScreen[bool]):
     """Idle lock: covers everything until the password is given again."""
 
-    CSS_PATH = STYLES / "account.tcss"
+    CSS_PATH = "../styles/account.tcss"
     BINDINGS = [
         Binding("ctrl+o", "log_out", "Log out", id="lock.log-out"),
         Binding(

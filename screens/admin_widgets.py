@@ -97,20 +97,6 @@ class FormModal(ModalScreen[Any]):
     to the line above the buttons. Success dismisses with ``submit``'s result.
     """
 
-    DEFAULT_CSS = """
-    FormModal { align: center middle; }
-    FormModal > #form-dialog {
-        width: 100; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    FormModal #form-title { text-style: bold; margin-bottom: 1; }
-    FormModal #form-fields { height: auto; max-height: 24; }
-    FormModal FormRow > .form-label { width: 20; }
-    FormModal #form-error { color: $error; height: auto; margin-top: 1; }
-    FormModal #form-buttons { height: auto; margin-top: 1; align-horizontal: right; }
-    FormModal #form-buttons Button { margin-left: 1; }
-    """
-
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "submit", "Save", id="form.save"),
@@ -283,15 +269,6 @@ class ChoiceList(OptionList):
 class ChoiceModal(ModalScreen[str | None]):
     """Pick one of a few values (role, kind): arrows + Enter, Escape cancels."""
 
-    DEFAULT_CSS = """
-    ChoiceModal { align: center middle; }
-    ChoiceModal > #choice-dialog {
-        width: 50; height: auto; border: thick $primary; background: $surface; padding: 1 2;
-    }
-    ChoiceModal #choice-title { text-style: bold; margin-bottom: 1; }
-    ChoiceModal OptionList { height: auto; max-height: 12; }
-    """
-
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
 
     def __init__(
@@ -447,78 +424,3 @@ class AdminTableScreen(Screen, Generic[RowT]):
     def summary_text(self, rows: list[RowT]) -> str:
         """The line above the table (counts and keys)."""
         raise NotImplementedError
-
-
-# ---- charts -----------------------------------------------------------------------
-_EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def bar(value_minor: int, max_minor: int, width: int) -> str:
-    """A horizontal bar of ``width`` cells for ``value/max``, in eighths of a cell.
-
-    Integer arithmetic only: money never becomes a float, and bars are deterministic.
-    """
-    if width <= 0 or max_minor <= 0 or value_minor <= 0:
-        return " " * max(width, 0)
-    eighths = max(1, value_minor * width * 8 // max_minor)
-    full, part = divmod(eighths, 8)
-    text = "█" * full + (_EIGHTHS[part] if part else "")
-    return text.ljust(width)[:width]
-
-
-def _minor(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-class MonthBars(Static):
-    """Income and expense per month as two bar columns, with the amounts and the net.
-
-    ``points`` are objects with ``month`` (a date), ``income``, ``expense`` and ``net``
-    (``Decimal``), e.g. ``finance_tui.domain.dto.MonthPoint``. Bars share one scale.
-    """
-
-    DEFAULT_CSS = """
-    MonthBars { height: auto; }
-    """
-
-    AMOUNT = 14
-    LABEL = 9
-
-    def __init__(self, *, id: str | None = None, classes: str = "") -> None:
-        super().__init__("", id=id, classes=classes)
-        self.points: list[Any] = []
-        self.empty_message = "No data"
-
-    def set_points(self, points: Sequence[Any], empty_message: str = "No data") -> None:
-        self.points = list(points)
-        self.empty_message = empty_message
-        self.update(self.build(self.size.width or 118))
-
-    def on_resize(self) -> None:
-        if self.points:
-            self.update(self.build(self.size.width))
-
-    def build(self, width: int) -> Text:
-        """The chart as plain text lines for ``width`` columns."""
-        if not self.points:
-            return Text(self.empty_message, style=Palette.muted)
-        bar_width = max((width - self.LABEL - 2 * (self.AMOUNT + 3) - self.AMOUNT - 1) // 2, 4)
-        top = max(max(_minor(p.income), _minor(p.expense)) for p in self.points)
-        out = Text(no_wrap=True, overflow="crop")
-        out.append("Month".ljust(self.LABEL), style="bold")
-        out.append("Income".ljust(bar_width + self.AMOUNT + 3), style="bold")
-        out.append("Expense".ljust(bar_width + self.AMOUNT + 3), style="bold")
-        out.append("Net".rjust(self.AMOUNT), style="bold")
-        for p in self.points:
-            out.append("\n")
-            out.append(f"{p.month:%Y-%m}".ljust(self.LABEL))
-            out.append(bar(_minor(p.income), top, bar_width), style=Palette.income)
-            out.append(format_decimal(p.income).rjust(self.AMOUNT + 1) + "  ")
-            out.append(bar(_minor(p.expense), top, bar_width), style=Palette.expense)
-            out.append(format_decimal(p.expense).rjust(self.AMOUNT + 1) + "  ")
-            net = p.income - p.expense
-            out.append(
-                (("+" if net > 0 else "") + format_decimal(net)).rjust(self.AMOUNT),
-                style=Palette.income if net > 0 else (Palette.expense if net < 0 else ""),
-            )
-        return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -33,7 +32,8 @@ from finance_tui.domain.periods import COMPARABLE_PERIODS, PERIODS, TREND_CHOICE
 from finance_tui.domain.values import DateError, parse_date
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
-from screens.admin_widgets import MonthBars, pct_text, signed_money_text
+from screens.admin_widgets import pct_text, signed_money_text
+from screens.chart import BarChart, month_rows
 from screens.widgets import (
     FitFooter,
     NavBar,
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from finance_tui.domain.dto import CategoryDrilldown, PeriodComparison
     from finance_tui.session import SessionController
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 PERIOD_CHOICES = [(PERIODS[name], name) for name in COMPARABLE_PERIODS]
 
 
@@ -71,7 +70,7 @@ class AnalyticsScreen(Screen):
     """Period comparison, trends and category drill-down. Needs VIEW_ANALYTICS."""
 
     TITLE = "Analytics"
-    CSS_PATH = STYLES / "analytics.tcss"
+    CSS_PATH = "../styles/analytics.tcss"
     BINDINGS = [
         Binding("c", "show_tab('compare')", "Compare", id="analytics.compare"),
         Binding("t", "show_tab('trends')", "Trends", id="analytics.trends"),
@@ -124,14 +123,14 @@ class AnalyticsScreen(Screen):
             with TabPane("Monthly trends", id="trends"):
                 yield Static("", id="trend-info")
                 with VerticalScroll(id="trend-scroll"):
-                    yield MonthBars(id="trend-chart")
+                    yield BarChart(month_rows, id="trend-chart")
                 yield Static("", id="trend-total")
             with TabPane("Category drill-down", id="drill"):
                 with Horizontal(id="drill-controls"):
                     yield Select([], prompt="Choose a category", id="drill-category")
                     yield Static("", id="drill-summary")
                 with VerticalScroll(id="drill-scroll"):
-                    yield MonthBars(id="drill-chart")
+                    yield BarChart(month_rows, empty="Choose a category above", id="drill-chart")
                     yield Static("Largest records in the window", id="drill-largest-title")
                     yield DataTable(id="drill-largest", cursor_type="row", zebra_stripes=True)
         yield FitFooter()
@@ -150,7 +149,6 @@ class AnalyticsScreen(Screen):
         largest.add_column("Amount", width=14)
         largest.add_column("Notes", width=52)
         largest.add_column("Created by", width=14)
-        self.query_one("#drill-chart", MonthBars).set_points([], "Choose a category above")
         self.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -279,7 +277,7 @@ class AnalyticsScreen(Screen):
             f"Last {self.months} months to {self.today:%Y-%m} (m: switch to "
             f"{TREND_CHOICES[1] if self.months == TREND_CHOICES[0] else TREND_CHOICES[0]})"
         )
-        self.query_one("#trend-chart", MonthBars).set_points(points)
+        self.query_one("#trend-chart", BarChart).plot(points, "No data")
         self.query_one("#trend-total", Static).update(_totals_line(points))
 
     def _set_categories(self, rows: list[CategoryRow]) -> None:
@@ -302,7 +300,7 @@ class AnalyticsScreen(Screen):
                 f"expense {format_decimal(result.expense_total)} · {result.record_count:,} records"
             )
         )
-        self.query_one("#drill-chart", MonthBars).set_points(result.months)
+        self.query_one("#drill-chart", BarChart).plot(result.months, "No data")
         table = self.query_one("#drill-largest", DataTable)
         table.clear()
         for row in result.largest:

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -27,7 +26,6 @@ from screens.widgets import FitFooter, NavBar, ScreenTitle, fmt_dt, literal, run
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 PAGE_SIZE = 50
 
 
@@ -54,7 +52,7 @@ class AuditScreen(Screen):
     """Read-only audit trail. Needs ``Permission.VIEW_AUDIT``."""
 
     TITLE = "Audit log"
-    CSS_PATH = STYLES / "audit.tcss"
+    CSS_PATH = "../styles/audit.tcss"
     BINDINGS = [
         Binding("slash", "focus_filters", "Filter", id="audit.filter"),
         Binding("escape", "clear_filters", "Clear filters", id="audit.clear-filters"),

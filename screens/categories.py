@@ -5,8 +5,6 @@ records; the core refuses new records in them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.text import Text
 from textual.binding import Binding
 
@@ -15,7 +13,6 @@ from finance_tui.permissions import Permission
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
 from screens.widgets import Palette, literal, run_in_thread
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 KIND_CHOICES = (("Income", "income"), ("Expense", "expense"), ("Both", "both"))
 
 
@@ -23,7 +20,7 @@ class CategoriesScreen(AdminTableScreen[CategoryRow]):
     """Category administration. Needs ``Permission.MANAGE_CATEGORIES``."""
 
     TITLE = "Categories"
-    CSS_PATH = STYLES / "categories.tcss"
+    CSS_PATH = "../styles/categories.tcss"
     BINDINGS = [
         Binding("n", "create", "Add", id="categories.add"),
         Binding("e", "rename", "Rename", id="categories.rename"),

@@ -1,15 +1,13 @@
 """Dashboard: every KPI of the README's dashboard section for a chosen period, a monthly income-vs-expense
 bar chart, top categories, the category breakdown and the 10 most recent records.
 
-Charts are drawn with Rich text by small widgets here (no plotting library to import,
-so start-up stays light and snapshots are exact). All numbers come from
-``session.dashboard.summary`` in a worker.
+Charts come from ``screens.chart``. All numbers come from ``session.dashboard.summary``
+in a worker.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -21,11 +19,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.config import settings
-from finance_tui.domain.dto import CategoryTotal, DashboardData, MonthPoint
+from finance_tui.domain.dto import DashboardData
 from finance_tui.domain.periods import PERIODS, resolve_period
 from finance_tui.domain.values import DateError, parse_date
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
+from screens.chart import BarChart, month_columns, ranked_bars
 from screens.widgets import (
     FitFooter,
     KpiCard,
@@ -45,7 +44,7 @@ if TYPE_CHECKING:
 PERIOD_ORDER = list(PERIODS)
 FIELD_NAMES = {"date_from": "From", "date_to": "To"}
 CHART_MONTHS = 12
-BLOCKS = " ▁▂▃▄▅▆▇█"
+NO_RECORDS = "No records in this period"
 KPIS = (
     ("total_income", "Income"),
     ("total_expense", "Expense"),
@@ -76,91 +75,6 @@ def compact_count(count: int) -> str:
         value, unit = value / 1000, next_unit
     decimals = 0 if value >= 99.95 else (1 if value >= 9.995 else 2)
     return f"{value:.{decimals}f}{unit}"
-
-
-def month_label(month: date) -> str:
-    return month.strftime("%b")
-
-
-class MonthlyChart(Static):
-    """Vertical bars, income (green) beside expense (red), one pair per month."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.points: list[MonthPoint] = []
-
-    def set_points(self, points: list[MonthPoint]) -> None:
-        self.points = points[-CHART_MONTHS:]
-        self.refresh(layout=True)
-
-    def render(self) -> Text:
-        if not self.points:
-            return Text("No records in this period", style=Palette.muted)
-        height = max(self.content_size.height - 2, 3)
-        fit = max(1, self.content_size.width // 6)  # 6 columns per month, never wrap
-        points = self.points[-fit:]
-        peak = max(max(p.income, p.expense) for p in points) or Decimal(1)
-        text = Text(no_wrap=True, overflow="crop")
-        text.append("Monthly income ", style="bold")
-        text.append("██", style=Palette.income)
-        text.append(" vs expense ", style="bold")
-        text.append("██", style=Palette.expense)
-        text.append(f" (peak {format_decimal(peak)})\n", style=Palette.muted)
-        levels = [(self._eighths(p.income, peak, height), self._eighths(p.expense, peak, height))
-                  for p in points]  # fmt: skip
-        for line in range(height - 1, -1, -1):
-            for inc, exp in levels:
-                text.append(self._cell(inc, line), style=Palette.income)
-                text.append(self._cell(exp, line), style=Palette.expense)
-                text.append("  ")
-            text.append("\n")
-        for point in points:
-            text.append(f"{month_label(point.month):<6}", style=Palette.muted)
-        return text
-
-    @staticmethod
-    def _eighths(value: Decimal, peak: Decimal, height: int) -> int:
-        if value <= 0:
-            return 0
-        return max(1, int(value * height * 8 / peak))
-
-    @staticmethod
-    def _cell(eighths: int, line: int) -> str:
-        filled = eighths - line * 8
-        if filled >= 8:
-            return "██"
-        if filled <= 0:
-            return "  "
-        return BLOCKS[filled] * 2
-
-
-class TopCategories(Static):
-    """Top 5 categories by total as horizontal bars."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.items: list[CategoryTotal] = []
-
-    def set_items(self, items: list[CategoryTotal]) -> None:
-        self.items = items
-        self.refresh(layout=True)
-
-    def render(self) -> Text:
-        text = Text("Top 5 categories\n", style="bold")
-        if not self.items:
-            text.append("No records in this period", style=Palette.muted)
-            return text
-        peak = max(i.total for i in self.items) or Decimal(1)
-        bar_width = max(self.content_size.width - 32, 4)
-        for item in self.items:
-            style = Palette.of(item.kind)
-            name = literal(item.category).plain[:14]
-            text.append(f"{name:<14} ")
-            length = max(1, int(item.total * bar_width / peak))
-            text.append("█" * length, style=style)
-            text.append(" " * (bar_width - length))
-            text.append(f" {format_decimal(item.total):>14}\n")
-        return text
 
 
 class RangeInput(Input):
@@ -219,6 +133,7 @@ class DashboardScreen(Screen):
     """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
 
     TITLE = "Dashboard"
+    CSS_PATH = "../styles/dashboard.tcss"
     AUTO_FOCUS = "#dash-body"
     # KPI cards per row by terminal width: each card needs 23 cells to show a figure of
     # 12 digits whole ("+999,999,999,999.99" and its border and padding).
@@ -269,8 +184,10 @@ class DashboardScreen(Screen):
                 for key, title in KPIS:
                     yield KpiCard(title, id=f"kpi-{key}")
             with Horizontal(id="dash-charts"):
-                yield MonthlyChart(id="monthly-chart")
-                yield TopCategories(id="top-categories")
+                yield BarChart(month_columns, empty=NO_RECORDS, id="monthly-chart")
+                yield BarChart(
+                    ranked_bars, title="Top 5 categories", empty=NO_RECORDS, id="top-categories"
+                )
             with Horizontal(id="dash-tables"):
                 with Vertical(id="recent-box"):
                     yield Label("10 most recent records", classes="dash-heading")
@@ -453,8 +370,8 @@ class DashboardScreen(Screen):
             top.category if top else "N/A",
             money_text(top.total, top.kind) if top else "",  # the sign tells the kind
         )  # fmt: skip
-        self.query_one(MonthlyChart).set_points(data.monthly)
-        self.query_one(TopCategories).set_items(data.top_categories)
+        self.query_one("#monthly-chart", BarChart).plot(data.monthly[-CHART_MONTHS:])
+        self.query_one("#top-categories", BarChart).plot(data.top_categories)
 
         recent = self.query_one("#recent-table", DataTable)
         recent.clear()

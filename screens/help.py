@@ -59,17 +59,6 @@ def _declared_by_textual(node: object, binding: Binding) -> bool:
 class HelpScreen(ModalScreen[None]):
     """A scrollable list of keys; Escape, ``q``, ``?`` or F1 closes it."""
 
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > #help-dialog {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    HelpScreen #help-title { text-style: bold; margin-bottom: 1; }
-    HelpScreen #help-scroll { height: auto; max-height: 28; }
-    HelpScreen #help-extra { color: $text-muted; margin-top: 1; height: auto; }
-    """
-
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="help.close"),
     ]

@@ -59,7 +59,6 @@ from screens.widgets import (
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
-STYLES = Path(__file__).resolve().parent.parent / "styles" / "import_export.tcss"
 MAPPED_FIELDS = ("date", "kind", "amount", "category", "notes", "id")
 PROGRESS_EVERY = 0.1  # seconds between progress updates sent to the UI thread
 RAW_LABEL = "Raw text (no spreadsheet protection)"
@@ -90,7 +89,7 @@ class ImportScreen(Screen):
     """Pick a file, check the column mapping, import with progress; see the report."""
 
     TITLE = "Import"
-    CSS_PATH = STYLES
+    CSS_PATH = "../styles/import_export.tcss"
     # Below 100 columns the options and the column mapping take their compact form.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     AUTO_FOCUS = "#import-file"
@@ -355,7 +354,7 @@ class ImportScreen(Screen):
 class ExportModal(ModalScreen[ExportReport | None]):
     """Export what the records screen's filter shows (every page) to a CSV file."""
 
-    CSS_PATH = STYLES
+    CSS_PATH = "../styles/import_export.tcss"
     BINDINGS = [Binding("escape", "close", "Cancel", id="export.cancel")]
 
     def __init__(

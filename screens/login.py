@@ -35,6 +35,8 @@ def _login(identifier: str, password: str) -> SessionController:
 class LoginScreen(Screen["SessionController | None"]):
     """The first screen: who are you, and which database is this."""
 
+    CSS_PATH = "../styles/login.tcss"
+
     BINDINGS = [Binding("escape", "clear", "Clear", id="login.clear")]
 
     class LoggedIn(Message):

@@ -50,11 +50,6 @@ FIELDS = ("kind", "amount", "category", "date", "notes")
 class KindToggle(Widget, can_focus=True):
     """income / expense switch: ``i``, ``e``, space or arrows; Enter moves on."""
 
-    DEFAULT_CSS = """
-    KindToggle { height: 3; border: tall $border-blurred; padding: 0 1; width: 1fr; }
-    KindToggle:focus { border: tall $border; }
-    """
-
     BINDINGS = [
         Binding("i", "set('income')", "Income", show=False, id="kind-toggle.income"),
         Binding("e", "set('expense')", "Expense", show=False, id="kind-toggle.expense"),

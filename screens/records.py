@@ -103,6 +103,7 @@ class RecordsScreen(Screen):
     """Browse, filter, sort; admins also write. Needs ``Permission.VIEW_RECORDS``."""
 
     TITLE = "Records"
+    CSS_PATH = "../styles/records.tcss"
     AUTO_FOCUS = "#records-table"
     HELP = (
         "Enter opens the highlighted record (in the form for admins). "

@@ -5,7 +5,6 @@ last active admin stays"); this screen shows its messages."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -20,7 +19,6 @@ from screens.widgets import ConfirmModal, fmt_dt, literal, run_in_thread
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 ROLE_CHOICES = tuple((role.value.capitalize(), role.value) for role in Role)
 
 
@@ -32,7 +30,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
     """Account administration. Needs ``Permission.MANAGE_USERS``."""
 
     TITLE = "Users"
-    CSS_PATH = STYLES / "users.tcss"
+    CSS_PATH = "../styles/users.tcss"
     BINDINGS = [
         Binding("n", "create", "New user", id="users.new-user"),
         Binding("r", "change_role", "Role", id="users.role"),

@@ -213,23 +213,9 @@ def run_in_thread(
 class ScreenTitle(Static):
     """The one-line title bar at the top of each main screen."""
 
-    DEFAULT_CSS = """
-    ScreenTitle { height: 1; background: $panel; color: $text; padding: 0 1; text-style: bold; }
-    """
-
 
 class KpiCard(Vertical):
     """A labelled figure: title on top, the value below (money coloured by sign)."""
-
-    DEFAULT_CSS = """
-    KpiCard {
-        width: 1fr; height: 5; border: round $primary-background-lighten-2;
-        padding: 0 1; margin: 0 1 0 0;
-    }
-    KpiCard > .kpi-title { color: $text-muted; width: 1fr; }
-    KpiCard > .kpi-value { text-style: bold; width: 1fr; content-align: right middle; }
-    KpiCard > .kpi-hint { color: $text-muted; width: 1fr; text-align: right; }
-    """
 
     def __init__(self, title: str, *, id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
@@ -259,13 +245,6 @@ class KpiCard(Vertical):
 class FormRow(Horizontal):
     """``label | field | error``: the error sits beside its field and never clears input."""
 
-    DEFAULT_CSS = """
-    FormRow { height: auto; margin-bottom: 0; }
-    FormRow > .form-label { width: 12; padding: 1 1 0 0; text-align: right; }
-    FormRow > .form-field { width: 1fr; }
-    FormRow > .form-error { width: 32; padding: 1 0 0 1; color: $error; }
-    """
-
     def __init__(self, label: str, field: Widget, *, name: str) -> None:
         super().__init__(id=f"row-{name}")
         self.field_label = label
@@ -290,17 +269,6 @@ class FormRow(Horizontal):
 
 class ConfirmModal(ModalScreen[bool]):
     """Yes/no question; ``y`` or the Yes button confirms, ``n`` / Escape declines."""
-
-    DEFAULT_CSS = """
-    ConfirmModal { align: center middle; }
-    ConfirmModal > #confirm-dialog {
-        width: 64; max-width: 100%; height: auto; border: thick $warning; background: $surface;
-        padding: 1 2;
-    }
-    ConfirmModal #confirm-buttons { height: auto; margin-top: 1; align-horizontal: right; }
-    ConfirmModal #confirm-buttons Button { margin-left: 1; }
-    ConfirmModal #confirm-keys { color: $text-muted; margin-top: 1; }
-    """
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
@@ -342,10 +310,6 @@ class ConfirmModal(ModalScreen[bool]):
 class NavBar(Static):
     """The screens this user may open (key + title), the current one highlighted,
     and who is logged in. Reads ``app.nav_entries()`` so it follows the role."""
-
-    DEFAULT_CSS = """
-    NavBar { height: 1; background: $panel; padding: 0 1; }
-    """
 
     def __init__(self, current: str, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -135,3 +135,27 @@ def test_readme_sections_are_present_and_filled():
         body = section(title).strip()
         assert len(body) > 40, f"section {title!r} is empty"
         assert "TODO" not in body and "TBD" not in body
+
+
+IMPORT_NAMES = {"pyjwt": "jwt"}  # distribution name -> module name, where they differ
+
+
+def test_every_runtime_dependency_is_imported():
+    """A declared dependency nothing imports only costs installs (textual-plotext was one)."""
+    import tomllib
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = [re.match(r"[A-Za-z0-9_.-]+", spec).group(0).lower() for spec in declared]
+    code = "\n".join(
+        p.read_text(encoding="utf-8") for pkg in SHIPPED for p in (REPO / pkg).rglob("*.py")
+    )
+    unused = [
+        name
+        for name in names
+        if not re.search(
+            rf"^\s*(import|from) {re.escape(IMPORT_NAMES.get(name, name).replace('-', '_'))}\b",
+            code,
+            re.M,
+        )
+    ]
+    assert unused == []

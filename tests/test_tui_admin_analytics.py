@@ -13,8 +13,8 @@ from finance_tui.db import write_transaction
 from finance_tui.models import Category
 from finance_tui.services.analytics import add_months
 from finance_tui.services.bulk import NewRecord, insert_records
-from screens.admin_widgets import MonthBars, bar
 from screens.analytics import AnalyticsScreen
+from screens.chart import BarChart, hbar, month_rows
 
 TODAY = date(2026, 11, 25)
 STAMP = datetime(2026, 11, 25, 9, 0)
@@ -124,20 +124,20 @@ async def test_trends_and_drilldown(sessions):
         await pilot.press("t")
         await settle(pilot)
         assert screen.query_one(TabbedContent).active == "trends"
-        chart = screen.query_one("#trend-chart", MonthBars)
-        assert [p.month for p in chart.points][0] == date(2025, 12, 1)
-        assert len(chart.points) == 12
-        nov = chart.points[-1]
+        chart = screen.query_one("#trend-chart", BarChart)
+        assert [p.month for p in chart.data][0] == date(2025, 12, 1)
+        assert len(chart.data) == 12
+        nov = chart.data[-1]
         # 2026-11: salary 3,100 + 3,000; rent 900; food 600 + 120.50.
         assert str(nov.income) == "6100.00" and str(nov.expense) == "1620.50"
-        lines = chart.build(118).plain.splitlines()
+        lines = month_rows(chart.data, 118).plain.splitlines()
         assert lines[0].startswith("Month    Income")
         assert lines[-1].startswith("2026-11") and lines[-1].endswith("+4,479.50")
         assert "Total: income" in _plain(screen.query_one("#trend-total", Static))
 
         await pilot.press("m")
         await settle(pilot)
-        assert len(chart.points) == 24 and chart.points[0].month == date(2024, 12, 1)
+        assert len(chart.data) == 24 and chart.data[0].month == date(2024, 12, 1)
 
         await pilot.press("d")
         await settle(pilot)
@@ -166,11 +166,11 @@ async def test_viewer_cannot_open_analytics(sessions):
 
 
 def test_bar_uses_integer_eighths():
-    assert bar(0, 100, 4) == "    "
-    assert bar(100, 100, 4) == "████"
-    assert bar(50, 100, 4) == "██  "
-    assert bar(1, 100, 4) == "▏   "  # anything above zero is visible
-    assert bar(99_999_999_99, 99_999_999_99, 3) == "███"
+    assert hbar(0, 100, 4) == "    "
+    assert hbar(100, 100, 4) == "████"
+    assert hbar(50, 100, 4) == "██  "
+    assert hbar(1, 100, 4) == "▏   "  # anything above zero is visible
+    assert hbar(99_999_999_99, 99_999_999_99, 3) == "███"
 
 
 def test_compare_snapshot(snap_compare, db_url, sessions, tmp_path):

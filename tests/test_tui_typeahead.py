@@ -17,7 +17,7 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import Input
 
-from finance_tui.app import TypeaheadGate
+from finance_tui.shell.typeahead import TypeaheadGate
 from screens.dashboard import DashboardScreen
 from screens.records import RecordsScreen
 
