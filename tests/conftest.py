@@ -48,20 +48,6 @@ def _worker_database(base_url: str) -> str:
     return url
 
 
-IDLE_BOUND_WORKERS_PER_CPU = 2
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto`` starts two workers per CPU, not one: most of a TUI test's wall time is
-    the pilot sleeping until the app is idle (at least 20 ms per key and per pause) and
-    debounce timers, during which a core has nothing to do. A second worker per core runs
-    its tests in those gaps. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still overrides (None lets
-    xdist's own hook read it)."""
-    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
-        return None
-    return IDLE_BOUND_WORKERS_PER_CPU * len(os.sched_getaffinity(0))
-
-
 PG_URL = _worker_database(os.environ.get("FINANCE_TUI_TEST_DATABASE_URL", ""))
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct-horse-1"
