@@ -214,6 +214,32 @@ def month_starts(today: date, months: int = MONTHS) -> list[date]:
     return starts[::-1]
 
 
+def _monthly_items(
+    starts: list[date], today: date, ids: dict[tuple[str, str], int], rng: random.Random
+) -> list[tuple[date, int, str, int, str]]:
+    """A salary and the rent in every month: (day, category id, kind, which, notes)."""
+    monthly: list[tuple[date, int, str, int, str]] = []
+    for start in starts:
+        pay_day = min(start.replace(day=25), today)
+        rent_day = min(start + timedelta(days=rng.randrange(3)), today)
+        if start.replace(day=25) <= today:
+            monthly.append((pay_day, ids[("salary", "income")], "income", 0, "Monthly salary"))
+        monthly.append((rent_day, ids[("rent", "expense")], "expense", 1, "Rent"))
+    return monthly
+
+
+def _scheduled(
+    monthly: list[tuple[date, int, str, int, str]], first_day: date, amounts: tuple[int, int]
+) -> tuple[list, list[str]]:
+    """The monthly items in date order as (day offset, row start), and their notes."""
+    monthly.sort(key=lambda item: item[0])
+    pending = [
+        ((day - first_day).days, (kind, amounts[which], cat, day))
+        for day, cat, kind, which, _ in monthly
+    ]
+    return pending, [item[4] for item in monthly]
+
+
 def generate(
     count: int, seed: int = DEFAULT_SEED, today: date | None = None
 ) -> Iterator[bulk.RowTuple]:
@@ -228,14 +254,7 @@ def generate(
     first_day = starts[0]
     span = (today - first_day).days + 1
 
-    monthly: list[tuple[date, int, str, int, str]] = []
-    if count >= 2 * MONTHS:  # a salary and the rent in every month
-        for start in starts:
-            pay_day = min(start.replace(day=25), today)
-            rent_day = min(start + timedelta(days=rng.randrange(3)), today)
-            if start.replace(day=25) <= today:
-                monthly.append((pay_day, ids[("salary", "income")], "income", 0, "Monthly salary"))
-            monthly.append((rent_day, ids[("rent", "expense")], "expense", 1, "Rent"))
+    monthly = _monthly_items(starts, today, ids, rng) if count >= 2 * MONTHS else []
     salary_amount = rng.randrange(3800, 5200) * 100
     rent_amount = rng.randrange(1100, 1700) * 100
 
@@ -243,12 +262,7 @@ def generate(
     picks = rng.choices(range(len(PROFILES)), weights=[p.share for p in PROFILES], k=remaining)
     days = sorted(rng.randrange(span) for _ in range(remaining))  # date order: fast inserts
 
-    monthly.sort(key=lambda item: item[0])
-    pending = [
-        ((day - first_day).days, (kind, salary_amount if which == 0 else rent_amount, cat, day))
-        for day, cat, kind, which, _ in monthly
-    ]
-    pending_notes = [item[4] for item in monthly]
+    pending, pending_notes = _scheduled(monthly, first_day, (salary_amount, rent_amount))
 
     day_of = [first_day + timedelta(days=offset) for offset in range(span)]
     midnight = [datetime.combine(d, datetime.min.time()) for d in day_of]

@@ -18,8 +18,8 @@ class AmountError(ValueError):
     """Raised with a user-facing message when an amount cannot be accepted."""
 
 
-def parse_amount(value: str | int | Decimal) -> Decimal:
-    """Parse ``1234.5``, ``1,234.50`` (or a Decimal/int) into a positive 2-dp Decimal."""
+def _amount_text(value: str | int | Decimal) -> str:
+    """The digits to parse, whatever type the amount came as (never a float)."""
     if isinstance(value, float):
         raise AmountError("amounts must not be floats")
     if isinstance(value, bool):
@@ -27,11 +27,15 @@ def parse_amount(value: str | int | Decimal) -> Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise AmountError("is not a number")
-        text = format(value, "f")  # str() would give '1E+2' for a normalised 100
-    elif isinstance(value, int):
-        text = str(value)
-    else:
-        text = str(value).strip().replace("_", "")
+        return format(value, "f")  # str() would give '1E+2' for a normalised 100
+    if isinstance(value, int):
+        return str(value)
+    return str(value).strip().replace("_", "")
+
+
+def parse_amount(value: str | int | Decimal) -> Decimal:
+    """Parse ``1234.5``, ``1,234.50`` (or a Decimal/int) into a positive 2-dp Decimal."""
+    text = _amount_text(value)
     if not text:
         raise AmountError("is required")
     if text.startswith("-"):

@@ -485,23 +485,31 @@ def _exists(path: Path) -> bool:
         return False
 
 
-def describe_filter(flt: RecordFilter) -> str:
-    """One line saying which records the export will contain."""
-    parts: list[str] = []
+def _deleted_part(flt: RecordFilter) -> list[str]:
     if flt.only_deleted:
-        parts.append("deleted records only")
-    elif flt.include_deleted:
-        parts.append("including deleted")
-    if flt.kind:
-        parts.append(flt.kind)
-    if flt.categories:
-        parts.append(f"{len(flt.categories)} categor{'y' if len(flt.categories) == 1 else 'ies'}")
+        return ["deleted records only"]
+    return ["including deleted"] if flt.include_deleted else []
+
+
+def _range_parts(flt: RecordFilter) -> list[str]:
+    parts: list[str] = []
     if flt.date_from or flt.date_to:
         parts.append(f"dates {flt.date_from or '…'} to {flt.date_to or '…'}")
     if flt.amount_min is not None or flt.amount_max is not None:
         low = flt.amount_min if flt.amount_min is not None else "…"
         high = flt.amount_max if flt.amount_max is not None else "…"
         parts.append(f"amounts {low} to {high}")
+    return parts
+
+
+def describe_filter(flt: RecordFilter) -> str:
+    """One line saying which records the export will contain."""
+    parts = _deleted_part(flt)
+    if flt.kind:
+        parts.append(flt.kind)
+    if flt.categories:
+        parts.append(f"{len(flt.categories)} categor{'y' if len(flt.categories) == 1 else 'ies'}")
+    parts += _range_parts(flt)
     if flt.text:
         parts.append(f"matching {flt.text!r}")
     order = "descending" if flt.descending else "ascending"

@@ -76,6 +76,38 @@ def _to_row(event: AuditEvent) -> AuditRow:
     )
 
 
+def _check_filter(flt: AuditFilter) -> None:
+    """A bad filter value is a field error, never silently ignored."""
+    if not 1 <= flt.limit <= MAX_PAGE:
+        raise ValidationError({"limit": f"must be between 1 and {MAX_PAGE}"})
+    if flt.offset < 0:
+        raise ValidationError({"offset": "must not be negative"})
+    if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
+        raise ValidationError({"date_to": "must not be before the start date"})
+    for name in ("action", "actor", "entity_id"):
+        value = getattr(flt, name)
+        if value and (problem := search_text_problem(value)):
+            raise ValidationError({name: problem})
+
+
+def _filtered(flt: AuditFilter):
+    """The events ``flt`` selects (unordered, not paged)."""
+    query = AuditEvent.select()
+    if flt.action:
+        query = query.where(AuditEvent.action == flt.action)
+    if flt.actor:
+        # Exact name, case-insensitive (ILIKE would treat '_' and '%' as wildcards).
+        query = query.where(fn.LOWER(AuditEvent.actor_name) == flt.actor.strip().lower())
+    if flt.entity_id:
+        query = query.where(AuditEvent.entity_id == flt.entity_id)
+    if flt.date_from:
+        query = query.where(AuditEvent.at >= datetime.combine(flt.date_from, datetime.min.time()))
+    if flt.date_to:
+        end = datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time())
+        query = query.where(AuditEvent.at < end)
+    return query
+
+
 class AuditService:
     def __init__(self, session: Authoriser):
         self.session = session
@@ -83,31 +115,8 @@ class AuditService:
     def list(self, flt: AuditFilter | None = None) -> Page[AuditRow]:
         self.session.require(Permission.VIEW_AUDIT)
         flt = flt or AuditFilter()
-        if not 1 <= flt.limit <= MAX_PAGE:
-            raise ValidationError({"limit": f"must be between 1 and {MAX_PAGE}"})
-        if flt.offset < 0:
-            raise ValidationError({"offset": "must not be negative"})
-        if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
-            raise ValidationError({"date_to": "must not be before the start date"})
-        for name in ("action", "actor", "entity_id"):
-            value = getattr(flt, name)
-            if value and (problem := search_text_problem(value)):
-                raise ValidationError({name: problem})
-        query = AuditEvent.select()
-        if flt.action:
-            query = query.where(AuditEvent.action == flt.action)
-        if flt.actor:
-            # Exact name, case-insensitive (ILIKE would treat '_' and '%' as wildcards).
-            query = query.where(fn.LOWER(AuditEvent.actor_name) == flt.actor.strip().lower())
-        if flt.entity_id:
-            query = query.where(AuditEvent.entity_id == flt.entity_id)
-        if flt.date_from:
-            query = query.where(
-                AuditEvent.at >= datetime.combine(flt.date_from, datetime.min.time())
-            )
-        if flt.date_to:
-            end = datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time())
-            query = query.where(AuditEvent.at < end)
+        _check_filter(flt)
+        query = _filtered(flt)
         total = query.count()
         rows = query.order_by(AuditEvent.id.desc()).offset(flt.offset).limit(flt.limit)
         return Page([_to_row(e) for e in rows], total, flt.offset, flt.limit)

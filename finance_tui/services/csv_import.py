@@ -2,44 +2,37 @@
 
 Design (the CSV issue):
 
+* Four steps (:mod:`csv_steps`): read -> validate -> de-duplicate -> write, chained by
+  :class:`CsvImporter`, which keeps the report.
 * All or nothing as everyone sees it, without blocking anyone: rows are written in short
-  transactions of :data:`BATCH` rows, tagged with an import batch that keeps them
-  invisible to every read, and the whole import becomes visible in one short publishing
-  transaction (:mod:`imports`). Other users' saves and logins get the write lock between
-  batches. A failure or a cancel removes the batch; after a ``kill -9`` the next start
-  removes it. Memory does not grow with the file.
-* The record form's rules (:mod:`validation`), applied per row with cached category and
-  date lookups and a fast path for plain amounts, so no query runs per row.
-* Each row carries an import fingerprint: ``id:<uuid>`` when the file has an id column
-  (our own export), else a hash of the row's cleaned content. A row whose content already
-  occurred earlier in the same file gets ``#k`` appended (its occurrence number), so two
-  identical lunches both import while a re-import of the file still matches. Earlier
-  occurrences are remembered in a fixed-size Bloom filter (16 MB whatever the file size);
-  a false positive only changes the suffix, deterministically for the same file.
+  transactions, tagged with an import batch that keeps them invisible to every read, and
+  the whole import becomes visible in one short publishing transaction (:mod:`imports`).
+  Other users' saves and logins get the write lock between batches. A failure or a
+  cancel removes the batch; after a ``kill -9`` the next start removes it. Memory does
+  not grow with the file.
+* Rows are parsed by the record form's parser (:class:`validation.RecordParser`) with
+  the categories loaded once, so no query runs per row.
+* Each row carries an import fingerprint (:class:`csv_steps.Deduplicator`), so importing
+  a file again never duplicates a record.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
-import re
 import stat
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
-from itertools import islice
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
-from uuid import UUID
 
 from peewee import IntegrityError
 
 from finance_tui.config import user_path
 from finance_tui.db import DiskFull, write_transaction
 from finance_tui.domain.csv_options import (
-    CsvFormatError,
     ImportCancelled,
     ImportOptions,
     ImportRejected,
@@ -47,34 +40,35 @@ from finance_tui.domain.csv_options import (
     RowError,
 )
 from finance_tui.domain.dto import Principal
-from finance_tui.domain.values import MAX_DATE, MIN_DATE, DateError, parse_date, text_problem
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.models import Category, Record
-from finance_tui.money import AmountError, parse_amount, to_minor
 from finance_tui.services import bulk, imports
 from finance_tui.services.audit import record_event
 from finance_tui.services.categories import clean_name
 from finance_tui.services.csv_columns import ColumnMap, resolve_columns
 from finance_tui.services.csv_export import FORMULA_STARTS, PROTECT
 from finance_tui.services.csv_progress import Cancel, Progress, cancel_check
-from finance_tui.services.csv_source import CsvSource, display, open_source
-from finance_tui.services.validation import MAX_NOTES, check_category, parse_kind
+from finance_tui.services.csv_source import CsvFormatError, CsvSource, open_source
+from finance_tui.services.csv_steps import (
+    BatchWriter,
+    Deduplicator,
+    Fingerprinted,
+    InvalidRow,
+    RowValidator,
+    SourceRow,
+    ValidRow,
+    read_rows,
+)
+from finance_tui.services.validation import ParseRules, RecordParser
 
-CHUNK = 5000
-BATCH = 2500  # rows in the first write transaction; then paced (imports.Pacer)
-BLOOM_BITS = 1 << 27
-_BLOOM_MASK = BLOOM_BITS - 1
-_DATE_CACHE_MAX = 100_000
-_FAST_AMOUNT = re.compile(r"(-?)([0-9]{1,8})(?:\.([0-9]{1,2}))?").fullmatch
-_KINDS = {"income": "income", "expense": "expense"}
+CHUNK = 5000  # rows validated between progress reports (and per duplicate lookup)
+MAX_UNKNOWN_LISTED = 200
 _FIELD_ORDER = {
     name: i
     for i, name in enumerate(
         ("row", "id", "date", "kind", "amount", "category", "notes", "created_at", "deleted")
     )
 }
-_TRUE = frozenset({"1", "true", "yes", "y", "t"})
-_FALSE = frozenset({"", "0", "false", "no", "n", "f"})
 
 
 _PROTECTED = tuple(PROTECT + start for start in (*FORMULA_STARTS, PROTECT))
@@ -86,12 +80,6 @@ def unprotect(text: str) -> str:
     round trip is exact, and a hand-made ``'80s`` keeps its apostrophe. Notes and
     category names are stored stripped, hence the strip after the ``'``."""
     return text[1:].lstrip() if text.startswith(_PROTECTED) else text
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is not None:
-        return moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 class _Rejects:
@@ -131,8 +119,69 @@ class _Rejects:
             self.tmp.unlink(missing_ok=True)
 
 
+class ImportCategories:
+    """The categories an import may use: loaded once, so no row costs a query. With
+    ``create``, an unknown name becomes a new category (kind ``both``) noted on the
+    import batch, so a discarded import removes it again."""
+
+    def __init__(self, create: bool, created_names: list[str]):
+        self.create = create
+        self.batch_id: int | None = None  # None: a dry run, nothing is saved
+        self.created: list[tuple[int, str]] = []  # (id, name) of categories made here
+        self.created_names = created_names
+        self.unknown_names: dict[str, str] = {}  # lower name -> first spelling
+        self._by_name: dict[str, Category] = {}
+        self._by_id: dict[int, Category] = {}
+
+    def load(self) -> None:
+        for cat in Category.select():
+            self._remember(cat)
+
+    def by_id(self, category_id: int) -> Category | None:
+        return self._by_id.get(category_id)
+
+    def by_name(self, name_lower: str) -> Category | None:
+        return self._by_name.get(name_lower)
+
+    def unknown(self, name: str) -> Category | None:
+        if self.create:
+            return self._create(name)
+        if len(self.unknown_names) < MAX_UNKNOWN_LISTED:
+            self.unknown_names.setdefault(name.lower(), name)
+        return None
+
+    def _remember(self, cat: Category) -> None:
+        self._by_name[cat.name_lower] = cat
+        self._by_id[cat.id] = cat
+
+    def _create(self, text: str) -> Category:
+        try:
+            name = clean_name(text)
+        except ValidationError as exc:
+            raise ValueError(
+                f"cannot create category {text!r}: {exc.fields.get('name', exc)}"
+            ) from None
+        existing = self._by_name.get(name.lower())
+        if existing is not None:
+            return existing
+        if self.batch_id is None:  # dry run: check the rows against a category not saved
+            cat = Category(
+                id=-1 - len(self.created), name=name, name_lower=name.lower(), kind="both"
+            )
+        else:
+            with write_transaction():
+                cat = Category.create(name=name, name_lower=name.lower(), kind="both")
+                imports.note_category(self.batch_id, cat.id)
+        self.created.append((cat.id, name))
+        self._remember(cat)
+        self.created_names.append(name)
+        return cat
+
+
 class CsvImporter:
-    """One import run. Use :func:`import_csv`; this class holds the per-run caches."""
+    """One import run: read -> validate -> de-duplicate -> write (:mod:`csv_steps`).
+
+    Use :func:`import_csv`. This class chains the steps and keeps the report."""
 
     def __init__(
         self,
@@ -147,131 +196,26 @@ class CsvImporter:
     ):
         self.principal = principal
         self.src = source
-        self.cols = columns
         self.opt = options
         self.report = report
         self.rejects = rejects
         self.progress = progress
         self.cancelled = cancelled
         self.failed = False
-        self.today = options.today or date.today()
-        self._dates: dict[str, tuple[date | None, str]] = {}
-        self._cat_cache: dict[tuple[str, str | None], tuple[int, str] | str] = {}
-        self._by_name: dict[str, Category] = {}
-        self._by_id: dict[int, Category] = {}
-        self._unknown: dict[str, str] = {}  # lower name -> first spelling
-        self._bloom = bytearray(BLOOM_BITS // 8)
-        self._dups: dict[bytes, int] = {}
-        self._check_fingerprints = False
-        self._check_ids = False
         self.batch_id: int | None = None
-        self._deltas: imports.Deltas = {}
-        self._created: list[tuple[int, str]] = []  # categories made by this import
+        self.categories = ImportCategories(options.create_categories, report.created_categories)
+        rules = ParseRules(
+            today=options.today or date.today(),
+            encoding=source.encoding,
+            unprotect=None if options.raw else unprotect,
+            date_format=options.date_format,
+            suggest_date_format=True,
+            signed_amount=columns.signed_amount,
+        )
+        self.validator = RowValidator(RecordParser(self.categories, rules), columns)
+        self.dedupe = Deduplicator(check_fingerprints=False, check_ids=False)
 
-    # ---- lookups (cached: no query per row) --------------------------------
-    def _load_categories(self) -> None:
-        for cat in Category.select():
-            self._by_name[cat.name_lower] = cat
-            self._by_id[cat.id] = cat
-
-    def _category(self, raw: str, kind: str | None) -> tuple[int, str] | str:
-        """``(id, lower name)`` or the message saying why this row cannot use it."""
-        if problem := text_problem(raw, multiline=True, encoding=self.src.encoding):
-            return problem
-        text = raw.strip() if self.opt.raw else unprotect(raw.strip())
-        by_id = text.isdigit() and text.isascii() and len(text) <= 18
-        cat = self._by_id.get(int(text)) if by_id else None
-        if cat is None:
-            cat = self._by_name.get(text.lower()) or self._by_name.get(
-                " ".join(text.split()).lower()
-            )
-        if cat is None and text and not text.isdigit():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                return f"is not valid {self.src.encoding} text (use --encoding)"
-            if self.opt.create_categories:
-                cat = self._create_category(text)
-                if isinstance(cat, str):
-                    return cat
-            else:
-                if len(self._unknown) < 200:
-                    self._unknown.setdefault(text.lower(), text)
-                return f"unknown category {display(text, 60)}"
-        if cat is None:
-            return f"unknown category {display(text, 60)}" if text else "is required"
-        problem = check_category(cat, kind, raw)
-        result = problem if problem else (cat.id, cat.name_lower)
-        self._cat_cache[(raw, kind)] = result
-        return result
-
-    def _create_category(self, text: str) -> Category | str:
-        try:
-            name = clean_name(text)
-        except ValidationError as exc:
-            return f"cannot create category {text!r}: {exc.fields.get('name', exc)}"
-        existing = self._by_name.get(name.lower())
-        if existing is not None:
-            return existing
-        if self.batch_id is None:  # dry run: check the rows against a category not saved
-            cat = Category(
-                id=-1 - len(self._created), name=name, name_lower=name.lower(), kind="both"
-            )
-        else:
-            with write_transaction():
-                cat = Category.create(name=name, name_lower=name.lower(), kind="both")
-                imports.note_category(self.batch_id, cat.id)
-        self._created.append((cat.id, name))
-        self._by_name[cat.name_lower] = cat
-        self._by_id[cat.id] = cat
-        self.report.created_categories.append(name)
-        return cat
-
-    def _date(self, raw: str) -> date:
-        text = raw.strip()
-        fmt = self.opt.date_format
-        if fmt:
-            if not text:
-                raise DateError("is required")
-            try:
-                day = datetime.strptime(text, fmt).date()
-            except ValueError:
-                raise DateError(f"does not match the date format {fmt!r}") from None
-            if not MIN_DATE <= day <= MAX_DATE:
-                raise DateError(f"must be between {MIN_DATE} and {MAX_DATE}")
-            return day
-        try:
-            return parse_date(text, self.today)
-        except DateError as exc:
-            if str(exc).startswith("is not a date"):
-                raise DateError(
-                    "is not a date (expected YYYY-MM-DD; for other layouts give a date "
-                    "format such as %d/%m/%Y)"
-                ) from None
-            raise
-
-    @staticmethod
-    def _slow_amount(raw: str, signed: bool) -> tuple[int, bool]:
-        """Full parse with the form's messages; returns (cents, negative)."""
-        text = raw.strip()
-        negative = signed and text.startswith("-")
-        if negative:
-            text = text[1:].strip()
-            if text.startswith(("-", "+")):
-                raise AmountError("is not a number (use e.g. 1234.50 or 1,234.50)")
-        return to_minor(parse_amount(text)), negative
-
-    @staticmethod
-    def _created_at(raw: str) -> datetime | None:
-        text = raw.strip()
-        if not text:
-            return None
-        try:
-            return _naive_utc(datetime.fromisoformat(text))
-        except ValueError:
-            raise ValueError("is not a date and time (YYYY-MM-DD HH:MM:SS)") from None
-
-    # ---- the row loop ------------------------------------------------------
+    # ---- read, validate, de-duplicate --------------------------------------------
     def _fail(self, line: int, row: list[str], problems: dict[str, str]) -> None:
         report = self.report
         report.invalid += 1
@@ -286,185 +230,43 @@ class CsvImporter:
             self.failed = True
 
     def rows(self) -> Iterator[bulk.NewRecord]:
-        """Validated, not-yet-imported rows, streamed chunk by chunk."""
-        report, src, idx = self.report, self.src, self.cols.index
-        reader = src.reader
-        signed = self.cols.signed_amount
-        i_date, i_amount, i_cat = idx["date"], idx["amount"], idx["category"]
-        i_kind = idx.get("kind", 1 << 30)
-        i_notes = idx.get("notes", 1 << 30)
-        i_id = idx.get("id", 1 << 30)
-        i_created = idx.get("created_at", 1 << 30)
-        i_deleted = idx.get("deleted", 1 << 30)
-        has_extras = any(k in idx for k in ("id", "created_at", "deleted"))
-        keep_text = self.opt.raw
-        dates, cat_cache = self._dates, self._cat_cache
-        fast_amount, kinds, blake = _FAST_AMOUNT, _KINDS, hashlib.blake2b
-        bloom, dups, mask = self._bloom, self._dups, _BLOOM_MASK
-        pending: list[bulk.NewRecord] = []
-        new_record = bulk.NewRecord
-        pending_ids: list[tuple[int, UUID]] = []
-        prev_line = src.header_line  # type: ignore[attr-defined]
-        while True:
-            try:
-                row = next(reader)  # type: ignore[call-overload]
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                line, prev_line = prev_line + 1, reader.line_num  # type: ignore[attr-defined]
-                report.rows += 1
-                self._fail(line, [], {"row": f"cannot be read as CSV ({exc})"})
-                continue
-            line, prev_line = prev_line + 1, reader.line_num  # type: ignore[attr-defined]
-            n = len(row)
-            if n <= 1 and (n == 0 or not row[0].strip()):
-                continue  # blank line
-            report.rows += 1
-            if report.rows % CHUNK == 0:
-                self._tick()
-            problems: dict[str, str] | None = None
-            created_at = None
-            record_id = None
-            if has_extras:
-                raw = row[i_deleted].strip().lower() if i_deleted < n else ""
-                if raw in _TRUE:
-                    report.skipped_deleted += 1
-                    continue
-                if raw not in _FALSE:
-                    problems = {"deleted": "must be true or false"}
-                if i_created < n:
-                    try:
-                        created_at = self._created_at(row[i_created])
-                    except ValueError as exc:
-                        problems = problems or {}
-                        problems["created_at"] = str(exc)
-                if i_id < n and row[i_id].strip():
-                    try:
-                        record_id = UUID(row[i_id].strip())
-                    except ValueError:
-                        problems = problems or {}
-                        problems["id"] = "is not a record id (UUID)"
-
-            # kind (or the sign of the amount)
-            kind: str | None = None
-            if not signed:
-                raw = row[i_kind] if i_kind < n else ""
-                kind = kinds.get(raw)
-                if kind is None:
-                    try:
-                        kind = parse_kind(raw)
-                    except ValueError as exc:
-                        problems = problems or {}
-                        problems["kind"] = str(exc)
-
-            # amount
-            raw = row[i_amount] if i_amount < n else ""
-            cents = 0
-            m = fast_amount(raw)
-            if m is not None and (signed or not m[1]):
-                frac = m[3]
-                cents = int(m[2]) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
-                if signed:
-                    kind = "expense" if m[1] else "income"
-            if cents == 0:
-                try:
-                    cents, negative = self._slow_amount(raw, signed)
-                    if signed:
-                        kind = "expense" if negative else "income"
-                except AmountError as exc:
-                    problems = problems or {}
-                    problems["amount"] = str(exc)
-
-            # category (cached per raw text and kind)
-            raw = row[i_cat] if i_cat < n else ""
-            found = cat_cache.get((raw, kind))
-            if found is None:
-                found = self._category(raw, kind)
-            if found.__class__ is str:
-                problems = problems or {}
-                problems["category"] = found  # type: ignore[assignment]
-                category_id, category_key = 0, ""
-            else:
-                category_id, category_key = found  # type: ignore[misc]
-
-            # date
-            raw = row[i_date] if i_date < n else ""
-            cached = dates.get(raw)
-            if cached is None:
-                try:
-                    day = self._date(raw)
-                    cached = (day, day.isoformat())
-                    if len(dates) < _DATE_CACHE_MAX:
-                        dates[raw] = cached
-                except DateError as exc:
-                    problems = problems or {}
-                    problems["date"] = str(exc)
-                    cached = (None, "")
-            day, day_text = cached
-
-            # notes
-            notes = row[i_notes] if i_notes < n else ""
-            if notes:
-                # isprintable() is false for every character the rule refuses (all are
-                # Cc or Cf): ordinary notes skip the rule's regex, a large share of a row
-                if not notes.isprintable() and (
-                    problem := text_problem(notes, multiline=True, encoding=src.encoding)
-                ):
-                    problems = problems or {}
-                    problems["notes"] = problem
-                notes = notes.strip() if keep_text else unprotect(notes.strip())
-                if len(notes) > MAX_NOTES:
-                    problems = problems or {}
-                    problems["notes"] = f"must be at most {MAX_NOTES} characters (got {len(notes)})"
-
-            if problems is not None:
-                self._fail(line, row, problems)
-                continue
-            if self.failed:
+        """Validated, not-yet-imported records, streamed chunk by chunk."""
+        chunk: list[Fingerprinted] = []
+        for row in read_rows(self.src.reader, self.src.header_line):  # type: ignore[arg-type]
+            valid = self._validate(row)
+            if valid is None or self.failed:
                 continue  # all or nothing: keep validating to report every bad row
-
-            # fingerprint: the id column, else the cleaned content
-            try:
-                content = f"{day_text}\x1f{kind}\x1f{cents}\x1f{category_key}\x1f{notes}".encode()
-            except UnicodeEncodeError:
-                self._fail(
-                    line, row, {"notes": f"is not valid {src.encoding} text (use --encoding)"}
-                )
-                continue
-            if record_id is not None:
-                base = "id:" + record_id.hex
-                digest = blake(base.encode(), digest_size=16).digest()
-            else:
-                digest = blake(content, digest_size=16).digest()
-                # date first: files are mostly in date order, so the unique index on
-                # fingerprints grows at a few places instead of at random (much faster)
-                base = day_text + digest.hex()
-            # occurrence number of this content in the file (Bloom filter, see module doc)
-            h = int.from_bytes(digest, "little")
-            p1, p2, p3 = h & mask, (h >> 40) & mask, (h >> 80) & mask
-            b1, b2, b3 = 1 << (p1 & 7), 1 << (p2 & 7), 1 << (p3 & 7)
-            p1, p2, p3 = p1 >> 3, p2 >> 3, p3 >> 3
-            if bloom[p1] & b1 and bloom[p2] & b2 and bloom[p3] & b3:
-                k = dups.get(digest, 1)
-                dups[digest] = k + 1
-                fingerprint = f"{base}#{k}"
-            else:
-                bloom[p1] |= b1
-                bloom[p2] |= b2
-                bloom[p3] |= b3
-                fingerprint = base
-            if record_id is not None and fingerprint is base:
-                pending_ids.append((len(pending), record_id))
-            pending.append(
-                new_record(kind, cents, category_id, day, notes, fingerprint, created_at)  # type: ignore[arg-type]
-            )
-
-            if len(pending) >= CHUNK:
-                yield from self._fresh(pending, pending_ids)
-                pending, pending_ids = [], []
-        if pending and not self.failed:
-            yield from self._fresh(pending, pending_ids)
+            chunk.append(self.dedupe.fingerprint(valid))
+            if len(chunk) >= CHUNK:
+                yield from self._fresh(chunk)
+                chunk = []
+        yield from self._fresh(chunk)
         self._tick()
+
+    def _validate(self, row: SourceRow) -> ValidRow | None:
+        """The row's record; None for a bad row (reported) or one deleted in the source."""
+        report = self.report
+        report.rows += 1
+        if row.error is not None:
+            self._fail(row.line, [], {"row": row.error})
+            return None
+        if report.rows % CHUNK == 0:
+            self._tick()
+        try:
+            valid = self.validator.validate(row.cells)
+        except InvalidRow as bad:
+            self._fail(row.line, row.cells, bad.problems)
+            return None
+        if valid is None:
+            report.skipped_deleted += 1
+        return valid
+
+    def _fresh(self, chunk: list[Fingerprinted]) -> list[bulk.NewRecord]:
+        if self.failed or not chunk:
+            return []
+        fresh = self.dedupe.fresh(chunk)
+        self.report.already_imported += len(chunk) - len(fresh)
+        return fresh
 
     def _tick(self) -> None:
         """Progress and cancellation, between chunks (cancel → the batch is discarded)."""
@@ -477,56 +279,16 @@ class CsvImporter:
                 estimate = max(rows, int(rows * total / done)) if done < total else rows
             self.progress(rows, estimate)
 
-    def _fresh(
-        self, pending: list[bulk.NewRecord], pending_ids: list[tuple[int, UUID]]
-    ) -> list[bulk.NewRecord]:
-        """Drop rows already in the database (by fingerprint, or by record id)."""
-        if self.failed:
-            return []
-        seen: set[str] = set()
-        if self._check_fingerprints:
-            prints = [r.fingerprint for r in pending]
-            seen = {
-                fp
-                for (fp,) in Record.select(Record.import_fingerprint)
-                .where(Record.import_fingerprint.in_(prints), imports.visible())
-                .tuples()
-            }
-        gone: set[int] = set()
-        if self._check_ids and pending_ids:
-            existing = {
-                rid if isinstance(rid, UUID) else UUID(str(rid))
-                for (rid,) in Record.select(Record.id)
-                .where(Record.id.in_([rid for _, rid in pending_ids]), imports.visible())
-                .tuples()
-            }
-            gone = {pos for pos, rid in pending_ids if rid in existing}
-        if not seen and not gone:
-            return pending
-        fresh = [r for i, r in enumerate(pending) if r.fingerprint not in seen and i not in gone]
-        self.report.already_imported += len(pending) - len(fresh)
-        return fresh
-
     # ---- writing: short batches, then one publishing transaction ------------
     def run(self) -> None:
         """Validate and write every row; publish them all at once (or nothing)."""
-        self._load_categories()
+        self.categories.load()
         if not self.opt.dry_run:
-            self.batch_id = imports.start(self.principal, self.report.source)
-        try:
-            self._check_ids = Record.select(Record.id).where(imports.visible()).exists()
-            self._check_fingerprints = (
-                self._check_ids
-                and Record.select(Record.id)
-                .where(Record.import_fingerprint.is_null(False), imports.visible())
-                .exists()
+            self.batch_id = self.categories.batch_id = imports.start(
+                self.principal, self.report.source
             )
-            self.report.imported = self._write(self.rows())
-            self.report.unknown_categories = list(self._unknown.values())
-            if self.failed:
-                raise ImportRejected(self.report)
-            if self.batch_id is not None:
-                imports.publish(self.batch_id, self._deltas, self._audit)
+        try:
+            self._publish(self._write())
         except BaseException:
             if self.batch_id is not None:
                 imports.discard(self.batch_id)
@@ -534,25 +296,31 @@ class CsvImporter:
         if self.batch_id is not None:
             imports.clear_tags(self.batch_id)
 
-    def _write(self, rows: Iterator[bulk.NewRecord]) -> int:
-        """Insert in short transactions (none for a dry run); returns the rows written."""
-        written = 0
-        actor = self.principal.user_id
-        pacer = imports.Pacer(BATCH)
-        while batch := [r.as_tuple() for r in islice(rows, pacer.rows)]:
-            written += len(batch)
-            if self.batch_id is None or self.failed:
-                continue  # dry run, or a rejected import still listing its problems
-            with pacer.hold():  # pauses after the commit: waiting writers take the lock
-                imports.heartbeat(self.batch_id)
-                bulk.insert_tuples(batch, actor, import_batch=self.batch_id)
-            imports.add_deltas(self._deltas, batch)
-        return written
+    def _write(self) -> BatchWriter:
+        """Every step, the write pulling rows through the others; returns the writer."""
+        has_records = Record.select(Record.id).where(imports.visible()).exists()
+        self.dedupe.check_ids = has_records
+        self.dedupe.check_fingerprints = (
+            has_records
+            and Record.select(Record.id)
+            .where(Record.import_fingerprint.is_null(False), imports.visible())
+            .exists()
+        )
+        writer = BatchWriter(self.batch_id, self.principal.user_id)
+        self.report.imported = writer.write(self.rows(), lambda: self.failed)
+        self.report.unknown_categories = list(self.categories.unknown_names.values())
+        return writer
+
+    def _publish(self, writer: BatchWriter) -> None:
+        if self.failed:
+            raise ImportRejected(self.report)
+        if self.batch_id is not None:
+            imports.publish(self.batch_id, writer.deltas, self._audit)
 
     def _audit(self) -> None:
         """The import's audit events, written in the publishing transaction."""
         report = self.report
-        for category_id, name in self._created:
+        for category_id, name in self.categories.created:
             record_event(
                 self.principal,
                 "category_create",

@@ -202,16 +202,8 @@ def _last_day(month_start: date) -> date:
     return _day_before(first_of_next_month(month_start))
 
 
-def split_period(
-    date_from: date | None, date_to: date | None
-) -> tuple[tuple[date | None, date | None] | None, list[tuple[date, date]]]:
-    """Whole months ``[start, end)`` (``None`` = unbounded) and partial date ranges.
-
-    The whole months are read from the summary, each partial range (inside one month)
-    from the records.
-    """
-    if date_from is not None and date_to is not None and date_from > date_to:
-        return None, []
+def _whole_months(date_from: date | None, date_to: date | None) -> tuple[date | None, date | None]:
+    """``[start, end)`` of the whole months inside the period (``None`` = unbounded)."""
     full_start = date_from
     if date_from is not None and date_from.day != 1:
         full_start = first_of_next_month(date_from)
@@ -222,20 +214,46 @@ def split_period(
             if date_to == _last_day(first_of_month(date_to))
             else first_of_month(date_to)
         )
-    if full_start is None or full_end is None or full_start < full_end:
-        partial = []
-        if date_from is not None and full_start is not None and date_from < full_start:
-            partial.append((date_from, _day_before(full_start)))
-        if date_to is not None and full_end is not None and full_end <= date_to:
-            partial.append((full_end, date_to))
-        return (full_start, full_end), partial
-    assert date_from is not None and date_to is not None
+    return full_start, full_end
+
+
+def _edges(
+    date_from: date | None, date_to: date | None, full_start: date | None, full_end: date | None
+) -> list[tuple[date, date]]:
+    """The partial months before and after the whole months ``[full_start, full_end)``."""
+    partial = []
+    if date_from is not None and full_start is not None and date_from < full_start:
+        partial.append((date_from, _day_before(full_start)))
+    if date_to is not None and full_end is not None and full_end <= date_to:
+        partial.append((full_end, date_to))
+    return partial
+
+
+def _no_whole_month(date_from: date, date_to: date) -> list[tuple[date, date]]:
+    """A period without a whole month: one range, or the ends of two months."""
     if first_of_month(date_from) == first_of_month(date_to):
-        return None, [(date_from, date_to)]
-    return None, [
+        return [(date_from, date_to)]
+    return [
         (date_from, _last_day(first_of_month(date_from))),
         (first_of_month(date_to), date_to),
     ]
+
+
+def split_period(
+    date_from: date | None, date_to: date | None
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[date, date]]]:
+    """Whole months ``[start, end)`` (``None`` = unbounded) and partial date ranges.
+
+    The whole months are read from the summary, each partial range (inside one month)
+    from the records.
+    """
+    if date_from is not None and date_to is not None and date_from > date_to:
+        return None, []
+    full_start, full_end = _whole_months(date_from, date_to)
+    if full_start is None or full_end is None or full_start < full_end:
+        return (full_start, full_end), _edges(date_from, date_to, full_start, full_end)
+    assert date_from is not None and date_to is not None
+    return None, _no_whole_month(date_from, date_to)
 
 
 def summary_cells(start: date | None, end: date | None) -> Cells:

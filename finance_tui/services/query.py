@@ -198,18 +198,43 @@ def _rows(
         return _rows_by_category_merge(flt, base, offset, limit, reverse=reverse)
     filtered = text or len(base) > len(walk)
     if filtered and is_sqlite() and offset + limit <= PREFIX_MAX_PAGE and not _rare_categories(flt):
-        for stage, size in enumerate(PREFIX_STAGES):
-            if stage and text and search.fewer_candidates_than(database.obj, text, RARE_CANDIDATES):
-                break  # rare text: the substring index is the fast way
-            rows = _rows_from_prefix(flt, walk, base, text, offset, limit, size, reverse=reverse)
-            if rows is not None:
-                return rows
+        rows = _rows_by_prefix_stages(flt, walk, base, text, offset, limit, reverse=reverse)
+        if rows is not None:
+            return rows
+    return _rows_plain(flt, base, text, offset, limit, reverse=reverse)
+
+
+def _rows_plain(
+    flt: RecordFilter, base: list[Expression], text: str, offset: int, limit: int, *, reverse: bool
+) -> list[RecordRow]:
+    """The page by one query in the filter's order (the database picks the plan)."""
     conditions = base + ([_text_condition(text)] if text else [])
     query = record_select()
     if conditions:
         query = query.where(*conditions)
     query = query.order_by(*order_by(flt, reverse=reverse)).offset(offset).limit(limit)
     return fetch_rows(query)
+
+
+def _rows_by_prefix_stages(
+    flt: RecordFilter,
+    walk: list[Expression],
+    base: list[Expression],
+    text: str,
+    offset: int,
+    limit: int,
+    *,
+    reverse: bool,
+) -> list[RecordRow] | None:
+    """The page from ever longer prefixes of the sort-index walk, or None when the
+    filter keeps too few rows for a prefix to pay (then the plain query does)."""
+    for stage, size in enumerate(PREFIX_STAGES):
+        if stage and text and search.fewer_candidates_than(database.obj, text, RARE_CANDIDATES):
+            return None  # rare text: the substring index is the fast way
+        rows = _rows_from_prefix(flt, walk, base, text, offset, limit, size, reverse=reverse)
+        if rows is not None:
+            return rows
+    return None
 
 
 def _walk_conditions(flt: RecordFilter) -> list[Expression]:

@@ -41,26 +41,34 @@ def _snapshot(user: User) -> dict:
     }
 
 
-def validate_new_user(username: str, email: str, password: str, role: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
+def _username_problem(username: str) -> str | None:
     if problem := text_problem(username or ""):
-        errors["username"] = problem
-    elif not USERNAME_RE.match(username or ""):
-        errors["username"] = "must be 3-150 letters, digits, '_', '.' or '-'"
-    elif User.get_or_none(User.username_lower == username.lower()):
-        errors["username"] = f"{username!r} is already taken"
+        return problem
+    if not USERNAME_RE.match(username or ""):
+        return "must be 3-150 letters, digits, '_', '.' or '-'"
+    if User.get_or_none(User.username_lower == username.lower()):
+        return f"{username!r} is already taken"
+    return None
+
+
+def _email_problem(email: str) -> str | None:
     if problem := text_problem(email or ""):
-        errors["email"] = problem
-    elif not EMAIL_RE.match(email or "") or len(email) > 254:
-        errors["email"] = "is not a valid email address"
-    elif User.get_or_none(User.email_lower == email.lower()):
-        errors["email"] = f"{email!r} is already registered"
-    problem = auth.password_problem(password or "")
-    if problem:
-        errors["password"] = problem
-    if role not in {r.value for r in Role}:
-        errors["role"] = "must be viewer, analyst or admin"
-    return errors
+        return problem
+    if not EMAIL_RE.match(email or "") or len(email) > 254:
+        return "is not a valid email address"
+    if User.get_or_none(User.email_lower == email.lower()):
+        return f"{email!r} is already registered"
+    return None
+
+
+def validate_new_user(username: str, email: str, password: str, role: str) -> dict[str, str]:
+    problems = {
+        "username": _username_problem(username),
+        "email": _email_problem(email),
+        "password": auth.password_problem(password or "") or None,
+        "role": None if role in {r.value for r in Role} else "must be viewer, analyst or admin",
+    }
+    return {name: problem for name, problem in problems.items() if problem}
 
 
 def insert_user(
