@@ -17,7 +17,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.config import settings
@@ -26,6 +25,7 @@ from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
 from finance_tui.services.periods import PERIODS, resolve_period
 from finance_tui.services.validation import DateError, parse_date
+from screens.base import FinanceScreen
 from screens.widgets import (
     FitFooter,
     KpiCard,
@@ -36,7 +36,6 @@ from screens.widgets import (
     literal,
     money_text,
     record_cells,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -215,7 +214,7 @@ class PeriodChoices(Static):
                 return
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(FinanceScreen):
     """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
 
     TITLE = "Dashboard"
@@ -373,7 +372,7 @@ class DashboardScreen(Screen):
         error.display = bool(message)
 
     def _today(self) -> date:
-        return getattr(self.app, "today", None) or date.today()
+        return self.shell.clock.today()
 
     # ---- data -----------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -409,7 +408,7 @@ class DashboardScreen(Screen):
                 return True
             return False
 
-        run_in_thread(self, call, done, on_error=failed, group="dashboard")
+        self.call_db(call, done, on_error=failed, group="dashboard")
 
     def show(self, data: DashboardData) -> None:
         self.data = data

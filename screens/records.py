@@ -10,6 +10,7 @@ so End on a million rows costs no more than Home.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
@@ -26,6 +26,7 @@ from finance_tui.dto import RecordRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.services.query import SORT_FIELDS, RecordFilter
+from screens.base import FinanceScreen, PaletteCommand
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -33,7 +34,6 @@ from screens.widgets import (
     ScreenTitle,
     literal,
     record_cells,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class RecordTable(DataTable):
         self.screen.jump_to(where)  # type: ignore[attr-defined]
 
 
-class RecordsScreen(Screen):
+class RecordsScreen(FinanceScreen):
     """Browse, filter, sort; admins also write. Needs ``Permission.VIEW_RECORDS``."""
 
     TITLE = "Records"
@@ -207,19 +207,19 @@ class RecordsScreen(Screen):
             return self.session.can(Permission.EXPORT_CSV)
         return True
 
-    def palette_commands(self):
+    def palette_commands(self) -> Iterator[PaletteCommand]:
         if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
-            yield ("New record", "Enter a new income or expense", self.action_new)
+            yield PaletteCommand("New record", "Enter a new income or expense", self.action_new)
         if self.session.can(Permission.VIEW_DELETED):
             label = "Leave trash" if self.trash else "Trash (deleted records)"
-            yield (label, "Show deleted records (restore with u)", self.action_trash)
+            yield PaletteCommand(label, "Show deleted records (restore with u)", self.action_trash)
         if self.session.can(Permission.EXPORT_CSV):
-            yield (
+            yield PaletteCommand(
                 "Export CSV",
                 "Write the records of the current filter to a file",
                 self.action_export,
             )
-        yield ("Clear filters", "Show every record", self.action_clear_filter)
+        yield PaletteCommand("Clear filters", "Show every record", self.action_clear_filter)
 
     # ---- loading ---------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -257,7 +257,7 @@ class RecordsScreen(Screen):
                 self.total, self.counted = total, True
                 self._show(offset, rows, min(target, max(total - 1, 0)))
 
-            run_in_thread(self, call, done, on_error=self._load_failed, group="records-load")
+            self.call_db(call, done, on_error=self._load_failed, group="records-load")
             return
 
         self.counted = False
@@ -275,15 +275,13 @@ class RecordsScreen(Screen):
             self.total, self.counted = total, True
             self._update_status()
 
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: _fetch(records, flt, 0, 0),
             first_rows,
             on_error=self._load_failed,
             group="records-load",
         )
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: records.count(flt),
             counted,
             on_error=self._load_failed,
@@ -306,8 +304,7 @@ class RecordsScreen(Screen):
                 self._show(offset, rows, position)
 
         self._loading = True
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: _fetch(records, flt, offset, total),
             done,
             on_error=self._load_failed,
@@ -407,7 +404,7 @@ class RecordsScreen(Screen):
 
     def apply_filter(self) -> None:
         raw = self.filter_values()
-        today = getattr(self.app, "today", None)
+        today = self.shell.clock.today()
         base = self.flt
 
         def call() -> RecordFilter:
@@ -432,7 +429,7 @@ class RecordsScreen(Screen):
                 return True
             return False
 
-        run_in_thread(self, call, done, on_error=failed, group="records-filter", exclusive=True)
+        self.call_db(call, done, on_error=failed, group="records-filter", exclusive=True)
 
     def _show_filter_errors(self, errors: dict[str, str]) -> None:
         for name, _, _ in FILTER_FIELDS:
@@ -525,7 +522,6 @@ class RecordsScreen(Screen):
 
         form = RecordForm(
             self.session,
-            today=getattr(self.app, "today", None),
             record=row,
             defaults=self.last_form_defaults,
             on_saved=self._saved,
@@ -542,8 +538,7 @@ class RecordsScreen(Screen):
                 self.cursor_pos = position
             self.reload(keep_position=True)
 
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: records.position(flt, row),
             located,
             on_error=self._load_failed,
@@ -562,8 +557,7 @@ class RecordsScreen(Screen):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            run_in_thread(
-                self,
+            self.call_db(
                 lambda: self.session.records.delete(row.id, row.version),
                 lambda _: self.reload(keep_position=True),
                 success="Record deleted (restore it from the trash)",
@@ -591,8 +585,7 @@ class RecordsScreen(Screen):
         row = self.current_row()
         if row is None or not self.check_action("restore", ()):
             return
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.records.restore(row.id),
             lambda _: self.reload(keep_position=True),
             success="Record restored",
