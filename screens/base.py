@@ -18,6 +18,7 @@ palette commands.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
@@ -92,6 +93,15 @@ def notify_error(node: DOMNode, exc: FinanceError) -> None:
     node.app.notify(str(exc), title="Error", severity="error", markup=False, timeout=8)
     if isinstance(exc, SessionExpired):
         shell_of(node).session_expired(str(exc))
+
+
+def forget(future: asyncio.Future[Any]) -> None:
+    """Drop a database call started alongside another whose worker ended first: a
+    call still queued never runs, and a failure of one that ran is not reported."""
+    if not future.done():
+        future.cancel()
+    elif not future.cancelled():
+        future.exception()
 
 
 def call_db(

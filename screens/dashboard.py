@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -25,7 +25,7 @@ from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
 from finance_tui.services.periods import PERIODS, resolve_period
 from finance_tui.services.validation import DateError, parse_date
-from screens.base import FinanceScreen
+from screens.base import FinanceScreen, notify_error
 from screens.widgets import (
     FitFooter,
     KpiCard,
@@ -248,7 +248,6 @@ class DashboardScreen(FinanceScreen):
         self.custom_to: date | None = None
         self.period_before_custom = "all"
         self.data: DashboardData | None = None
-        self._seq = 0
 
     def compose(self) -> ComposeResult:
         yield ScreenTitle("Dashboard", id="dash-title")
@@ -382,10 +381,14 @@ class DashboardScreen(FinanceScreen):
         self.reload()
 
     def reload(self) -> None:
-        self._seq += 1
-        seq = self._seq
-        period, today = self.period, self._today()
-        date_from, date_to = self.custom_from, self.custom_to
+        self._load(self.period, self._today(), self.custom_from, self.custom_to)
+
+    @work(exclusive=True, group="dashboard")
+    async def _load(
+        self, period: str, today: date, date_from: date | None, date_to: date | None
+    ) -> None:
+        """One load at a time: choosing another period cancels the load under way, so
+        the figures shown are always those of the period chosen last."""
         dashboard = self.session.dashboard
 
         def call() -> DashboardData:
@@ -395,20 +398,18 @@ class DashboardScreen(FinanceScreen):
                 )
             return dashboard.summary(period, today=today)
 
-        def done(data: DashboardData) -> None:
-            if seq == self._seq:
-                self._period_error("")
-                self.show(data)
-
-        def failed(exc: FinanceError) -> bool:
-            if isinstance(exc, ValidationError):
-                self._period_error(
-                    " · ".join(f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items())
-                )
-                return True
-            return False
-
-        self.call_db(call, done, on_error=failed, group="dashboard")
+        try:
+            data = await self.shell.run_db(call)
+        except ValidationError as exc:
+            self._period_error(
+                " · ".join(f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items())
+            )
+            return
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        self._period_error("")
+        self.show(data)
 
     def show(self, data: DashboardData) -> None:
         self.data = data

@@ -10,12 +10,13 @@ so End on a million rows costs no more than Home.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -26,7 +27,7 @@ from finance_tui.dto import RecordRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.services.query import SORT_FIELDS, RecordFilter
-from screens.base import FinanceScreen, PaletteCommand
+from screens.base import FinanceScreen, PaletteCommand, forget, notify_error
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -153,8 +154,6 @@ class RecordsScreen(FinanceScreen):
         self.cursor_pos = 0
         self.filter_error = ""
         self._debounce: Timer | None = None
-        self._seq = 0
-        self._loading = False
         self.last_form_defaults: dict[str, str] = {}
 
     # ---- layout ----------------------------------------------------------------
@@ -234,85 +233,68 @@ class RecordsScreen(FinanceScreen):
 
         From the top, the first rows and the count are fetched in parallel (the count
         is the slow part at a million rows); keeping a deeper position needs the count
-        first to find the window again.
+        first to find the window again. Each load is an exclusive worker of one group:
+        a newer load (reload, page, sort, filter) cancels the one under way, so a stale
+        result never replaces a newer one.
         """
-        flt = self.flt
         target = self.cursor_pos if keep_position else 0
-        self._seq += 1
-        seq = self._seq
-        records = self.session.records
-        self._loading = True
         if target > 0:
-
-            def call() -> tuple[int, int, list[RecordRow]]:
-                total = records.count(flt)
-                position = min(target, max(total - 1, 0))
-                offset = _window_start(position, total)
-                return total, offset, _fetch(records, flt, offset, total)
-
-            def done(result: tuple[int, int, list[RecordRow]]) -> None:
-                if seq != self._seq:
-                    return
-                total, offset, rows = result
-                self.total, self.counted = total, True
-                self._show(offset, rows, min(target, max(total - 1, 0)))
-
-            self.call_db(call, done, on_error=self._load_failed, group="records-load")
+            self._load_at(self.flt, target)
             return
-
         self.counted = False
+        self._load_from_top(self.flt)
 
-        def first_rows(rows: list[RecordRow]) -> None:
-            if seq != self._seq:
-                return
+    @work(exclusive=True, group="records-load")
+    async def _load_at(self, flt: RecordFilter, target: int) -> None:
+        records = self.session.records
+
+        def call() -> tuple[int, int, list[RecordRow]]:
+            total = records.count(flt)
+            position = min(target, max(total - 1, 0))
+            offset = _window_start(position, total)
+            return total, offset, _fetch(records, flt, offset, total)
+
+        try:
+            total, offset, rows = await self.shell.run_db(call)
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        self.total, self.counted = total, True
+        self._show(offset, rows, min(target, max(total - 1, 0)))
+
+    @work(exclusive=True, group="records-load")
+    async def _load_from_top(self, flt: RecordFilter) -> None:
+        records = self.session.records
+        counting = asyncio.ensure_future(self.shell.run_db(lambda: records.count(flt)))
+        try:
+            rows = await self.shell.run_db(lambda: _fetch(records, flt, 0, 0))
             if not self.counted:
                 self.total = len(rows)  # provisional until the count arrives
             self._show(0, rows, 0)
-
-        def counted(total: int) -> None:
-            if seq != self._seq:
-                return
-            self.total, self.counted = total, True
-            self._update_status()
-
-        self.call_db(
-            lambda: _fetch(records, flt, 0, 0),
-            first_rows,
-            on_error=self._load_failed,
-            group="records-load",
-        )
-        self.call_db(
-            lambda: records.count(flt),
-            counted,
-            on_error=self._load_failed,
-            group="records-count",
-        )
-
-    def _load_failed(self, exc: FinanceError) -> bool:
-        self._loading = False
-        return False
+            total = await counting
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        finally:
+            forget(counting)
+        self.total, self.counted = total, True
+        self._update_status()
 
     def _load_window(self, position: int) -> None:
-        flt, total = self.flt, self.total
+        self._fetch_window(self.flt, self.total, position)
+
+    @work(exclusive=True, group="records-load")
+    async def _fetch_window(self, flt: RecordFilter, total: int, position: int) -> None:
         offset = _window_start(position, total)
-        self._seq += 1
-        seq = self._seq
         records = self.session.records
-
-        def done(rows: list[RecordRow]) -> None:
-            if seq == self._seq:
-                self._show(offset, rows, position)
-
-        self._loading = True
-        self.call_db(
-            lambda: _fetch(records, flt, offset, total),
-            done,
-            on_error=self._load_failed,
-            group="records-load",
-        )
+        try:
+            rows = await self.shell.run_db(lambda: _fetch(records, flt, offset, total))
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        self._show(offset, rows, position)
 
     def _show(self, offset: int, rows: list[RecordRow], position: int) -> None:
-        self._loading = False
         self.window_start = offset
         self.rows = rows
         table = self.query_one(RecordTable)
@@ -541,7 +523,6 @@ class RecordsScreen(FinanceScreen):
         self.call_db(
             lambda: records.position(flt, row),
             located,
-            on_error=self._load_failed,
             group="records-locate",
         )
 
