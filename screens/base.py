@@ -141,7 +141,9 @@ def call_db(
             message = success(result) if callable(success) else success
             node.app.notify(message, markup=False)
 
-    return node.run_worker(job(), name=group, group=group, exclusive=exclusive)
+    # The coroutine function, not a coroutine: a worker cancelled before it starts
+    # leaves no coroutine behind that was never awaited.
+    return node.run_worker(job, name=group, group=group, exclusive=exclusive)
 
 
 def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
