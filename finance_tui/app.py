@@ -6,90 +6,69 @@ top-level ``screens`` package and talk to the core only through the
 
 Adding a screen (for the engineers building screens)
 ----------------------------------------------------
-Append a :class:`ScreenEntry` to :data:`SCREEN_REGISTRY`::
+Write the screen as a :class:`screens.base.FinanceScreen` and append a
+:class:`ScreenEntry` to :data:`SCREEN_REGISTRY`, with a loader that imports it::
 
-    ScreenEntry("users", "screens.users", "UsersScreen", Permission.MANAGE_USERS, "5", "Users")
+    def _users() -> type[FinanceScreen]:
+        from screens.users import UsersScreen
+
+        return UsersScreen
+
+    ScreenEntry("users", "screens.users", _users, Permission.MANAGE_USERS, "5", "Users")
 
 - The class is constructed as ``cls(session)`` the first time the user opens it and is
   kept (installed) until logout, so filters and cursor positions survive navigation.
-- The module is imported lazily; while it does not exist the entry is simply hidden.
+- The module is imported lazily (start-up time); while it does not exist the entry is
+  simply hidden.
 - The entry's key (and a palette command "Go to <title>") appear only when
   ``session.can(permission)``; otherwise they are absent and inert.
-- Optional hooks a screen may define:
-  ``refresh_data()`` — called when another session changed the database (live refresh)
-  while the screen is visible, or when it is shown again after such a change;
-  ``palette_commands()`` — yields ``(title, help, callback)``, which the palette's
-  :class:`ScreenCommands` provider offers while that screen is open; it must itself
-  only yield what ``self.session.can(...)`` allows.
+- ``FinanceScreen.refresh_data()`` is called when another session changed the database
+  (live refresh) while the screen is visible, or when it is shown again after such a
+  change; ``FinanceScreen.palette_commands()`` lists what the palette offers while the
+  screen is open, only what ``self.session.can(...)`` allows.
+- Screens reach this app through ``screen.shell`` (:class:`screens.base.ShellApp`): the
+  session, the one :class:`~finance_tui.clock.Clock`, navigation, and ``run_db``, which
+  runs database calls on the app's :class:`~finance_tui.dbpool.DatabasePool`.
 - Idle lock: ``screens.account.LockScreen(session)`` is pushed after the idle time; it
   dismisses with ``True`` once unlocked (``False`` logs out). Without that module the
   app logs out on idle instead.
-- ``app.today`` is the date to treat as today (fixed in tests/snapshots) and
-  ``app.session_expired(message)`` returns to the login screen.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import importlib.util
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from finance_tui.clock import Clock
 from finance_tui.errors import DatabaseUnavailable, FinanceError
 from finance_tui.permissions import Permission
 from finance_tui.shell.typeahead import TypeaheadGate
 from finance_tui.textsafety import visible
+from screens.base import FinanceModal, FinanceScreen, call_db
 
 if TYPE_CHECKING:
+    from finance_tui.dbpool import DatabasePool
     from finance_tui.session import SessionController
 
+T = TypeVar("T")
 DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"  # for terminals with 16 colours
 SIXTEEN_COLOURS = ("standard", "windows")  # Rich's names of those colour systems
 REFRESH_SECONDS = 2.0
-
-
-def screen_commands(screen: Screen) -> list[tuple[str, str, Callable[[], Any]]]:
-    """``(title, help, callback)`` of a screen's own palette commands.
-
-    A screen declares them with ``palette_commands()``, which yields only what the
-    current role may do (the core would refuse the rest anyway).
-    """
-    hook = getattr(screen, "palette_commands", None)
-    return list(hook()) if callable(hook) else []
-
-
-class ScreenCommands(Provider):
-    """Palette provider for the commands of the screen the palette was opened on.
-
-    ``self.screen`` is that screen, not the palette itself (which is the app's current
-    screen while it is open), so the screen's commands are found while typing.
-    """
-
-    async def discover(self) -> Hits:
-        for title, help_text, callback in screen_commands(self.screen):
-            yield DiscoveryHit(title, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, help_text, callback in screen_commands(self.screen):
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
 
 
 def all_binding_ids() -> set[str]:
@@ -112,51 +91,107 @@ def all_binding_ids() -> set[str]:
 
 @dataclass(frozen=True)
 class ScreenEntry:
-    """One navigable screen: where it lives, who may open it, its key and title."""
+    """One navigable screen: where it lives, who may open it, its key and title.
+
+    ``module`` is only looked up (:meth:`available`), never imported, so the nav bar
+    costs no import; ``loader`` imports the module and returns the class when the user
+    first opens the screen."""
 
     name: str
     module: str
-    class_name: str
+    loader: Callable[[], type[FinanceScreen[Any]]]
     permission: Permission
     key: str
     title: str
 
     def available(self) -> bool:
         """The module can be found (an install missing a screen hides it, not crashes)."""
-        try:
-            return importlib.util.find_spec(self.module) is not None
-        except (ImportError, ValueError):
-            return False
+        return _module_exists(self.module)
 
-    def load(self) -> type[Screen]:
-        module = importlib.import_module(self.module)
-        return getattr(module, self.class_name)
+    def load(self) -> type[FinanceScreen[Any]]:
+        return self.loader()
+
+
+def _module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _dashboard() -> type[FinanceScreen[Any]]:
+    from screens.dashboard import DashboardScreen
+
+    return DashboardScreen
+
+
+def _records() -> type[FinanceScreen[Any]]:
+    from screens.records import RecordsScreen
+
+    return RecordsScreen
+
+
+def _analytics() -> type[FinanceScreen[Any]]:
+    from screens.analytics import AnalyticsScreen
+
+    return AnalyticsScreen
+
+
+def _categories() -> type[FinanceScreen[Any]]:
+    from screens.categories import CategoriesScreen
+
+    return CategoriesScreen
+
+
+def _users() -> type[FinanceScreen[Any]]:
+    from screens.users import UsersScreen
+
+    return UsersScreen
+
+
+def _audit() -> type[FinanceScreen[Any]]:
+    from screens.audit import AuditScreen
+
+    return AuditScreen
+
+
+def _account() -> type[FinanceScreen[Any]]:
+    from screens.account import AccountScreen
+
+    return AccountScreen
+
+
+def _import() -> type[FinanceScreen[Any]]:
+    from screens.import_export import ImportScreen
+
+    return ImportScreen
+
+
+def _lock_screen() -> type[FinanceModal[bool]]:
+    from screens.account import LockScreen
+
+    return LockScreen
 
 
 SCREEN_REGISTRY: list[ScreenEntry] = [
     ScreenEntry(
-        "dashboard", "screens.dashboard", "DashboardScreen", Permission.VIEW_DASHBOARD, "1",
-        "Dashboard",
+        "dashboard", "screens.dashboard", _dashboard, Permission.VIEW_DASHBOARD, "1", "Dashboard"
+    ),
+    ScreenEntry("records", "screens.records", _records, Permission.VIEW_RECORDS, "2", "Records"),
+    ScreenEntry(
+        "analytics", "screens.analytics", _analytics, Permission.VIEW_ANALYTICS, "3", "Analytics"
     ),
     ScreenEntry(
-        "records", "screens.records", "RecordsScreen", Permission.VIEW_RECORDS, "2", "Records"
+        "categories", "screens.categories", _categories, Permission.MANAGE_CATEGORIES, "4",
+        "Categories",
+    ),
+    ScreenEntry("users", "screens.users", _users, Permission.MANAGE_USERS, "5", "Users"),
+    ScreenEntry("audit", "screens.audit", _audit, Permission.VIEW_AUDIT, "6", "Audit log"),
+    ScreenEntry(
+        "account", "screens.account", _account, Permission.CHANGE_OWN_PASSWORD, "7", "Account"
     ),
     ScreenEntry(
-        "analytics", "screens.analytics", "AnalyticsScreen", Permission.VIEW_ANALYTICS, "3",
-        "Analytics",
-    ),
-    ScreenEntry(
-        "categories", "screens.categories", "CategoriesScreen", Permission.MANAGE_CATEGORIES,
-        "4", "Categories",
-    ),
-    ScreenEntry("users", "screens.users", "UsersScreen", Permission.MANAGE_USERS, "5", "Users"),
-    ScreenEntry("audit", "screens.audit", "AuditScreen", Permission.VIEW_AUDIT, "6", "Audit log"),
-    ScreenEntry(
-        "account", "screens.account", "AccountScreen", Permission.CHANGE_OWN_PASSWORD, "7",
-        "Account",
-    ),
-    ScreenEntry(
-        "import", "screens.import_export", "ImportScreen", Permission.IMPORT_CSV, "8", "Import"
+        "import", "screens.import_export", _import, Permission.IMPORT_CSV, "8", "Import"
     ),
 ]  # fmt: skip
 
@@ -182,7 +217,6 @@ class FinanceApp(App[int]):
     """The finance-tui terminal app. Constructor arguments exist for tests and snapshots."""
 
     TITLE = "finance-tui"
-    COMMANDS = App.COMMANDS | {ScreenCommands}
     # Styles shared by every screen; each screen names its own in its CSS_PATH.
     CSS_PATH = ["../styles/app.tcss", "../styles/widgets.tcss", "../styles/form.tcss"]
     BINDINGS = [
@@ -207,16 +241,19 @@ class FinanceApp(App[int]):
         refresh_seconds: float = REFRESH_SECONDS,
         now: datetime | None = None,
         typeahead: bool | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """``db_url`` is only displayed (run_app connects); ``session`` skips the login.
-        ``typeahead`` orders keys that arrive together (:class:`TypeaheadGate`); by
-        default on in a terminal, off headless, where the test pilot already waits
-        after each key."""
+        ``clock`` is the one source of today and now for every screen; ``today`` and
+        ``now`` are shorthands that fix them (tests, snapshots). ``typeahead`` orders
+        keys that arrive together (:class:`TypeaheadGate`); by default on in a
+        terminal, off headless, where the test pilot already waits after each key."""
         super().__init__()
         self._typeahead_wanted = typeahead
         self._typeahead: TypeaheadGate | None = None
         self.db_url = db_url
-        self._today = today
+        self.clock = clock or Clock(fixed_today=today, fixed_now=now)
+        self._database: DatabasePool | None = None
         if idle_lock_minutes is None:
             from finance_tui.config import settings
 
@@ -226,7 +263,6 @@ class FinanceApp(App[int]):
         self.session: SessionController | None = session
         self._db_label = db_label
         self.refresh_seconds = refresh_seconds
-        self.now = now  # fixed wall-clock time for snapshots (screens fall back to the clock)
         self._installed: dict[str, Screen] = {}
         self._stale: set[str] = set()
         self._current: str | None = None
@@ -240,7 +276,22 @@ class FinanceApp(App[int]):
     @property
     def today(self) -> date:
         """The date treated as today (fixed in tests and snapshots)."""
-        return self._today or date.today()
+        return self.clock.today()
+
+    @property
+    def database(self) -> DatabasePool:
+        """The few long-lived threads every database call of the screens runs on
+        (``docs/ARCHITECTURE.md``, "Workers and the database pool"). Made on first use:
+        the module loads the database driver, which the first frame does not need."""
+        if self._database is None:
+            from finance_tui.dbpool import DatabasePool
+
+            self._database = DatabasePool()
+        return self._database
+
+    def run_db(self, call: Callable[[], T]) -> Awaitable[T]:
+        """Run ``call`` on the database pool; await the result (see ``screens.base``)."""
+        return self.database.run(call)
 
     @property
     def db_label(self) -> str:
@@ -255,7 +306,7 @@ class FinanceApp(App[int]):
     def current_screen_name(self) -> str | None:
         return self._current
 
-    def nav_entries(self) -> list[ScreenEntry]:
+    def nav_entries(self) -> list[ScreenEntry]:  # a Sequence[NavEntry] for screens
         """Registry entries the current user may open and that exist."""
         if self.session is None:
             return []
@@ -285,6 +336,11 @@ class FinanceApp(App[int]):
         else:
             self.show_login()
         self.call_after_refresh(self._preload_modules)
+
+    def on_unmount(self) -> None:
+        """Let the database threads end with the app (their connections close)."""
+        if self._database is not None:
+            self._database.close()
 
     def _preload_modules(self) -> None:
         """After the first frame, load the rest of the program in a thread, so a later
@@ -491,9 +547,7 @@ class FinanceApp(App[int]):
     def logout(self, message: str = "You have been logged out") -> None:
         session, self.session = self.session, None
         if session is not None:
-            from screens.widgets import run_in_thread
-
-            run_in_thread(self, session.logout, group="logout")
+            call_db(self, session.logout, group="logout")
         self._reset_screens()
         self.show_login(message)
 
@@ -532,14 +586,11 @@ class FinanceApp(App[int]):
     def action_lock(self) -> None:
         if self.session is None or self._locked:
             return
-        entry = ScreenEntry(
-            "lock", "screens.account", "LockScreen", Permission.VIEW_DASHBOARD, "", "Lock"
-        )
-        if not entry.available():
+        if not _module_exists("screens.account"):
             self.logout("Locked after inactivity; please log in again")
             return
         try:
-            cls = entry.load()
+            cls = _lock_screen()
         except (ImportError, AttributeError):
             self.logout("Locked after inactivity; please log in again")
             return
@@ -614,11 +665,8 @@ class FinanceApp(App[int]):
     def _refresh_screen(screen: Screen) -> None:
         """Reload a screen's data; one still mounting loads its own (a reload that lands
         before its on_mount built the tables would fill a table without columns)."""
-        if not screen.is_mounted:
-            return
-        hook = getattr(screen, "refresh_data", None)
-        if callable(hook):
-            hook()
+        if screen.is_mounted and isinstance(screen, FinanceScreen):
+            screen.refresh_data()
 
 
 def _poll_token(previous: Any) -> tuple[Any, DatabaseUnavailable | None]:

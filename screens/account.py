@@ -2,8 +2,8 @@
 
 Contract with the app shell: ``LockScreen(session)`` is pushed after the idle time and
 dismisses with ``True`` once ``session.unlock(password)`` succeeds, or ``False`` when
-the user chooses to log out. Logging out from either screen goes through
-``app.logout()``, which revokes the token and shows the login screen.
+the user chooses to log out. Logging out from either screen goes through the shell's
+``logout()``, which revokes the token and shows the login screen.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Static
 
 from finance_tui.errors import (
@@ -25,7 +24,8 @@ from finance_tui.errors import (
     ValidationError,
 )
 from finance_tui.permissions import Permission
-from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, literal, run_in_thread
+from screens.base import FinanceModal, FinanceScreen
+from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -33,16 +33,7 @@ if TYPE_CHECKING:
 PASSWORD_FIELDS = ("old_password", "new_password", "confirm")
 
 
-def _log_out(screen: Screen, session: SessionController) -> None:
-    """Prefer the app shell's logout (revokes and returns to login); else revoke here."""
-    logout = getattr(screen.app, "logout", None)
-    if callable(logout):
-        logout()
-    else:
-        run_in_thread(screen, session.logout, lambda _: screen.app.exit())
-
-
-class AccountScreen(Screen):
+class AccountScreen(FinanceScreen):
     """Your account: who you are, change your password, log out."""
 
     TITLE = "Account"
@@ -155,8 +146,7 @@ class AccountScreen(Screen):
                 return True
             return False
 
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: users.change_own_password(old, new),
             done,
             on_error=failed,
@@ -164,10 +154,10 @@ class AccountScreen(Screen):
         )
 
     def action_log_out(self) -> None:
-        _log_out(self, self.session)
+        self.shell.logout()
 
 
-class LockScreen(ModalScreen[bool]):
+class LockScreen(FinanceModal[bool]):
     """Idle lock: covers everything until the password is given again."""
 
     CSS_PATH = "../styles/account.tcss"
@@ -245,8 +235,7 @@ class LockScreen(ModalScreen[bool]):
             self.busy = False
             self.dismiss(True)
 
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.unlock(password),
             done,
             on_error=failed,

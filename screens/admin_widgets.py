@@ -20,7 +20,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     DataTable,
@@ -35,6 +34,7 @@ from textual.widgets.option_list import Option
 from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
+from screens.base import FinanceModal, FinanceScreen, PaletteCommand
 from screens.widgets import (
     FitFooter,
     FormRow,
@@ -43,7 +43,6 @@ from screens.widgets import (
     ScreenTitle,
     StoredInput,
     literal,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ class FormField:
     placeholder: str = ""
 
 
-class FormModal(ModalScreen[Any]):
+class FormModal(FinanceModal[Any]):
     """A form whose submit runs ``submit(values)`` in a worker.
 
     ``check(values)`` runs first on the UI thread for purely local rules (e.g. the
@@ -242,7 +241,7 @@ class FormModal(ModalScreen[Any]):
             self.show_errors({}, str(exc))
             return True
 
-        run_in_thread(self, lambda: self.submit_call(values), done, on_error=failed, group="form")
+        self.call_db(lambda: self.submit_call(values), done, on_error=failed, group="form")
 
 
 class ChoiceList(OptionList):
@@ -266,7 +265,7 @@ class ChoiceList(OptionList):
             self.action_first()
 
 
-class ChoiceModal(ModalScreen[str | None]):
+class ChoiceModal(FinanceModal[str | None]):
     """Pick one of a few values (role, kind): arrows + Enter, Escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
@@ -304,7 +303,7 @@ class ChoiceModal(ModalScreen[str | None]):
 
 
 # ---- admin list screens -----------------------------------------------------------
-class AdminTableScreen(Screen, Generic[RowT]):
+class AdminTableScreen(FinanceScreen, Generic[RowT]):
     """A table of rows (with an ``id``) that only holders of ``PERMISSION`` may manage.
 
     Without the permission the screen shows one sentence and every key of ``BINDINGS``
@@ -363,11 +362,11 @@ class AdminTableScreen(Screen, Generic[RowT]):
         if self.allowed:
             self.action_refresh()
 
-    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+    def palette_commands(self) -> Iterator[PaletteCommand]:
         if not self.session.can(self.PERMISSION):
             return
         for title, help_text, action in self.PALETTE:
-            yield title, help_text, getattr(self, f"action_{action}")
+            yield PaletteCommand(title, help_text, getattr(self, f"action_{action}"))
 
     # ---- loading ------------------------------------------------------------
     def action_refresh(self, select_id: object | None = None) -> None:
@@ -376,8 +375,7 @@ class AdminTableScreen(Screen, Generic[RowT]):
         if select_id is None:
             current = self.current_row()
             select_id = current.id if current is not None else None
-        run_in_thread(
-            self,
+        self.call_db(
             self.load_rows,
             lambda rows: self._show(rows, select_id),
             group=f"{self.NAME}-load",

@@ -7,7 +7,7 @@ summary table) in a worker thread; the screen only lays it out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -17,7 +17,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Input,
@@ -33,6 +32,7 @@ from finance_tui.domain.values import DateError, parse_date
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.admin_widgets import pct_text, signed_money_text
+from screens.base import FinanceScreen, PaletteCommand
 from screens.chart import BarChart, month_rows
 from screens.widgets import (
     FitFooter,
@@ -42,7 +42,6 @@ from screens.widgets import (
     kind_text,
     literal,
     money_text,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ def _totals_line(points: list[MonthPoint]) -> str:
     )
 
 
-class AnalyticsScreen(Screen):
+class AnalyticsScreen(FinanceScreen):
     """Period comparison, trends and category drill-down. Needs VIEW_ANALYTICS."""
 
     TITLE = "Analytics"
@@ -80,10 +79,9 @@ class AnalyticsScreen(Screen):
         Binding("escape", "leave_inputs", "Leave inputs", show=False, id="analytics.leave-inputs"),
     ]
 
-    def __init__(self, session: SessionController, *, today: date | None = None) -> None:
+    def __init__(self, session: SessionController) -> None:
         super().__init__()
         self.session = session
-        self._today = today
         self.allowed = session.can(Permission.VIEW_ANALYTICS)
         self.months = TREND_CHOICES[0]
         self.period = "this_month"
@@ -96,8 +94,8 @@ class AnalyticsScreen(Screen):
 
     @property
     def today(self) -> date:
-        """Fixed in tests; otherwise the app shell's idea of today (or the real date)."""
-        return self._today or getattr(self.app, "today", None) or date.today()
+        """The shell's clock (fixed in tests and snapshots)."""
+        return self.shell.clock.today()
 
     # ---- layout -------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -160,8 +158,7 @@ class AnalyticsScreen(Screen):
     def action_refresh(self) -> None:
         self.load_comparison()
         self.load_trend()
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.categories.list(include_archived=True),
             self._set_categories,
             group="analytics-categories",
@@ -175,30 +172,31 @@ class AnalyticsScreen(Screen):
         if self.allowed:
             self.action_refresh()
 
-    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+    def palette_commands(self) -> Iterator[PaletteCommand]:
         if not self.session.can(Permission.VIEW_ANALYTICS):
             return
-        yield (
+        yield PaletteCommand(
             "Analytics: compare periods",
             "This period vs the previous one (c)",
             (lambda: self.action_show_tab("compare")),
         )
-        yield (
+        yield PaletteCommand(
             "Analytics: monthly trends",
             "Income, expense, net per month (t)",
             (lambda: self.action_show_tab("trends")),
         )
-        yield (
+        yield PaletteCommand(
             "Analytics: category drill-down",
             "One category's months and records (d)",
             (lambda: self.action_show_tab("drill")),
         )
-        yield "Analytics: 12/24 months", "Switch the trend window (m)", self.action_toggle_months
+        yield PaletteCommand(
+            "Analytics: 12/24 months", "Switch the trend window (m)", self.action_toggle_months
+        )
 
     def load_comparison(self) -> None:
         period, start, end, today = self.period, self.date_from, self.date_to, self.today
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.analytics.compare(
                 period, today=today, date_from=start, date_to=end
             ),
@@ -209,8 +207,7 @@ class AnalyticsScreen(Screen):
 
     def load_trend(self) -> None:
         months, today = self.months, self.today
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.analytics.trends(months, today=today),
             self._show_trend,
             group="analytics-trend",
@@ -221,8 +218,7 @@ class AnalyticsScreen(Screen):
         category_id, months, today = self.category_id, self.months, self.today
         if category_id is None:
             return
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.analytics.category_drilldown(category_id, months, today=today),
             self._show_drill,
             group="analytics-drill",

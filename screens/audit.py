@@ -4,7 +4,7 @@ range, paged in the database, with a detail pane showing the before/after JSON."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -14,14 +14,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
 from finance_tui.domain.dto import AuditRow, Page
 from finance_tui.domain.filters import AuditFilter
 from finance_tui.domain.values import DateError, parse_date, search_text_problem
 from finance_tui.permissions import Permission
-from screens.widgets import FitFooter, NavBar, ScreenTitle, fmt_dt, literal, run_in_thread
+from screens.base import FinanceScreen, PaletteCommand
+from screens.widgets import FitFooter, NavBar, ScreenTitle, fmt_dt, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -48,7 +48,7 @@ def describe_event(row: AuditRow) -> str:
     return "\n".join(lines)
 
 
-class AuditScreen(Screen):
+class AuditScreen(FinanceScreen):
     """Read-only audit trail. Needs ``Permission.VIEW_AUDIT``."""
 
     TITLE = "Audit log"
@@ -61,29 +61,32 @@ class AuditScreen(Screen):
         Binding("f5", "refresh", "Refresh", id="audit.refresh"),
     ]
 
-    def __init__(self, session: SessionController, *, today: date | None = None) -> None:
+    def __init__(self, session: SessionController) -> None:
         super().__init__()
         self.session = session
-        self._today = today
         self.allowed = session.can(Permission.VIEW_AUDIT)
         self.filter = AuditFilter(limit=PAGE_SIZE)
         self.page: Page[AuditRow] | None = None
 
     @property
     def today(self) -> date:
-        """For relative dates ("-7"): fixed in tests, else the app shell's today."""
-        return self._today or getattr(self.app, "today", None) or date.today()
+        """For relative dates ("-7"): the shell's clock (fixed in tests)."""
+        return self.shell.clock.today()
 
     def refresh_data(self) -> None:
         """Another session wrote (and so audited) something: reload this page."""
         if self.allowed:
             self.action_refresh()
 
-    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+    def palette_commands(self) -> Iterator[PaletteCommand]:
         if not self.session.can(Permission.VIEW_AUDIT):
             return
-        yield "Audit: filter", "Focus the audit filters (/)", self.action_focus_filters
-        yield "Audit: clear filters", "Show every event (Esc)", self.action_clear_filters
+        yield PaletteCommand(
+            "Audit: filter", "Focus the audit filters (/)", self.action_focus_filters
+        )
+        yield PaletteCommand(
+            "Audit: clear filters", "Show every event (Esc)", self.action_clear_filters
+        )
 
     def compose(self) -> ComposeResult:
         yield ScreenTitle(self.TITLE)
@@ -116,7 +119,7 @@ class AuditScreen(Screen):
         table.add_column("Action", width=20)
         table.add_column("Entity", width=9)
         table.focus()
-        run_in_thread(self, self.session.audit.actions, self._set_actions, group="audit-actions")
+        self.call_db(self.session.audit.actions, self._set_actions, group="audit-actions")
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -134,8 +137,7 @@ class AuditScreen(Screen):
     # ---- loading ------------------------------------------------------------
     def load(self) -> None:
         flt = self.filter
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.audit.list(flt),
             self._show,
             group="audit-load",
@@ -265,5 +267,5 @@ class AuditScreen(Screen):
         self.load()
 
     def action_refresh(self) -> None:
-        run_in_thread(self, self.session.audit.actions, self._set_actions, group="audit-actions")
+        self.call_db(self.session.audit.actions, self._set_actions, group="audit-actions")
         self.load()

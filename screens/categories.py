@@ -11,7 +11,7 @@ from textual.binding import Binding
 from finance_tui.domain.dto import CategoryRow
 from finance_tui.permissions import Permission
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
-from screens.widgets import Palette, literal, run_in_thread
+from screens.widgets import Palette, literal
 
 KIND_CHOICES = (("Income", "income"), ("Expense", "expense"), ("Both", "both"))
 
@@ -101,8 +101,7 @@ class CategoriesScreen(AdminTableScreen[CategoryRow]):
         def chosen(kind: str | None) -> None:
             if kind is None or kind == row.kind:
                 return
-            run_in_thread(
-                self,
+            self.call_db(
                 lambda: self.session.categories.set_kind(row.id, kind),
                 self._after_change(f"is now for {kind} records"),
             )
@@ -114,8 +113,7 @@ class CategoriesScreen(AdminTableScreen[CategoryRow]):
         if row is None:
             return
         archive = not row.is_archived
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.categories.archive(row.id, archive),
             self._after_change("archived" if archive else "restored from the archive"),
         )

@@ -11,11 +11,10 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.config import settings
@@ -24,6 +23,7 @@ from finance_tui.domain.periods import PERIODS, resolve_period
 from finance_tui.domain.values import DateError, parse_date
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
+from screens.base import FinanceScreen, notify_error
 from screens.chart import BarChart, month_columns, ranked_bars
 from screens.widgets import (
     FitFooter,
@@ -35,7 +35,6 @@ from screens.widgets import (
     literal,
     money_text,
     record_cells,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ class PeriodChoices(Static):
                 return
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(FinanceScreen):
     """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
 
     TITLE = "Dashboard"
@@ -164,7 +163,6 @@ class DashboardScreen(Screen):
         self.custom_to: date | None = None
         self.period_before_custom = "all"
         self.data: DashboardData | None = None
-        self._seq = 0
 
     def compose(self) -> ComposeResult:
         yield ScreenTitle("Dashboard", id="dash-title")
@@ -290,7 +288,7 @@ class DashboardScreen(Screen):
         error.display = bool(message)
 
     def _today(self) -> date:
-        return getattr(self.app, "today", None) or date.today()
+        return self.shell.clock.today()
 
     # ---- data -----------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -300,10 +298,14 @@ class DashboardScreen(Screen):
         self.reload()
 
     def reload(self) -> None:
-        self._seq += 1
-        seq = self._seq
-        period, today = self.period, self._today()
-        date_from, date_to = self.custom_from, self.custom_to
+        self._load(self.period, self._today(), self.custom_from, self.custom_to)
+
+    @work(exclusive=True, group="dashboard")
+    async def _load(
+        self, period: str, today: date, date_from: date | None, date_to: date | None
+    ) -> None:
+        """One load at a time: choosing another period cancels the load under way, so
+        the figures shown are always those of the period chosen last."""
         dashboard = self.session.dashboard
 
         def call() -> DashboardData:
@@ -313,20 +315,18 @@ class DashboardScreen(Screen):
                 )
             return dashboard.summary(period, today=today)
 
-        def done(data: DashboardData) -> None:
-            if seq == self._seq:
-                self._period_error("")
-                self.show(data)
-
-        def failed(exc: FinanceError) -> bool:
-            if isinstance(exc, ValidationError):
-                self._period_error(
-                    " · ".join(f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items())
-                )
-                return True
-            return False
-
-        run_in_thread(self, call, done, on_error=failed, group="dashboard")
+        try:
+            data = await self.shell.run_db(call)
+        except ValidationError as exc:
+            self._period_error(
+                " · ".join(f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items())
+            )
+            return
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        self._period_error("")
+        self.show(data)
 
     def show(self, data: DashboardData) -> None:
         self.data = data

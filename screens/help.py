@@ -11,8 +11,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Label, Static
+
+from screens.base import FinanceModal
 
 # Keys of built-in widgets (cursor movement inside inputs) are not worth listing.
 _SKIP_ACTIONS = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous"}
@@ -56,7 +58,7 @@ def _declared_by_textual(node: object, binding: Binding) -> bool:
     return False
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(FinanceModal[None]):
     """A scrollable list of keys; Escape, ``q``, ``?`` or F1 closes it."""
 
     BINDINGS = [

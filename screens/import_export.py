@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     Checkbox,
@@ -46,6 +46,7 @@ from finance_tui.domain.csv_options import (
 from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
+from screens.base import FinanceModal, FinanceScreen, PaletteCommand
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -53,7 +54,6 @@ from screens.widgets import (
     ScreenTitle,
     TickBox,
     literal,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class _Progress:
             self.cancel.set()
 
 
-class ImportScreen(Screen):
+class ImportScreen(FinanceScreen):
     """Pick a file, check the column mapping, import with progress; see the report."""
 
     TITLE = "Import"
@@ -170,9 +170,11 @@ class ImportScreen(Screen):
             return self.session.can(Permission.IMPORT_CSV) and not self.running
         return True
 
-    def palette_commands(self):
+    def palette_commands(self) -> Iterator[PaletteCommand]:
         if self.session.can(Permission.IMPORT_CSV) and not self.running:
-            yield ("Import the file", "Start importing the chosen CSV file", self.action_start)
+            yield PaletteCommand(
+                "Import the file", "Start importing the chosen CSV file", self.action_start
+            )
 
     # ---- reading the header (column-mapping step) ---------------------------------
     def _value(self, name: str) -> str:
@@ -195,7 +197,7 @@ class ImportScreen(Screen):
             self._say(str(exc), error=True)
             return False
 
-        run_in_thread(self, call, self._show_header, on_error=failed, group="import-header")
+        self.call_db(call, self._show_header, on_error=failed, group="import-header")
 
     def _show_header(self, result: tuple[list[str], str, str]) -> None:
         header, delimiter, encoding = result
@@ -235,7 +237,7 @@ class ImportScreen(Screen):
             create_categories=self.query_one("#import-create", Checkbox).value,
             dry_run=self.query_one("#import-dry", Checkbox).value,
             raw=self.query_one("#import-raw", Checkbox).value,
-            today=getattr(self.app, "today", None),
+            today=self.shell.clock.today(),
         )
 
     # ---- running ------------------------------------------------------------------
@@ -259,8 +261,8 @@ class ImportScreen(Screen):
                 path, options, progress=progress, cancel=self.cancel_event
             )
 
-        run_in_thread(
-            self, call, self._finished, on_error=self._failed, group="import-run", exclusive=True
+        self.call_db(
+            call, self._finished, on_error=self._failed, group="import-run", exclusive=True
         )
 
     @on(Button.Pressed, "#import-cancel")
@@ -351,7 +353,7 @@ class ImportScreen(Screen):
         return content.plain if isinstance(content, Text) else str(content)
 
 
-class ExportModal(ModalScreen[ExportReport | None]):
+class ExportModal(FinanceModal[ExportReport | None]):
     """Export what the records screen's filter shows (every page) to a CSV file."""
 
     CSS_PATH = "../styles/import_export.tcss"
@@ -386,8 +388,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
     def on_mount(self) -> None:
         self.query_one("#export-progress", ProgressBar).display = False  # until it starts
         self.query_one("#export-file", Input).focus()
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.records.count(self.flt),
             self._counted,
             on_error=lambda exc: True,  # the export itself reports any refusal
@@ -438,7 +439,7 @@ class ExportModal(ModalScreen[ExportReport | None]):
                 raw=raw,
             )
 
-        run_in_thread(self, call, self._finished, on_error=self._failed, group="export-run")
+        self.call_db(call, self._finished, on_error=self._failed, group="export-run")
 
     def _progress(self, done: int, total: int | None, elapsed: float) -> None:
         self.query_one("#export-progress", ProgressBar).update(total=total, progress=done)
@@ -517,8 +518,7 @@ def describe_filter(flt: RecordFilter) -> str:
     return f"Records shown by the current filter ({what}), every page, sorted by {flt.sort} {order}"
 
 
-def export_records(screen: Any, session: SessionController, flt: RecordFilter) -> None:
+def export_records(screen: FinanceScreen, session: SessionController, flt: RecordFilter) -> None:
     """Open the export dialog (used by the records screen's Export action)."""
-    today = getattr(screen.app, "today", None)
-    name = f"records-{today:%Y%m%d}.csv" if today else "records.csv"
+    name = f"records-{screen.shell.clock.today():%Y%m%d}.csv"
     screen.app.push_screen(ExportModal(session, flt, default_path=name))

@@ -14,11 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from finance_tui.errors import DatabaseUnavailable, FinanceError
-from screens.widgets import FitFooter, literal, run_in_thread
+from screens.base import FinanceScreen
+from screens.widgets import FitFooter, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -32,7 +32,7 @@ def _login(identifier: str, password: str) -> SessionController:
     return SessionController.login(identifier, password)
 
 
-class LoginScreen(Screen["SessionController | None"]):
+class LoginScreen(FinanceScreen["SessionController | None"]):
     """The first screen: who are you, and which database is this."""
 
     CSS_PATH = "../styles/login.tcss"
@@ -114,8 +114,7 @@ class LoginScreen(Screen["SessionController | None"]):
             self._idle()
             self.app.post_message(self.LoggedIn(session))
 
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: _login(identifier, password),
             done,
             on_error=failed,

@@ -19,7 +19,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
@@ -28,6 +27,7 @@ from finance_tui.domain.dto import CategoryRow, RecordRow
 from finance_tui.domain.values import DateError, parse_date, text_problem
 from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
 from finance_tui.textsafety import visible
+from screens.base import FinanceModal
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -38,7 +38,6 @@ from screens.widgets import (
     fmt_dt,
     literal,
     money_text,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -156,7 +155,7 @@ def completed_category(typed: str, names: list[str]) -> str:
 REQUIRED = ("amount", "category", "date")
 
 
-class RecordForm(ModalScreen[RecordRow | None]):
+class RecordForm(FinanceModal[RecordRow | None]):
     """New or edit. ``on_saved(row, defaults)`` runs after each successful save.
 
     A new record always starts at Kind (after ``n`` and after Ctrl+N alike, the kind
@@ -186,14 +185,12 @@ class RecordForm(ModalScreen[RecordRow | None]):
         self,
         session: SessionController,
         *,
-        today: date | None = None,
         record: RecordRow | None = None,
         defaults: dict[str, str] | None = None,
         on_saved: Callable[[RecordRow, dict[str, str]], None] | None = None,
     ) -> None:
         super().__init__()
         self.session = session
-        self.today = today or date.today()
         self.record = record
         self.defaults = dict(defaults or {})
         self.on_saved = on_saved
@@ -204,6 +201,11 @@ class RecordForm(ModalScreen[RecordRow | None]):
         self._pristine: dict[str, str] = {}
 
     # ---- layout ----------------------------------------------------------------
+    @property
+    def today(self) -> date:
+        """Relative dates in the form count from the shell's clock (fixed in tests)."""
+        return self.shell.clock.today()
+
     def compose(self) -> ComposeResult:
         rec = self.record
         title = "Edit record" if rec else "New record"
@@ -257,8 +259,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
         self.query_one(first).focus()
         self._pristine = self.values()
         session = self.session
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: session.categories.list(),
             self._categories_loaded,
             group="form-categories",
@@ -447,7 +448,7 @@ class RecordForm(ModalScreen[RecordRow | None]):
             self.show_errors({}, str(exc))
             return True
 
-        run_in_thread(self, call, done, on_error=failed, group="form-save")
+        self.call_db(call, done, on_error=failed, group="form-save")
 
     def _reset_for_next(self, row: RecordRow) -> None:
         """Keep kind, category and date; clear amount and notes; start at Kind, as ``n`` does."""
@@ -485,10 +486,10 @@ class RecordForm(ModalScreen[RecordRow | None]):
             self._flag_stored_notes()
             self._pristine = self.values()
 
-        run_in_thread(self, lambda: session.records.get(rid), done, group="form-reload")
+        self.call_db(lambda: session.records.get(rid), done, group="form-reload")
 
 
-class RecordView(ModalScreen[None]):
+class RecordView(FinanceModal[None]):
     """Read-only view of one record (viewers, analysts, and the trash)."""
 
     BINDINGS = [Binding("escape,q,enter", "close", "Close", id="record-view.close")]

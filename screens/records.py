@@ -10,15 +10,16 @@ so End on a million rows costs no more than Home.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
@@ -26,6 +27,7 @@ from finance_tui.domain.dto import RecordRow
 from finance_tui.domain.filters import SORT_FIELDS, RecordFilter
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
+from screens.base import FinanceScreen, PaletteCommand, forget, notify_error
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -33,7 +35,6 @@ from screens.widgets import (
     ScreenTitle,
     literal,
     record_cells,
-    run_in_thread,
 )
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class RecordTable(DataTable):
         self.screen.jump_to(where)  # type: ignore[attr-defined]
 
 
-class RecordsScreen(Screen):
+class RecordsScreen(FinanceScreen):
     """Browse, filter, sort; admins also write. Needs ``Permission.VIEW_RECORDS``."""
 
     TITLE = "Records"
@@ -154,8 +155,6 @@ class RecordsScreen(Screen):
         self.cursor_pos = 0
         self.filter_error = ""
         self._debounce: Timer | None = None
-        self._seq = 0
-        self._loading = False
         self.last_form_defaults: dict[str, str] = {}
 
     # ---- layout ----------------------------------------------------------------
@@ -208,19 +207,19 @@ class RecordsScreen(Screen):
             return self.session.can(Permission.EXPORT_CSV)
         return True
 
-    def palette_commands(self):
+    def palette_commands(self) -> Iterator[PaletteCommand]:
         if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
-            yield ("New record", "Enter a new income or expense", self.action_new)
+            yield PaletteCommand("New record", "Enter a new income or expense", self.action_new)
         if self.session.can(Permission.VIEW_DELETED):
             label = "Leave trash" if self.trash else "Trash (deleted records)"
-            yield (label, "Show deleted records (restore with u)", self.action_trash)
+            yield PaletteCommand(label, "Show deleted records (restore with u)", self.action_trash)
         if self.session.can(Permission.EXPORT_CSV):
-            yield (
+            yield PaletteCommand(
                 "Export CSV",
                 "Write the records of the current filter to a file",
                 self.action_export,
             )
-        yield ("Clear filters", "Show every record", self.action_clear_filter)
+        yield PaletteCommand("Clear filters", "Show every record", self.action_clear_filter)
 
     # ---- loading ---------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -235,88 +234,68 @@ class RecordsScreen(Screen):
 
         From the top, the first rows and the count are fetched in parallel (the count
         is the slow part at a million rows); keeping a deeper position needs the count
-        first to find the window again.
+        first to find the window again. Each load is an exclusive worker of one group:
+        a newer load (reload, page, sort, filter) cancels the one under way, so a stale
+        result never replaces a newer one.
         """
-        flt = self.flt
         target = self.cursor_pos if keep_position else 0
-        self._seq += 1
-        seq = self._seq
-        records = self.session.records
-        self._loading = True
         if target > 0:
-
-            def call() -> tuple[int, int, list[RecordRow]]:
-                total = records.count(flt)
-                position = min(target, max(total - 1, 0))
-                offset = _window_start(position, total)
-                return total, offset, _fetch(records, flt, offset, total)
-
-            def done(result: tuple[int, int, list[RecordRow]]) -> None:
-                if seq != self._seq:
-                    return
-                total, offset, rows = result
-                self.total, self.counted = total, True
-                self._show(offset, rows, min(target, max(total - 1, 0)))
-
-            run_in_thread(self, call, done, on_error=self._load_failed, group="records-load")
+            self._load_at(self.flt, target)
             return
-
         self.counted = False
+        self._load_from_top(self.flt)
 
-        def first_rows(rows: list[RecordRow]) -> None:
-            if seq != self._seq:
-                return
+    @work(exclusive=True, group="records-load")
+    async def _load_at(self, flt: RecordFilter, target: int) -> None:
+        records = self.session.records
+
+        def call() -> tuple[int, int, list[RecordRow]]:
+            total = records.count(flt)
+            position = min(target, max(total - 1, 0))
+            offset = _window_start(position, total)
+            return total, offset, _fetch(records, flt, offset, total)
+
+        try:
+            total, offset, rows = await self.shell.run_db(call)
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        self.total, self.counted = total, True
+        self._show(offset, rows, min(target, max(total - 1, 0)))
+
+    @work(exclusive=True, group="records-load")
+    async def _load_from_top(self, flt: RecordFilter) -> None:
+        records = self.session.records
+        counting = asyncio.ensure_future(self.shell.run_db(lambda: records.count(flt)))
+        try:
+            rows = await self.shell.run_db(lambda: _fetch(records, flt, 0, 0))
             if not self.counted:
                 self.total = len(rows)  # provisional until the count arrives
             self._show(0, rows, 0)
-
-        def counted(total: int) -> None:
-            if seq != self._seq:
-                return
-            self.total, self.counted = total, True
-            self._update_status()
-
-        run_in_thread(
-            self,
-            lambda: _fetch(records, flt, 0, 0),
-            first_rows,
-            on_error=self._load_failed,
-            group="records-load",
-        )
-        run_in_thread(
-            self,
-            lambda: records.count(flt),
-            counted,
-            on_error=self._load_failed,
-            group="records-count",
-        )
-
-    def _load_failed(self, exc: FinanceError) -> bool:
-        self._loading = False
-        return False
+            total = await counting
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        finally:
+            forget(counting)
+        self.total, self.counted = total, True
+        self._update_status()
 
     def _load_window(self, position: int) -> None:
-        flt, total = self.flt, self.total
+        self._fetch_window(self.flt, self.total, position)
+
+    @work(exclusive=True, group="records-load")
+    async def _fetch_window(self, flt: RecordFilter, total: int, position: int) -> None:
         offset = _window_start(position, total)
-        self._seq += 1
-        seq = self._seq
         records = self.session.records
-
-        def done(rows: list[RecordRow]) -> None:
-            if seq == self._seq:
-                self._show(offset, rows, position)
-
-        self._loading = True
-        run_in_thread(
-            self,
-            lambda: _fetch(records, flt, offset, total),
-            done,
-            on_error=self._load_failed,
-            group="records-load",
-        )
+        try:
+            rows = await self.shell.run_db(lambda: _fetch(records, flt, offset, total))
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        self._show(offset, rows, position)
 
     def _show(self, offset: int, rows: list[RecordRow], position: int) -> None:
-        self._loading = False
         self.window_start = offset
         self.rows = rows
         table = self.query_one(RecordTable)
@@ -408,7 +387,7 @@ class RecordsScreen(Screen):
 
     def apply_filter(self) -> None:
         raw = self.filter_values()
-        today = getattr(self.app, "today", None)
+        today = self.shell.clock.today()
         base = self.flt
 
         def call() -> RecordFilter:
@@ -433,7 +412,7 @@ class RecordsScreen(Screen):
                 return True
             return False
 
-        run_in_thread(self, call, done, on_error=failed, group="records-filter", exclusive=True)
+        self.call_db(call, done, on_error=failed, group="records-filter", exclusive=True)
 
     def _show_filter_errors(self, errors: dict[str, str]) -> None:
         for name, _, _ in FILTER_FIELDS:
@@ -526,7 +505,6 @@ class RecordsScreen(Screen):
 
         form = RecordForm(
             self.session,
-            today=getattr(self.app, "today", None),
             record=row,
             defaults=self.last_form_defaults,
             on_saved=self._saved,
@@ -543,11 +521,9 @@ class RecordsScreen(Screen):
                 self.cursor_pos = position
             self.reload(keep_position=True)
 
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: records.position(flt, row),
             located,
-            on_error=self._load_failed,
             group="records-locate",
         )
 
@@ -563,8 +539,7 @@ class RecordsScreen(Screen):
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            run_in_thread(
-                self,
+            self.call_db(
                 lambda: self.session.records.delete(row.id, row.version),
                 lambda _: self.reload(keep_position=True),
                 success="Record deleted (restore it from the trash)",
@@ -592,8 +567,7 @@ class RecordsScreen(Screen):
         row = self.current_row()
         if row is None or not self.check_action("restore", ()):
             return
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.records.restore(row.id),
             lambda _: self.reload(keep_position=True),
             success="Record restored",

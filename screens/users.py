@@ -4,7 +4,6 @@ last active admin stays"); this screen shows its messages."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -14,10 +13,10 @@ from finance_tui.domain.dto import UserRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission, Role
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
-from screens.widgets import ConfirmModal, fmt_dt, literal, run_in_thread
+from screens.widgets import ConfirmModal, fmt_dt, literal
 
 if TYPE_CHECKING:
-    from finance_tui.session import SessionController
+    pass
 
 ROLE_CHOICES = tuple((role.value.capitalize(), role.value) for role in Role)
 
@@ -56,19 +55,13 @@ class UsersScreen(AdminTableScreen[UserRow]):
         ("Users: lift lock", "Let the selected user log in again now (l)", "lift_lock"),
     )
 
-    def __init__(self, session: SessionController, *, now: datetime | None = None) -> None:
-        super().__init__(session)
-        self.now = now  # fixed "now" for tests; decides whether a lock is current
-
     # ---- the table ------------------------------------------------------------
     def load_rows(self) -> list[UserRow]:
         return self.session.users.list()
 
-    def _now(self) -> datetime:
-        return self.now or getattr(self.app, "now", None) or datetime.now(UTC).replace(tzinfo=None)
-
     def _is_locked(self, row: UserRow) -> bool:
-        return row.locked_until is not None and row.locked_until > self._now()
+        """Whether a lock is still current, by the shell's clock (fixed in tests)."""
+        return row.locked_until is not None and row.locked_until > self.shell.clock.now()
 
     def row_cells(self, row: UserRow) -> list[Text]:
         locked = fmt_dt(row.locked_until) if self._is_locked(row) else ""
@@ -138,9 +131,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
 
         def done(_: object) -> None:
             if self._is_me(row) and not self.session.can(Permission.MANAGE_USERS):
-                goto = getattr(self.app, "goto", None)  # the shell's navigation
-                if callable(goto):
-                    goto("dashboard")
+                self.shell.goto("dashboard")
                 return
             self.action_refresh(select_id=row.id)
 
@@ -151,8 +142,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
             return result
 
         def apply(role: str) -> None:
-            run_in_thread(
-                self,
+            self.call_db(
                 lambda: change(role),
                 done,
                 success=f"{row.username} is now {role}",
@@ -190,8 +180,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
         def apply(confirmed: bool | None) -> None:
             if not confirmed:
                 return
-            run_in_thread(
-                self,
+            self.call_db(
                 lambda: self.session.users.set_active(row.id, activate),
                 lambda _: self.action_refresh(select_id=row.id),
                 success=f"{row.username} {'activated' if activate else 'deactivated'}",
@@ -248,8 +237,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
 
         def apply(confirmed: bool | None) -> None:
             if confirmed:
-                run_in_thread(
-                    self,
+                self.call_db(
                     lambda: self.session.users.sign_out_everywhere(row.id),
                     success=lambda n: f"Signed {row.username} out of {n} session(s)",
                 )
@@ -268,8 +256,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
             success = f"Lock on {row.username} lifted; they can log in now"
         else:
             success = f"{row.username} was not locked; failed attempts forgotten"
-        run_in_thread(
-            self,
+        self.call_db(
             lambda: self.session.users.unlock(row.id),
             lambda _: self.action_refresh(select_id=row.id),
             success=success,

@@ -7,16 +7,14 @@
   with a minus sign, income in the success colour.
 - :func:`record_cells` is the date/kind/category/amount/notes run of cells that every
   table of records (records screen, dashboard's recent records) starts with.
-- :func:`run_in_thread` runs a core call in a thread worker and hands back the result
-  or the user-facing :class:`FinanceError` on the UI thread (DB work never blocks); a
-  database failure (busy, connection lost, disk full, ...) arrives as one too.
+- Database calls run through ``screens.base`` (``call_db`` and ``@work`` workers that
+  await the app's database pool).
 - :class:`KpiCard`, :class:`ConfirmModal`, :class:`FormRow` (label + input + error line)
   and :class:`ScreenTitle` keep the screens consistent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -28,16 +26,13 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.dom import DOMNode
 from textual.geometry import Size
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
-from textual.worker import Worker
 
-from finance_tui.errors import DatabaseUnavailable, FinanceError, SessionExpired
 from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
+from screens.base import FinanceModal, shell_of
 
 if TYPE_CHECKING:
     from finance_tui.domain.dto import RecordRow
@@ -152,64 +147,6 @@ def record_cells(row: RecordRow) -> list[Text | str]:
     ]
 
 
-def notify_error(node: DOMNode, exc: FinanceError) -> None:
-    """Show a core error; a dead session sends the app back to its login screen."""
-    node.app.notify(str(exc), title="Error", severity="error", markup=False, timeout=8)
-    if isinstance(exc, SessionExpired):
-        handler = getattr(node.app, "session_expired", None)
-        if callable(handler):
-            handler(str(exc))
-
-
-def run_in_thread(
-    node: DOMNode,
-    call: Callable[[], Any],
-    on_done: Callable[[Any], None] | None = None,
-    *,
-    on_error: Callable[[FinanceError], bool | None] | None = None,
-    success: str | Callable[[Any], str] | None = None,
-    group: str = "db",
-    exclusive: bool = False,
-) -> Worker:
-    """Run ``call`` in a thread worker; deliver its result on the UI thread.
-
-    A :class:`FinanceError` goes to ``on_error`` (return True when handled), otherwise
-    it becomes an error notification. Database trouble is a :class:`DatabaseUnavailable`
-    and is always notified too (the screen keeps what was typed; the user retries).
-    Anything else is a bug and surfaces as one.
-    """
-    app = node.app
-
-    def finish(result: Any) -> None:
-        if not node.is_attached:
-            return
-        if on_done is not None:
-            on_done(result)
-        if success is not None:
-            message = success(result) if callable(success) else success
-            app.notify(message, markup=False)
-
-    def fail(exc: FinanceError) -> None:
-        handled = on_error is not None and on_error(exc)
-        if not handled or isinstance(exc, DatabaseUnavailable):
-            notify_error(node, exc)
-
-    def job() -> None:
-        # Through the session facade, and only once a worker runs: the first frame
-        # (the login screen) does not load the core.
-        from finance_tui.session import database_errors
-
-        try:
-            with database_errors():
-                result = call()
-        except FinanceError as exc:
-            app.call_from_thread(fail, exc)
-            return
-        app.call_from_thread(finish, result)
-
-    return node.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=True)
-
-
 class ScreenTitle(Static):
     """The one-line title bar at the top of each main screen."""
 
@@ -267,7 +204,7 @@ class FormRow(Horizontal):
         return content.plain if isinstance(content, Text) else str(content)
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(FinanceModal[bool]):
     """Yes/no question; ``y`` or the Yes button confirms, ``n`` / Escape declines."""
 
     BINDINGS = [
@@ -337,7 +274,8 @@ class NavBar(Static):
         out (the current screen always stays; number keys, help and the palette still
         reach the others), then the user's name if there is room for it."""
         width = width if width is not None else (self.content_size.width or 10_000)
-        entries = getattr(self.app, "nav_entries", lambda: [])()
+        shell = shell_of(self)
+        entries = shell.nav_entries()
         labels = {e.name: (f" {e.key} ", f"{e.title} ") for e in entries}
         room = width - sum(len(k) + len(t) for n, (k, t) in labels.items() if n == self.current)
         shown = {self.current}
@@ -353,7 +291,7 @@ class NavBar(Static):
                 text.append(key, style="bold")
                 text.append(title, style="bold reverse" if name == self.current else "")
                 self._spans.append((start, len(text), name))
-        session = getattr(self.app, "session", None)
+        session = shell.session
         if session is not None:
             who = session.principal  # set by login/verify: no database round trip
             name_text = literal(f"{who.username} ({who.role})", style="italic")

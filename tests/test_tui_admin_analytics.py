@@ -9,6 +9,7 @@ from test_tui_admin_support import SIZE, HostApp, in_shell, notifications, settl
 from test_tui_support import make_app
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
+from finance_tui.clock import Clock
 from finance_tui.db import write_transaction
 from finance_tui.models import Category
 from finance_tui.services.analytics import add_months
@@ -72,7 +73,7 @@ def _plain(widget: Static) -> str:
 
 async def test_comparison_table(sessions):
     _small(sessions["admin"])
-    app = HostApp(lambda: AnalyticsScreen(sessions["analyst"], today=TODAY))
+    app = HostApp(lambda: AnalyticsScreen(sessions["analyst"]), clock=Clock(fixed_today=TODAY))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -117,7 +118,7 @@ async def test_comparison_table(sessions):
 async def test_trends_and_drilldown(sessions):
     _year(sessions["admin"])
     _small(sessions["admin"])
-    app = HostApp(lambda: AnalyticsScreen(sessions["admin"], today=TODAY))
+    app = HostApp(lambda: AnalyticsScreen(sessions["admin"]), clock=Clock(fixed_today=TODAY))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -155,7 +156,7 @@ async def test_trends_and_drilldown(sessions):
 
 
 async def test_viewer_cannot_open_analytics(sessions):
-    app = HostApp(lambda: AnalyticsScreen(sessions["viewer"], today=TODAY))
+    app = HostApp(lambda: AnalyticsScreen(sessions["viewer"]), clock=Clock(fixed_today=TODAY))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert not app.screen.query(TabbedContent)

@@ -17,6 +17,7 @@ from test_tui_admin_support import (
 from test_tui_support import make_app
 from textual.widgets import DataTable, Input, Select, Static
 
+from finance_tui.clock import Clock
 from finance_tui.db import write_transaction
 from finance_tui.models import AuditEvent
 from finance_tui.services.audit import record_event
@@ -57,7 +58,7 @@ def _make_history(admin, make_user) -> None:
 async def test_filters_and_literal_detail(admin, make_user):
     _make_history(admin, make_user)
     total = AuditEvent.select().count()
-    app = HostApp(lambda: AuditScreen(admin, today=TODAY))
+    app = HostApp(lambda: AuditScreen(admin), clock=Clock(fixed_today=TODAY))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -164,7 +165,7 @@ def test_audit_snapshot(snap_compare, db_url, admin, make_user, tmp_path):
 async def test_actor_filter_with_a_control_character_is_not_applied(admin, make_user):
     _make_history(admin, make_user)
     total = AuditEvent.select().count()
-    app = HostApp(lambda: AuditScreen(admin, today=TODAY))
+    app = HostApp(lambda: AuditScreen(admin), clock=Clock(fixed_today=TODAY))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         box = app.screen.query_one("#audit-actor", Input)

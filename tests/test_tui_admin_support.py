@@ -6,8 +6,9 @@ and snapshotted on its own at a fixed size, independent of the app shell.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 import pytest
 from textual.app import App
@@ -15,21 +16,31 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
+from finance_tui.clock import Clock
 from finance_tui.db import write_transaction
+from finance_tui.dbpool import DatabasePool
 from finance_tui.models import AuditEvent, User
 
 SIZE = (120, 36)
 FIXED_NOW = datetime(2026, 11, 25, 9, 30)
+T = TypeVar("T")
 
 
 class HostApp(App):
     """Pushes the screens made by ``factories`` on mount; records what they dismissed
-    with and the app-shell hooks they call (``logout``, ``session_expired``)."""
+    with and the app-shell hooks they call (``logout``, ``session_expired``, ``goto``).
+    It is a ``screens.base.ShellApp``: a clock (fixed with ``clock``) and its own
+    database pool, without the shell's navigation."""
 
-    def __init__(self, *factories: Callable[[], Screen], session=None) -> None:
+    def __init__(
+        self, *factories: Callable[[], Screen], session=None, clock: Clock | None = None
+    ) -> None:
         super().__init__()
         self.factories = factories
         self.session = session
+        self.clock = clock or Clock()
+        self.database = DatabasePool()
+        self.visited: list[str] = []
         self.results: list[object] = []
         self.expired: list[str] = []
         self.logged_out = 0
@@ -38,6 +49,18 @@ class HostApp(App):
         self.theme = "textual-dark"
         for factory in self.factories:
             self.push_screen(factory(), self.results.append)
+
+    def on_unmount(self) -> None:
+        self.database.close()
+
+    def run_db(self, call: Callable[[], T]) -> Awaitable[T]:
+        return self.database.run(call)
+
+    def nav_entries(self) -> list:
+        return []
+
+    def goto(self, name: str) -> None:
+        self.visited.append(name)
 
     def session_expired(self, message: str) -> None:
         self.expired.append(message)

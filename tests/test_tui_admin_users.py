@@ -19,6 +19,7 @@ from test_tui_admin_support import (
 from test_tui_support import make_app
 from textual.widgets import DataTable, Input, OptionList, Select, Static
 
+from finance_tui.clock import Clock
 from finance_tui.db import write_transaction
 from finance_tui.errors import AuthError
 from finance_tui.models import Session, User
@@ -44,7 +45,7 @@ async def _select_user(pilot, name: str) -> None:
 
 async def test_admin_creates_user_changes_role_and_deactivates(admin, make_user):
     viewer = make_user("viewer", name="vera")
-    app = HostApp(lambda: UsersScreen(admin, now=FIXED_NOW))
+    app = HostApp(lambda: UsersScreen(admin), clock=Clock(fixed_now=FIXED_NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert _table_usernames(app) == ["root", "vera"]

@@ -15,13 +15,13 @@ import pytest
 from test_tui_admin_support import HostApp, notifications
 from test_tui_admin_support import settle as settle_admin
 from test_tui_support import SIZE, TODAY, make_app, settle, table_column
-from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
 from finance_tui.app import FinanceApp
 from finance_tui.db import write_transaction
 from finance_tui.models import Category, Record
 from screens.admin_widgets import FormModal
+from screens.base import FinanceScreen
 from screens.categories import CategoriesScreen
 from screens.record_form import RecordForm, completed_category
 from screens.records import RecordsScreen, RecordTable
@@ -176,7 +176,7 @@ async def test_every_toast_shows_control_characters_as_stand_ins(admin, tmp_path
 async def test_live_refresh_leaves_a_screen_that_is_still_mounting_alone(admin, tmp_path):
     calls: list[str] = []
 
-    class Counting(Screen):
+    class Counting(FinanceScreen):
         def refresh_data(self) -> None:
             calls.append("refresh")
 

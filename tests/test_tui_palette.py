@@ -77,3 +77,37 @@ async def test_admin_screen_commands_are_offered_on_their_screen_only(sessions, 
         await pilot.press("2")
         await settle(pilot)
         assert "Users: new user" not in await _offered(pilot, "Users: new")
+
+
+async def test_the_screen_brings_its_palette_provider_not_the_app(admin, tmp_path):
+    """The provider of a screen's commands is declared by the screen (``COMMANDS``), so
+    the palette offers them in any app that hosts the screen, and only on it."""
+    from test_tui_admin_support import HostApp
+
+    from screens.audit import AuditScreen
+    from screens.base import ScreenCommands
+
+    assert ScreenCommands in AuditScreen.COMMANDS
+    assert ScreenCommands not in make_app(tmp_path, admin).COMMANDS
+    app = HostApp(lambda: AuditScreen(admin))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert await _offered(pilot, "Audit: clear") == ["Audit: clear filters"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditScreen)
+
+
+async def test_palette_commands_are_typed_and_follow_the_role(sessions, tmp_path):
+    from screens.base import PaletteCommand
+
+    seed(3)
+    for role, allowed in ALLOWED.items():
+        app = make_app(tmp_path, sessions[role])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            commands = list(app.screen.palette_commands())
+            assert all(isinstance(c, PaletteCommand) and callable(c.callback) for c in commands)
+            assert {c.title for c in commands} == allowed

@@ -116,7 +116,5 @@ def table_column(table, index: int) -> list[str]:
 
 def palette_titles(app: FinanceApp, screen) -> set[str]:
     """Every command the palette offers on ``screen``: the app's and the screen's own."""
-    from finance_tui.app import screen_commands
-
     system = {c.title for c in app.get_system_commands(screen)}
-    return system | {title for title, _, _ in screen_commands(screen)}
+    return system | {command.title for command in screen.palette_commands()}

@@ -102,6 +102,9 @@ class ParseRules:
     date_format: str | None = None  # strptime layout of a file's dates (else ISO etc.)
     suggest_date_format: bool = False  # an unknown date layout: mention the date format
     signed_amount: bool = False  # no kind given: the amount's sign says income or expense
+    # The form sends back the category a record already has, even a name stored before
+    # the text rules (one with a control character): that exact name still finds it.
+    stored_names: bool = False
 
 
 class ParsedRecord(NamedTuple):  # a tuple: made once per imported row, so cheap to make
@@ -189,10 +192,13 @@ class RecordParser:
         return found  # type: ignore[return-value]
 
     def _category(self, raw: str, kind: str | None) -> Category:
-        if problem := text_problem(raw, multiline=True, encoding=self.rules.encoding):
+        stored = self.categories.by_name(raw.lower()) if self.rules.stored_names else None
+        if stored is None and (
+            problem := text_problem(raw, multiline=True, encoding=self.rules.encoding)
+        ):
             raise ValueError(problem)
         text = self._clean_text(raw)
-        category = self._find_category(text)
+        category = stored or self._find_category(text)
         if category is None and text and not text.isdigit():
             category = self.categories.unknown(text)
         if category is None:
@@ -373,7 +379,8 @@ def validate_record(
     Raises ValidationError with one message per bad field; returns clean values.
     """
     errors = {name: "is not a record field" for name in sorted(set(data) - set(RECORD_FIELDS))}
-    parser = RecordParser(DatabaseCategories(), ParseRules(today=today or date.today()))
+    rules = ParseRules(today=today or date.today(), stored_names=True)
+    parser = RecordParser(DatabaseCategories(), rules)
     if current is None:
         parsed = parser.record(data, errors)
         if parsed is None:

@@ -1,0 +1,218 @@
+"""What every screen is built on: typed access to the app shell, database workers, and
+palette commands.
+
+- :class:`ShellApp` says what a screen may use of the app beyond Textual's ``App``:
+  the session, the one :class:`Clock`, navigation, logout, and :meth:`ShellApp.run_db`,
+  which runs a database call on the app's small fixed pool of database threads. It is
+  a Protocol, so screens never import ``finance_tui.app``; the app shell implements it.
+- :class:`FinanceScreen` / :class:`FinanceModal` reach the app through
+  :attr:`FinanceScreen.shell`. The shell calls :meth:`FinanceScreen.refresh_data`
+  after another session changed the database, and the palette offers
+  :meth:`FinanceScreen.palette_commands` through the :class:`ScreenCommands` provider
+  (Textual's ``Screen.COMMANDS``).
+- Database work runs in async Textual workers that await the pool. A loader that may
+  be overtaken (the user pages or types on) is an ``@work(exclusive=True, group=...)``
+  method: starting it again cancels the stale one, whose result is then never shown.
+  One-off calls (save, delete) use :meth:`FinanceScreen.call_db`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
+
+from finance_tui.errors import DatabaseUnavailable, FinanceError, SessionExpired
+
+if TYPE_CHECKING:
+    from finance_tui.session import SessionController
+
+T = TypeVar("T")
+ResultT = TypeVar("ResultT")
+
+
+class Clock(Protocol):
+    """The date and time screens treat as current (fixed in tests and snapshots)."""
+
+    def today(self) -> date: ...
+
+    def now(self) -> datetime: ...
+
+
+class NavEntry(Protocol):
+    """A screen the user may open: what the nav bar shows of it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+
+class ShellApp(Protocol):
+    """The app shell as screens see it (``finance_tui.app.FinanceApp`` implements it)."""
+
+    session: SessionController | None
+    clock: Clock
+
+    def nav_entries(self) -> Sequence[NavEntry]: ...
+
+    def goto(self, name: str) -> None: ...
+
+    def logout(self, message: str = ...) -> None: ...
+
+    def session_expired(self, message: str) -> None: ...
+
+    def run_db(self, call: Callable[[], T]) -> Awaitable[T]: ...
+
+
+class PaletteCommand(NamedTuple):
+    """One command a screen offers in the palette."""
+
+    title: str
+    help: str
+    callback: Callable[[], Any]
+
+
+def shell_of(node: DOMNode) -> ShellApp:
+    """The app shell of any widget or screen, typed."""
+    return cast("ShellApp", node.app)
+
+
+def notify_error(node: DOMNode, exc: FinanceError) -> None:
+    """Show a core error; a dead session sends the app back to its login screen."""
+    node.app.notify(str(exc), title="Error", severity="error", markup=False, timeout=8)
+    if isinstance(exc, SessionExpired):
+        shell_of(node).session_expired(str(exc))
+
+
+def forget(future: asyncio.Future[Any]) -> None:
+    """Drop a database call started alongside another whose worker ended first: a
+    call still queued never runs, and a failure of one that ran is not reported."""
+    if not future.done():
+        future.cancel()
+    elif not future.cancelled():
+        future.exception()
+
+
+def call_db(
+    node: DOMNode,
+    call: Callable[[], T],
+    on_done: Callable[[T], None] | None = None,
+    *,
+    on_error: Callable[[FinanceError], bool | None] | None = None,
+    success: str | Callable[[T], str] | None = None,
+    group: str = "db",
+    exclusive: bool = False,
+) -> Worker[None]:
+    """Run ``call`` on the database pool in an async worker; handle the outcome on
+    the UI thread.
+
+    A :class:`FinanceError` goes to ``on_error`` (return True when handled), otherwise
+    it becomes an error notification. Database trouble is a :class:`DatabaseUnavailable`
+    and is always notified too (the screen keeps what was typed; the user retries).
+    Anything else is a bug and surfaces as one. With ``exclusive`` a newer call of the
+    same group cancels this one, and its result is dropped.
+    """
+    shell = shell_of(node)
+
+    async def job() -> None:
+        try:
+            result = await shell.run_db(call)
+        except FinanceError as exc:
+            handled = on_error is not None and on_error(exc)
+            if not handled or isinstance(exc, DatabaseUnavailable):
+                notify_error(node, exc)
+            return
+        if not node.is_attached:
+            return
+        if on_done is not None:
+            on_done(result)
+        if success is not None:
+            message = success(result) if callable(success) else success
+            node.app.notify(message, markup=False)
+
+    # The coroutine function, not a coroutine: a worker cancelled before it starts
+    # leaves no coroutine behind that was never awaited.
+    return node.run_worker(job, name=group, group=group, exclusive=exclusive)
+
+
+def screen_commands(screen: Screen[Any]) -> list[PaletteCommand]:
+    """The palette commands of ``screen`` (none for a screen not of this app)."""
+    if isinstance(screen, FinanceScreen):
+        return list(screen.palette_commands())
+    return []
+
+
+class ScreenCommands(Provider):
+    """Palette provider for the commands of the screen the palette was opened on.
+
+    ``self.screen`` is that screen, not the palette itself (which is the app's current
+    screen while it is open), so the screen's commands are found while typing.
+    """
+
+    async def discover(self) -> Hits:
+        for command in screen_commands(self.screen):
+            yield DiscoveryHit(command.title, command.callback, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in screen_commands(self.screen):
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(command.title), command.callback, help=command.help
+                )
+
+
+class FinanceScreen(Screen[ResultT]):
+    """A main screen of the app: typed access to the shell, refresh and palette hooks."""
+
+    COMMANDS = {ScreenCommands}
+
+    @property
+    def shell(self) -> ShellApp:
+        return shell_of(self)
+
+    def refresh_data(self) -> None:
+        """Reload from the database: another session changed it while this screen was
+        shown (or before it is shown again). Screens that show data override it."""
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """This screen's own palette commands, only those the role may use (the core
+        would refuse the rest anyway)."""
+        return ()
+
+    def call_db(
+        self,
+        call: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        **options: Any,
+    ) -> Worker[None]:
+        """:func:`call_db` for this screen."""
+        return call_db(self, call, on_done, **options)
+
+
+class FinanceModal(ModalScreen[ResultT]):
+    """A dialog of the app: the same typed access to the shell as :class:`FinanceScreen`."""
+
+    @property
+    def shell(self) -> ShellApp:
+        return shell_of(self)
+
+    def call_db(
+        self,
+        call: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        **options: Any,
+    ) -> Worker[None]:
+        return call_db(self, call, on_done, **options)
