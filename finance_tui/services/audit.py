@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -125,7 +126,7 @@ class AuditService:
         rows = query.order_by(AuditEvent.id.desc()).offset(flt.offset).limit(flt.limit)
         return Page([_to_row(e) for e in rows], total, flt.offset, flt.limit)
 
-    def actions(self) -> list[str]:
+    def actions(self) -> builtins.list[str]:  # `list` here is the method above
         self.session.require(Permission.VIEW_AUDIT)
         query = AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
         return [e.action for e in query]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 
-from finance_tui.db import is_postgres
+from finance_tui.db import current_database, is_postgres
 from finance_tui.models import Record, database, utcnow
 from finance_tui.services import search, summaries
 
@@ -141,7 +141,7 @@ def _insert_sqlite(
     # The per-row search trigger costs ~4x the insert itself: index each batch in one
     # statement instead. Dropping triggers is transactional, and this transaction holds
     # SQLite's write lock, so no other writer can insert without them meanwhile.
-    triggers = search.suspend_triggers(database.obj)
+    triggers = search.suspend_triggers(current_database())
     deferred = _defer_indexes(cursor) if defer_indexes and next_id == 1 else []
     new_id = time_ordered_uuids()
     for batch in _batches(rows, BATCH):
@@ -169,14 +169,14 @@ def _insert_sqlite(
             )
             next_id += 1
         cursor.executemany(sql, params)
-        search.index_range(database.obj, next_id - len(batch), next_id - 1)
+        search.index_range(current_database(), next_id - len(batch), next_id - 1)
         _apply_summaries(batch, import_batch)
         inserted += len(batch)
         if progress:
             progress(inserted)
     if deferred:
         _build_indexes(cursor, deferred)
-    search.resume_triggers(database.obj, triggers)
+    search.resume_triggers(current_database(), triggers)
     return inserted
 
 

@@ -29,7 +29,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TextIO
 
-from peewee import JOIN, Case, Expression, Value, fn
+from peewee import JOIN, Case, ColumnBase, Expression, Value, fn
 
 from finance_tui.config import user_path
 from finance_tui.db import is_postgres
@@ -96,6 +96,7 @@ def _csv_field(value, raw: bool = False):
     double quotes (inner quotes doubled) when it holds a delimiter, a quote or a line
     break, else as it is; RFC 4180's minimal quoting. The prefix sits inside each branch
     so that the protection test runs once per row (only one branch is evaluated)."""
+    needs_quotes: ColumnBase
     if is_postgres():
         needs_quotes = Expression(value, "~", f"[{NEEDS_QUOTES}]")
     else:
@@ -119,6 +120,10 @@ def _columns(deleted: bool, raw: bool = False) -> list:
     """Every value formatted in SQL; the free text ones protected and quoted as CSV needs."""
     whole = Record.amount / 100  # integer division on both engines
     cents = Record.amount - whole * 100  # (peewee's % operator means LIKE)
+    record_id: ColumnBase
+    day: ColumnBase
+    amount: ColumnBase
+    created: ColumnBase
     if is_postgres():
         record_id = Record.id.cast("text")
         day = Record.date.cast("text")

@@ -34,7 +34,7 @@ from uuid import UUID
 
 from peewee import SQL, Expression, Tuple, Value, fn
 
-from finance_tui.db import is_sqlite
+from finance_tui.db import current_database, is_sqlite
 from finance_tui.dto import Page, RecordRow
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record, User, database
@@ -193,7 +193,7 @@ def _text_condition(text: str, *, indexed: bool = True) -> Expression:
     matches) is a pure notes condition the search index can serve. ``indexed=False``
     gives the plain scan condition (for a handful of candidate rows).
     """
-    db = database.obj
+    db = current_database()
     notes = search.notes_condition(db, text) if indexed else search.contains_condition(db, text)
     query = Category.select(Category.id).where(Category.name_lower.contains(text.lower()))
     matching = [category_id for (category_id,) in query.tuples()]
@@ -320,7 +320,11 @@ def _rows(
     filtered = text or len(base) > len(walk)
     if filtered and is_sqlite() and offset + limit <= PREFIX_MAX_PAGE and not _rare_categories(flt):
         for stage, size in enumerate(PREFIX_STAGES):
-            if stage and text and search.fewer_candidates_than(database.obj, text, RARE_CANDIDATES):
+            if (
+                stage
+                and text
+                and search.fewer_candidates_than(current_database(), text, RARE_CANDIDATES)
+            ):
                 break  # rare text: the substring index is the fast way
             rows = _rows_from_prefix(flt, walk, base, text, offset, limit, size, reverse=reverse)
             if rows is not None:

@@ -72,8 +72,13 @@ def fetch_rows(query) -> list[RecordRow]:
     return [to_row(row) for row in database.execute_sql(sql, params).fetchall()]
 
 
-def _stamp(value: datetime | str | None) -> datetime | None:
-    return value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)
+def _stamp(value: datetime | str) -> datetime:
+    """SQLite hands timestamps back as text, PostgreSQL as datetimes."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _stamp_or_none(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _stamp(value)
 
 
 def to_row(row: tuple) -> RecordRow:
@@ -94,7 +99,7 @@ def to_row(row: tuple) -> RecordRow:
         updated_at=_stamp(updated_at),
         version=version,
         is_deleted=bool(is_deleted),
-        deleted_at=_stamp(deleted_at),
+        deleted_at=_stamp_or_none(deleted_at),
         deleted_by=deleter,
     )
 
