@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from peewee import (
@@ -22,6 +22,9 @@ from peewee import (
     PostgresqlDatabase,
     SqliteDatabase,
 )
+
+if TYPE_CHECKING:
+    from peewee import _atomic
 
 from finance_tui.config import settings, user_path
 from finance_tui.errors import DatabaseUnavailable, FinanceError
@@ -288,7 +291,7 @@ def _is_busy(exc: OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _begin_sqlite():
+def _begin_sqlite() -> _atomic:
     """Enter an outer SQLite transaction, polling for the write lock every few ms (up
     to the usual busy timeout) so a writer gets in between another one's short batches."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000

@@ -11,6 +11,7 @@ summaries, until the import publishes them (:mod:`imports`).
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -125,7 +126,7 @@ def _apply_summaries(batch: list[RowTuple], import_batch: int | None) -> None:
 
 def _insert_sqlite(
     rows: Iterable[RowTuple],
-    actor_id,
+    actor_id: uuid.UUID | None,
     progress: Progress | None,
     defer_indexes: bool,
     import_batch: int | None,
@@ -180,7 +181,7 @@ def _insert_sqlite(
     return inserted
 
 
-def _defer_indexes(cursor) -> list[str]:
+def _defer_indexes(cursor: sqlite3.Cursor) -> list[str]:
     """Drop the non-unique record indexes of an empty table; returns their DDL.
 
     Building an index once over the loaded rows is cheaper than growing it row by row
@@ -197,7 +198,7 @@ def _defer_indexes(cursor) -> list[str]:
     return [ddl for _, ddl in found]
 
 
-def _build_indexes(cursor, ddl: list[str]) -> None:
+def _build_indexes(cursor: sqlite3.Cursor, ddl: list[str]) -> None:
     """Create the deferred indexes, sorting through temporary files: with the usual
     ``temp_store=memory`` the sort of a million-row index is held in RAM, and memory
     would grow with the size of the load instead of staying flat."""
@@ -211,7 +212,10 @@ def _build_indexes(cursor, ddl: list[str]) -> None:
 
 
 def _insert_postgres(
-    rows: Iterable[RowTuple], actor_id, progress: Progress | None, import_batch: int | None
+    rows: Iterable[RowTuple],
+    actor_id: uuid.UUID | None,
+    progress: Progress | None,
+    import_batch: int | None,
 ) -> int:
     table = Record._meta.table_name
     now = utcnow()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from peewee import JOIN
+from peewee import JOIN, ModelSelect
 
 from finance_tui.db import write_transaction
 from finance_tui.dto import Page, Principal, RecordRow
@@ -29,7 +29,7 @@ Updater = User.alias("updater")
 Deleter = User.alias("deleter")
 
 
-def record_select():
+def record_select() -> ModelSelect[Record]:
     """Records with category and user names joined in: one query per page, no N+1.
 
     Run it with :func:`fetch_rows`; the columns are in :func:`to_row`'s order.
@@ -62,7 +62,7 @@ def record_select():
     )
 
 
-def fetch_rows(query) -> list[RecordRow]:
+def fetch_rows(query: ModelSelect[Record]) -> list[RecordRow]:
     """Run a :func:`record_select` query on the cursor and build RecordRows directly.
 
     Peewee's per-row conversion (model instances, or strptime over several formats for
