@@ -213,7 +213,8 @@ class ScreenEntry:
         except (ImportError, ValueError):
             return False
 
-    def load(self) -> type[Screen]:
+    def load(self) -> Callable[[SessionController], Screen[Any]]:
+        """The screen class; every registered screen is built from the session."""
         module = importlib.import_module(self.module)
         return getattr(module, self.class_name)
 

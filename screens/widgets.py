@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.color import Color as RichColor
 from rich.color import ColorParseError
@@ -207,6 +207,17 @@ def run_in_thread(
     return node.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=True)
 
 
+class NavEntry(Protocol):
+    """What the nav bar reads of the app shell's screen entries."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
 class ScreenTitle(Static):
     """The one-line title bar at the top of each main screen."""
 
@@ -370,7 +381,7 @@ class NavBar(Static):
         out (the current screen always stays; number keys, help and the palette still
         reach the others), then the user's name if there is room for it."""
         width = width if width is not None else (self.content_size.width or 10_000)
-        entries = getattr(self.app, "nav_entries", lambda: [])()
+        entries: list[NavEntry] = getattr(self.app, "nav_entries", list)()
         labels = {e.name: (f" {e.key} ", f"{e.title} ") for e in entries}
         room = width - sum(len(k) + len(t) for n, (k, t) in labels.items() if n == self.current)
         shown = {self.current}
