@@ -18,7 +18,7 @@ class AmountError(ValueError):
     """Raised with a user-facing message when an amount cannot be accepted."""
 
 
-def parse_amount(value: str | int | Decimal) -> Decimal:
+def parse_amount(value: object) -> Decimal:
     """Parse ``1234.5``, ``1,234.50`` (or a Decimal/int) into a positive 2-dp Decimal."""
     if isinstance(value, float):
         raise AmountError("amounts must not be floats")

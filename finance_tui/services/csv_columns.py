@@ -79,9 +79,9 @@ def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None)
             index[name] = i
             taken.add(i)
     for i, name in enumerate(lowered):  # then aliases (the original system's names)
-        field = ALIASES.get(name)
-        if field and field not in index and i not in taken:
-            index[field] = i
+        alias = ALIASES.get(name)
+        if alias and alias not in index and i not in taken:
+            index[alias] = i
             taken.add(i)
     missing = [f for f in REQUIRED if f not in index]
     if missing:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from uuid import UUID
 
 from peewee import IntegrityError
@@ -60,6 +60,9 @@ from finance_tui.services.validation import (
     parse_kind,
     text_problem,
 )
+
+if TYPE_CHECKING:
+    from _csv import Writer
 
 CHUNK = 5000
 BATCH = 2500  # rows in the first write transaction; then paced (imports.Pacer)
@@ -200,7 +203,7 @@ class _Rejects:
         self._header = [*header, "line", "error"]
         self._delimiter = delimiter
         self._handle: io.TextIOWrapper | None = None
-        self._writer = None
+        self._writer: Writer | None = None
 
     def write(self, row: list[str], line: int, problems: dict[str, str]) -> None:
         if self._writer is None:
@@ -288,9 +291,10 @@ class CsvImporter:
             except UnicodeEncodeError:
                 return f"is not valid {self.src.encoding} text (use --encoding)"
             if self.opt.create_categories:
-                cat = self._create_category(text)
-                if isinstance(cat, str):
-                    return cat
+                created = self._create_category(text)
+                if isinstance(created, str):
+                    return created
+                cat = created
             else:
                 if len(self._unknown) < 200:
                     self._unknown.setdefault(text.lower(), text)
@@ -401,7 +405,7 @@ class CsvImporter:
         pending: list[bulk.NewRecord] = []
         new_record = bulk.NewRecord
         pending_ids: list[tuple[int, UUID]] = []
-        prev_line = src.header_line  # type: ignore[attr-defined]
+        prev_line = src.header_line
         while True:
             try:
                 row = next(reader)  # type: ignore[call-overload]
@@ -477,20 +481,20 @@ class CsvImporter:
             found = cat_cache.get((raw, kind))
             if found is None:
                 found = self._category(raw, kind)
-            if found.__class__ is str:
+            if isinstance(found, str):
                 problems = problems or {}
-                problems["category"] = found  # type: ignore[assignment]
+                problems["category"] = found
                 category_id, category_key = 0, ""
             else:
-                category_id, category_key = found  # type: ignore[misc]
+                category_id, category_key = found
 
             # date
             raw = row[i_date] if i_date < n else ""
             cached = dates.get(raw)
             if cached is None:
                 try:
-                    day = self._date(raw)
-                    cached = (day, day.isoformat())
+                    parsed = self._date(raw)
+                    cached = (parsed, parsed.isoformat())
                     if len(dates) < _DATE_CACHE_MAX:
                         dates[raw] = cached
                 except DateError as exc:
@@ -729,7 +733,7 @@ def open_input(
     if isinstance(source, str | Path):
         path = user_path(source)
         handle = _open_regular_file(path)
-        size = os.fstat(handle.fileno()).st_size
+        size: int | None = os.fstat(handle.fileno()).st_size
         return handle, name or str(path), size, True
     size = None
     try:

@@ -25,7 +25,7 @@ class DateError(ValueError):
     pass
 
 
-def parse_date(value: str | date, today: date | None = None) -> date:
+def parse_date(value: object, today: date | None = None) -> date:
     """ISO ``2026-11-25``, ``today``, ``yesterday``, ``tomorrow`` or ``-3`` / ``+2`` days."""
     if isinstance(value, datetime):  # a datetime is a date too, but would store its time
         result = value.date()
@@ -209,7 +209,7 @@ def decimal_or_none(value: object, field: str, errors: dict[str, str]) -> Decima
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return parse_amount(value)  # type: ignore[arg-type]
+        return parse_amount(value)
     except AmountError as exc:
         errors[field] = str(exc)
         return None
