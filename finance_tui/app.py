@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import SeverityLevel
@@ -260,7 +260,7 @@ def default_state_path() -> Path:
 class Blank(Screen):
     """Bottom of the stack; only visible for an instant between login and dashboard."""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static("")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
@@ -68,7 +70,12 @@ RAW_LABEL = "Raw text (no spreadsheet protection)"
 class _Progress:
     """Throttled progress callback for a worker thread; also cancels on app shutdown."""
 
-    def __init__(self, node, target, cancel: threading.Event):
+    def __init__(
+        self,
+        node: Widget,
+        target: Callable[[int, int | None, float], None],
+        cancel: threading.Event,
+    ) -> None:
         self.node = node
         self.target = target
         self.cancel = cancel
@@ -171,7 +178,7 @@ class ImportScreen(Screen):
             return self.session.can(Permission.IMPORT_CSV) and not self.running
         return True
 
-    def palette_commands(self):
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         if self.session.can(Permission.IMPORT_CSV) and not self.running:
             yield ("Import the file", "Start importing the chosen CSV file", self.action_start)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -115,7 +115,7 @@ class DateInput(Input):
         Binding("down", "step(-1)", "-1 day", key_display="↓", id="date-input.previous-day"),
     ]
 
-    def __init__(self, *args, today: date | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
 

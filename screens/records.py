@@ -10,6 +10,7 @@ so End on a million rows costs no more than Home.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -207,7 +208,7 @@ class RecordsScreen(Screen):
             return self.session.can(Permission.EXPORT_CSV)
         return True
 
-    def palette_commands(self):
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
             yield ("New record", "Enter a new income or expense", self.action_new)
         if self.session.can(Permission.VIEW_DELETED):
