@@ -14,6 +14,7 @@ When it can be removed: when ``tests/test_lazy_driver.py``'s
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 _HIDE_DRIVER = "peewee" not in sys.modules and "psycopg" not in sys.modules
 if _HIDE_DRIVER:
@@ -43,7 +44,7 @@ def load_postgres_driver() -> None:
 _original_init = peewee.PostgresqlDatabase.__init__
 
 
-def _init_with_driver(self, *args, **kwargs) -> None:
+def _init_with_driver(self: peewee.PostgresqlDatabase, *args: Any, **kwargs: Any) -> None:
     load_postgres_driver()
     _original_init(self, *args, **kwargs)
 

@@ -9,7 +9,7 @@ Adding a screen (for the engineers building screens)
 Write the screen as a :class:`screens.base.FinanceScreen` and append a
 :class:`ScreenEntry` to :data:`SCREEN_REGISTRY`, with a loader that imports it::
 
-    def _users() -> type[FinanceScreen]:
+    def _users() -> ScreenFactory:
         from screens.users import UsersScreen
 
         return UsersScreen
@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     from finance_tui.session import SessionController
 
 T = TypeVar("T")
+# A registered screen is built from the session of the user who opens it.
+ScreenFactory = Callable[["SessionController"], FinanceScreen[Any]]
 DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"  # for terminals with 16 colours
 SIXTEEN_COLOURS = ("standard", "windows")  # Rich's names of those colour systems
@@ -99,7 +101,7 @@ class ScreenEntry:
 
     name: str
     module: str
-    loader: Callable[[], type[FinanceScreen[Any]]]
+    loader: Callable[[], ScreenFactory]
     permission: Permission
     key: str
     title: str
@@ -108,7 +110,7 @@ class ScreenEntry:
         """The module can be found (an install missing a screen hides it, not crashes)."""
         return _module_exists(self.module)
 
-    def load(self) -> type[FinanceScreen[Any]]:
+    def load(self) -> ScreenFactory:
         return self.loader()
 
 
@@ -119,55 +121,55 @@ def _module_exists(module: str) -> bool:
         return False
 
 
-def _dashboard() -> type[FinanceScreen[Any]]:
+def _dashboard() -> ScreenFactory:
     from screens.dashboard import DashboardScreen
 
     return DashboardScreen
 
 
-def _records() -> type[FinanceScreen[Any]]:
+def _records() -> ScreenFactory:
     from screens.records import RecordsScreen
 
     return RecordsScreen
 
 
-def _analytics() -> type[FinanceScreen[Any]]:
+def _analytics() -> ScreenFactory:
     from screens.analytics import AnalyticsScreen
 
     return AnalyticsScreen
 
 
-def _categories() -> type[FinanceScreen[Any]]:
+def _categories() -> ScreenFactory:
     from screens.categories import CategoriesScreen
 
     return CategoriesScreen
 
 
-def _users() -> type[FinanceScreen[Any]]:
+def _users() -> ScreenFactory:
     from screens.users import UsersScreen
 
     return UsersScreen
 
 
-def _audit() -> type[FinanceScreen[Any]]:
+def _audit() -> ScreenFactory:
     from screens.audit import AuditScreen
 
     return AuditScreen
 
 
-def _account() -> type[FinanceScreen[Any]]:
+def _account() -> ScreenFactory:
     from screens.account import AccountScreen
 
     return AccountScreen
 
 
-def _import() -> type[FinanceScreen[Any]]:
+def _import() -> ScreenFactory:
     from screens.import_export import ImportScreen
 
     return ImportScreen
 
 
-def _lock_screen() -> type[FinanceModal[bool]]:
+def _lock_screen() -> Callable[[SessionController], FinanceModal[bool]]:
     from screens.account import LockScreen
 
     return LockScreen
@@ -209,7 +211,7 @@ def default_state_path() -> Path:
 class Blank(Screen):
     """Bottom of the stack; only visible for an instant between login and dashboard."""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static("")
 
 

@@ -79,14 +79,14 @@ def needs_rehash(password_hash: str) -> bool:
 
 def check_password(password: str, password_hash: str) -> bool:
     data = utf8_bytes(password)
-    usable = data is not None and len(data) <= MAX_PASSWORD_BYTES
+    usable = data if data is not None and len(data) <= MAX_PASSWORD_BYTES else None
     try:
         # An unusable password is still checked against this very hash: same cost, so
         # the refusal does not stand out in timing.
-        matched = bcrypt.checkpw(data if usable else b"x", password_hash.encode("ascii"))
+        matched = bcrypt.checkpw(b"x" if usable is None else usable, password_hash.encode("ascii"))
     except ValueError:
         return False
-    return usable and matched
+    return usable is not None and matched
 
 
 @functools.cache

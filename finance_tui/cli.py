@@ -160,8 +160,10 @@ def _tui_parser() -> argparse.ArgumentParser:
 def _tolerant_output() -> None:
     """Print a file name holding bytes that are not UTF-8 (``\\udcff``), not a traceback."""
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, ValueError, io.UnsupportedOperation):
-            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        if not isinstance(stream, io.TextIOWrapper):
+            continue  # a replaced stream (embedding, tests) keeps its own rules
+        with contextlib.suppress(ValueError, io.UnsupportedOperation):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

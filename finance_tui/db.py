@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from peewee import (
@@ -21,6 +22,9 @@ from peewee import (
     PostgresqlDatabase,
     SqliteDatabase,
 )
+
+if TYPE_CHECKING:
+    from peewee import _atomic
 
 from finance_tui.config import settings, user_path
 from finance_tui.errors import DatabaseUnavailable, FinanceError
@@ -104,16 +108,31 @@ def prepare_sqlite_file(path: Path) -> Path:
     return path
 
 
-class _PostgresDatabase(PostgresqlDatabase):
+class _Opened:
+    """What :func:`connect` remembers on the database it opened, for messages and doctor."""
+
+    finance_url: str = ""
+    # What the start-up sweep of dead imports did (doctor prints it).
+    finance_cleaned: tuple[str, ...] = ()
+
+
+class SqliteAppDatabase(_Opened, SqliteDatabase):
+    pass
+
+
+class PostgresAppDatabase(_Opened, PostgresqlDatabase):
     """Remembers, per thread, which connection generation it opened (see
     :func:`database_errors`): after the server was lost, older connections are dropped."""
 
-    def _initialize_connection(self, conn) -> None:
+    def _initialize_connection(self, conn: Any) -> None:
         super()._initialize_connection(conn)
         _thread.generation = _generation
 
 
-def make_database(url: str) -> Database:
+AppDatabase = SqliteAppDatabase | PostgresAppDatabase
+
+
+def make_database(url: str) -> AppDatabase:
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         path = sqlite_path(url)
@@ -121,7 +140,7 @@ def make_database(url: str) -> Database:
             raise DatabaseUrlError(f"the database path {path!r} contains a NUL character (%00)")
         if path != ":memory:":
             path = str(prepare_sqlite_file(Path(path)))
-        db = SqliteDatabase(
+        db = SqliteAppDatabase(
             path,
             pragmas=SQLITE_PRAGMAS,
             timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -132,7 +151,7 @@ def make_database(url: str) -> Database:
         return db
     if scheme in ("postgres", "postgresql"):
         parsed = urlparse(url)
-        return _PostgresDatabase(
+        return PostgresAppDatabase(
             (parsed.path or "/").lstrip("/") or None,
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
@@ -146,16 +165,17 @@ def make_database(url: str) -> Database:
     )
 
 
-def open_database(url: str | None = None) -> Database:
+def open_database(url: str | None = None) -> AppDatabase:
     """Open the database and bind the models to it (no schema change: see
     ``finance_tui.startup.connect``, which also migrates)."""
     url = normalize_url(url)
     db = make_database(url)
-    if not isinstance(database.obj, type(None)) and database.obj is not db:
+    previous = database.obj
+    if previous is not None and previous is not db:
         with contextlib.suppress(Exception):
-            database.obj.close()
+            previous.close()
     database.initialize(db)
-    db.finance_url = url  # type: ignore[attr-defined]
+    db.finance_url = url
     try:
         db.connect(reuse_if_open=True)
     except Exception as exc:  # driver errors name the cause; show them without a traceback
@@ -164,7 +184,18 @@ def open_database(url: str | None = None) -> Database:
 
 
 def current_url() -> str:
-    return getattr(database.obj, "finance_url", "")
+    """The URL of the database the models are bound to ("" before :func:`connect`)."""
+    db = database.obj
+    return db.finance_url if isinstance(db, _Opened) else ""
+
+
+def current_database() -> Database:
+    """The database the models are bound to, for code that needs the engine itself (an
+    error before :func:`connect`: the proxy has nothing to hand over then)."""
+    db = database.obj
+    if db is None:
+        raise RuntimeError("no database is open: call finance_tui.db.connect() first")
+    return db
 
 
 def is_sqlite() -> bool:
@@ -253,7 +284,7 @@ def _is_busy(exc: OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _begin_sqlite():
+def _begin_sqlite() -> _atomic:
     """Enter an outer SQLite transaction, polling for the write lock every few ms (up
     to the usual busy timeout) so a writer gets in between another one's short batches."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
@@ -386,8 +417,8 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 def _original(exc: BaseException) -> BaseException:
     """The driver's exception inside peewee's wrappers (each keeps the one it wrapped as
     ``orig``; a failed reconnect inside a query is wrapped twice)."""
-    while isinstance(getattr(exc, "orig", None), BaseException):
-        exc = exc.orig
+    while isinstance(inner := getattr(exc, "orig", None), BaseException):
+        exc = inner
     return exc
 
 
@@ -444,10 +475,11 @@ def _drop_stale_connection() -> None:
 
 def _broken() -> bool:
     """Whether this thread's PostgreSQL connection is unusable (lost, or in error)."""
-    if not is_postgres() or database.is_closed():
+    db = database.obj
+    if db is None or not is_postgres() or database.is_closed():
         return False
     with contextlib.suppress(Exception):
-        return not database.obj.is_connection_usable()
+        return not db.is_connection_usable()
     return True
 
 

@@ -294,7 +294,12 @@ def generate(
         yield _monthly_row(pending[index], pending_notes[index], midnight, rng)
 
 
-def _monthly_row(item, notes: str, midnight: list[datetime], rng: random.Random):
+def _monthly_row(
+    item: tuple[int, tuple[str, int, int, date]],
+    notes: str,
+    midnight: list[datetime],
+    rng: random.Random,
+) -> bulk.RowTuple:
     offset, (kind, amount, category_id, day) = item
     created = midnight[offset] + timedelta(seconds=rng.randrange(28_800, 64_800))
     return (kind, amount, category_id, day, notes, None, created)

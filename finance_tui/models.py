@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from uuid import UUID
 
 from peewee import (
     SQL,
+    AutoField,
     BigIntegerField,
     BooleanField,
     CharField,
@@ -53,6 +55,7 @@ class User(BaseModel):
 
 
 class Category(BaseModel):
+    id = AutoField()
     name = CharField(max_length=50)
     name_lower = CharField(max_length=50, unique=True)
     kind = CharField(max_length=10, default="both")
@@ -78,6 +81,11 @@ class Record(BaseModel):
     # The import (ImportBatch id) that wrote this row, while it may still be unpublished;
     # cleared after publishing. Rows of an unpublished import are invisible to every read.
     import_batch = IntegerField(null=True)
+    # Primary keys of the foreign keys above, which peewee adds as `<name>_id`.
+    category_id: int
+    created_by_id: UUID | None
+    updated_by_id: UUID | None
+    deleted_by_id: UUID | None
 
     class Meta:
         indexes = (
@@ -91,8 +99,10 @@ class Record(BaseModel):
 class MonthlyTotal(BaseModel):
     """Summary maintained in the same transaction as every record write (live rows only)."""
 
+    id = AutoField()
     month = DateField()  # first day of the month
     category = ForeignKeyField(Category, on_delete="RESTRICT", backref="+")
+    category_id: int
     kind = CharField(max_length=10)
     count = BigIntegerField(default=0)
     total = BigIntegerField(default=0)
@@ -106,6 +116,7 @@ class ImportBatch(BaseModel):
     invisible) -> ``published`` (visible, tags being cleared) -> ``done``; or
     ``discarded`` (cancelled, rejected, or its owner died: its records are removed)."""
 
+    id = AutoField()
     state = CharField(max_length=10, default="pending", index=True)
     source = CharField(max_length=255, default="")
     actor = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
@@ -115,9 +126,11 @@ class ImportBatch(BaseModel):
     heartbeat_at = DateTimeField(default=utcnow)
     rows = BigIntegerField(default=0)
     created_categories = TextField(default="")  # ids, comma-separated
+    actor_id: UUID | None
 
 
 class AuditEvent(BaseModel):
+    id = AutoField()
     at = DateTimeField(default=utcnow, index=True)
     actor = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     actor_name = CharField(max_length=150, default="")
@@ -126,6 +139,7 @@ class AuditEvent(BaseModel):
     entity_id = CharField(max_length=40, default="", index=True)
     before = TextField(null=True)  # JSON
     after = TextField(null=True)  # JSON
+    actor_id: UUID | None
 
 
 class Session(BaseModel):
@@ -139,6 +153,7 @@ class Session(BaseModel):
     expires_at = DateTimeField()
     revoked_at = DateTimeField(null=True)
     secret_hash = CharField(max_length=64, null=True)  # NULL: issued before secrets existed
+    user_id: UUID
 
 
 class LoginThrottle(BaseModel):

@@ -6,12 +6,10 @@ Above the services (it runs the migrations and the clean-up of dead imports), so
 
 from __future__ import annotations
 
-from peewee import Database
-
-from finance_tui.db import open_database
+from finance_tui.db import AppDatabase, open_database
 
 
-def connect(url: str | None = None, *, migrate: bool = True) -> Database:
+def connect(url: str | None = None, *, migrate: bool = True) -> AppDatabase:
     """Open (and by default create/migrate) the database and bind the models to it."""
     db = open_database(url)
     if migrate:
@@ -21,5 +19,5 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Database:
 
         apply_migrations(db)
         # an import whose process died leaves invisible rows: remove them (doctor shows it)
-        db.finance_cleaned = sweep()  # type: ignore[attr-defined]
+        db.finance_cleaned = tuple(sweep())
     return db

@@ -313,6 +313,7 @@ class AdminTableScreen(FinanceScreen, Generic[RowT]):
     """
 
     PERMISSION: ClassVar[Permission]
+    TITLE: ClassVar[str]
     NAME: ClassVar[str]
     """Plural noun: the widget ids (``#NAME-table``, ``-summary``, ``-denied``), the worker
     group and the denial sentence."""

@@ -369,9 +369,9 @@ class AnalyticsScreen(FinanceScreen):
 
     @on(Select.Changed, "#drill-category")
     def _category_changed(self, event: Select.Changed) -> None:
-        if event.value is Select.NULL:
+        if not isinstance(event.value, int):  # Select.NULL: nothing chosen
             return
-        self.category_id = int(event.value)  # type: ignore[arg-type]
+        self.category_id = event.value
         self.load_drill()
 
     def action_show_tab(self, tab: str) -> None:

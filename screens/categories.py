@@ -5,6 +5,8 @@ records; the core refuses new records in them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.binding import Binding
 
@@ -58,7 +60,7 @@ class CategoriesScreen(AdminTableScreen[CategoryRow]):
             "n add · e rename · k kind · a archive/unarchive"
         )
 
-    def _after_change(self, verb: str):
+    def _after_change(self, verb: str) -> Callable[[CategoryRow | None], None]:
         def done(row: CategoryRow | None) -> None:
             if row is not None:
                 self.notify(f"Category {row.name} {verb}", markup=False)

@@ -335,7 +335,7 @@ class DashboardScreen(FinanceScreen):
             literal(f"Dashboard — {data.period_label} · amounts in {currency}")
         )
 
-        def card(key: str, value: str | Text, hint: str = "") -> None:
+        def card(key: str, value: str | Text, hint: str | Text = "") -> None:
             self.query_one(f"#kpi-{key}", KpiCard).set_value(value, hint)
 
         card(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
@@ -67,7 +68,12 @@ RAW_LABEL = "Raw text (no spreadsheet protection)"
 class _Progress:
     """Throttled progress callback for a worker thread; also cancels on app shutdown."""
 
-    def __init__(self, node, target, cancel: threading.Event):
+    def __init__(
+        self,
+        node: Widget,
+        target: Callable[[int, int | None, float], None],
+        cancel: threading.Event,
+    ) -> None:
         self.node = node
         self.target = target
         self.cancel = cancel

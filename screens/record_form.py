@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -53,7 +53,11 @@ class KindToggle(Widget, can_focus=True):
         Binding("i", "set('income')", "Income", show=False, id="kind-toggle.income"),
         Binding("e", "set('expense')", "Expense", show=False, id="kind-toggle.expense"),
         Binding(
-            "space,left,right", "toggle", "Toggle kind", show=False, id="kind-toggle.toggle-kind"
+            "space,left,right",
+            "toggle_kind",
+            "Toggle kind",
+            show=False,
+            id="kind-toggle.toggle-kind",
         ),
         Binding("enter", "next", "Next", show=False, id="kind-toggle.next"),
     ]
@@ -81,14 +85,15 @@ class KindToggle(Widget, can_focus=True):
     def action_set(self, kind: str) -> None:
         self.value = kind
 
-    def action_toggle(self) -> None:
+    def action_toggle_kind(self) -> None:
+        # Not `action_toggle`: that is Textual's own `toggle('attribute')` action.
         self.value = "income" if self.value == "expense" else "expense"
 
     def action_next(self) -> None:
         self.screen.focus_next()
 
     def on_click(self) -> None:
-        self.action_toggle()
+        self.action_toggle_kind()
 
 
 class DateInput(Input):
@@ -104,7 +109,7 @@ class DateInput(Input):
         Binding("down", "step(-1)", "-1 day", key_display="↓", id="date-input.previous-day"),
     ]
 
-    def __init__(self, *args, today: date | None = None, **kwargs) -> None:
+    def __init__(self, *args: Any, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
 

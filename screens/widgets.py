@@ -307,10 +307,13 @@ class TickBox(Checkbox):
 
     def __init__(self, label: str, value: bool = False, *, id: str | None = None) -> None:
         super().__init__(label, value, id=id)
-        self.watch_value(value)
-
-    def watch_value(self, value: bool) -> None:
         self.BUTTON_INNER = "✓" if value else " "
+
+    def watch_value(self) -> None:
+        # Textual calls only the most derived watcher: Checkbox's own sets the `-on`
+        # class and posts Changed, so it must run too.
+        self.BUTTON_INNER = "✓" if self.value else " "
+        super().watch_value()
         self.refresh()
 
 

@@ -107,4 +107,4 @@ def test_opening_the_database_does_not_migrate_but_starting_does(tmp_path):
     assert schema_version(db) == 0
     db = connect(url)
     assert schema_version(db) == latest_version()
-    assert db.finance_cleaned == []
+    assert db.finance_cleaned == ()

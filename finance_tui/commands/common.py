@@ -19,11 +19,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from peewee import Database, DatabaseError
+from peewee import DatabaseError
 
 from finance_tui.config import state_dir
+from finance_tui.db import AppDatabase, normalize_url, sqlite_path
 from finance_tui.db import describe as describe_url
-from finance_tui.db import normalize_url, sqlite_path
 from finance_tui.errors import AuthError, FinanceError, SessionExpired
 from finance_tui.startup import connect
 
@@ -48,7 +48,7 @@ def describe(url: str) -> str:
     return str(sqlite_file(url)) if url.startswith("sqlite:") else describe_url(url)
 
 
-def open_db(args: argparse.Namespace, *, migrate: bool = True) -> Database:
+def open_db(args: argparse.Namespace, *, migrate: bool = True) -> AppDatabase:
     """Open (create and migrate) the database named by ``--db`` or the environment."""
     url = db_url(args)
     try:

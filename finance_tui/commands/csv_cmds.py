@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from finance_tui.commands.common import add_user_option, authenticate, open_db
 from finance_tui.config import user_path
@@ -121,7 +121,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 class ProgressLine:
     """Rows, rows/s and ETA on stderr, redrawn at most 5 times a second (terminals only)."""
 
-    def __init__(self, verb: str, stream=None):
+    def __init__(self, verb: str, stream: TextIO | None = None) -> None:
         self.verb = verb
         self.stream = stream or sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -142,7 +142,7 @@ class ProgressLine:
             self.stream.flush()
 
 
-def _binary_stdin():
+def _binary_stdin() -> BinaryIO:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is not None:
         return buffer

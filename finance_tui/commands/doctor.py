@@ -79,18 +79,17 @@ def permission_warnings(db_file: Path) -> list[str]:
 
 def check() -> list[str]:
     from finance_tui import search_index
-    from finance_tui.models import database
+    from finance_tui.db import current_database
     from finance_tui.services import summaries
 
-    return summaries.verify() + search_index.verify(database.obj)
+    return summaries.verify() + search_index.verify(current_database())
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: every command module is imported to build the parser at start-up.
     from finance_tui import search_index
     from finance_tui.commands.common import authenticate, describe, open_db
-    from finance_tui.db import is_sqlite, write_transaction
-    from finance_tui.models import database
+    from finance_tui.db import current_database, is_sqlite, write_transaction
     from finance_tui.permissions import Permission
     from finance_tui.services import summaries
     from finance_tui.services.audit import record_event
@@ -98,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
     db = open_db(args)
     print(f"Database: {describe(db.finance_url)}")
-    for line in [*getattr(db, "finance_cleaned", []), *sweep()]:
+    for line in [*db.finance_cleaned, *sweep()]:
         print(f"  cleaned: {line}")
     if args.rebuild:
         session = authenticate(args)
@@ -107,12 +106,13 @@ def run(args: argparse.Namespace) -> int:
         before = check()
         with write_transaction():
             summaries.rebuild()
-            search_index.rebuild(database.obj)
+            search_index.rebuild(current_database())
             record_event(
                 principal, "doctor_rebuild", "database", "", after={"problems": len(before)}
             )
         print(f"Rebuilt summaries and search index in {time.monotonic() - started:.1f}s.")
-    warnings = permission_warnings(Path(db.database)) if is_sqlite() else []
+    path = db.database if is_sqlite() else None  # None: deferred, never for a file
+    warnings = permission_warnings(Path(path)) if path else []
     for line in warnings:
         print(f"  warning: {line}")
     code = _report(check())

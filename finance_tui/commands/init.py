@@ -11,6 +11,7 @@ from finance_tui.commands.common import (
     read_line,
     read_new_password,
 )
+from finance_tui.domain.dto import UserRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.migrations import schema_version
 from finance_tui.models import User
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_for_admin():
+def _ask_for_admin() -> UserRow:
     """Prompt until the details are valid (a few tries), showing each field's problem."""
     print("No users yet: create the first admin.")
     attempt = 0

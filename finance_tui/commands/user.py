@@ -67,7 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reset.set_defaults(handler=run_reset_password)
 
 
-def _action(actions: argparse._SubParsersAction, name: str, help_text: str):
+def _action(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
     description = help_text[:1].upper() + help_text[1:] + "."
     if name in STDIN_ORDER_NOTE:
         description += " " + STDIN_ORDER_NOTE[name]

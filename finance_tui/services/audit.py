@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from peewee import fn
+from peewee import ModelSelect, fn
 
 from finance_tui.domain.authoriser import Authoriser
 from finance_tui.domain.dto import AuditRow, Page, Principal
@@ -90,7 +91,7 @@ def _check_filter(flt: AuditFilter) -> None:
             raise ValidationError({name: problem})
 
 
-def _filtered(flt: AuditFilter):
+def _filtered(flt: AuditFilter) -> ModelSelect[AuditEvent]:
     """The events ``flt`` selects (unordered, not paged)."""
     query = AuditEvent.select()
     if flt.action:
@@ -121,7 +122,7 @@ class AuditService:
         rows = query.order_by(AuditEvent.id.desc()).offset(flt.offset).limit(flt.limit)
         return Page([_to_row(e) for e in rows], total, flt.offset, flt.limit)
 
-    def actions(self) -> list[str]:
+    def actions(self) -> builtins.list[str]:  # `list` here is the method above
         self.session.require(Permission.VIEW_AUDIT)
         query = AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
         return [e.action for e in query]

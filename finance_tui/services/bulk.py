@@ -11,6 +11,7 @@ summaries, until the import publishes them (:mod:`imports`).
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from datetime import date, datetime
 from itertools import islice
 
 from finance_tui import search_index
-from finance_tui.db import is_postgres
+from finance_tui.db import current_database, is_postgres
 from finance_tui.models import Record, database, utcnow
 from finance_tui.services import summaries
 
@@ -126,7 +127,7 @@ def _apply_summaries(batch: list[RowTuple], import_batch: int | None) -> None:
 
 def _insert_sqlite(
     rows: Iterable[RowTuple],
-    actor_id,
+    actor_id: uuid.UUID | None,
     progress: Progress | None,
     defer_indexes: bool,
     import_batch: int | None,
@@ -142,7 +143,7 @@ def _insert_sqlite(
     # The per-row search trigger costs ~4x the insert itself: index each batch in one
     # statement instead. Dropping triggers is transactional, and this transaction holds
     # SQLite's write lock, so no other writer can insert without them meanwhile.
-    triggers = search_index.suspend_triggers(database.obj)
+    triggers = search_index.suspend_triggers(current_database())
     deferred = _defer_indexes(cursor) if defer_indexes and next_id == 1 else []
     new_id = time_ordered_uuids()
     for batch in _batches(rows, BATCH):
@@ -170,18 +171,18 @@ def _insert_sqlite(
             )
             next_id += 1
         cursor.executemany(sql, params)
-        search_index.index_range(database.obj, next_id - len(batch), next_id - 1)
+        search_index.index_range(current_database(), next_id - len(batch), next_id - 1)
         _apply_summaries(batch, import_batch)
         inserted += len(batch)
         if progress:
             progress(inserted)
     if deferred:
         _build_indexes(cursor, deferred)
-    search_index.resume_triggers(database.obj, triggers)
+    search_index.resume_triggers(current_database(), triggers)
     return inserted
 
 
-def _defer_indexes(cursor) -> list[str]:
+def _defer_indexes(cursor: sqlite3.Cursor) -> list[str]:
     """Drop the non-unique record indexes of an empty table; returns their DDL.
 
     Building an index once over the loaded rows is cheaper than growing it row by row
@@ -198,7 +199,7 @@ def _defer_indexes(cursor) -> list[str]:
     return [ddl for _, ddl in found]
 
 
-def _build_indexes(cursor, ddl: list[str]) -> None:
+def _build_indexes(cursor: sqlite3.Cursor, ddl: list[str]) -> None:
     """Create the deferred indexes, sorting through temporary files: with the usual
     ``temp_store=memory`` the sort of a million-row index is held in RAM, and memory
     would grow with the size of the load instead of staying flat."""
@@ -212,7 +213,10 @@ def _build_indexes(cursor, ddl: list[str]) -> None:
 
 
 def _insert_postgres(
-    rows: Iterable[RowTuple], actor_id, progress: Progress | None, import_batch: int | None
+    rows: Iterable[RowTuple],
+    actor_id: uuid.UUID | None,
+    progress: Progress | None,
+    import_batch: int | None,
 ) -> int:
     table = Record._meta.table_name
     now = utcnow()

@@ -26,9 +26,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from peewee import JOIN, Case, Expression, Value, fn
+from peewee import JOIN, Case, ColumnBase, Expression, Function, ModelSelect, Value, fn
 
 from finance_tui.config import user_path
 from finance_tui.db import is_postgres
@@ -54,7 +54,7 @@ def columns_for(flt: RecordFilter) -> tuple[str, ...]:
     return (*COLUMNS, "deleted") if flt.include_deleted or flt.only_deleted else COLUMNS
 
 
-def _protection(value):
+def _protection(value: ColumnBase) -> ColumnBase:
     """``'`` when ``value`` begins like a formula (or with ``'``), else ``''``. Every
     such first character sorts before ``A``, so a plain comparison in code-point order
     (``COLLATE "C"`` on PostgreSQL) first skips the ``substr`` test for the usual text
@@ -66,11 +66,12 @@ def _protection(value):
     return Case(None, [(risky, PROTECT)], "")
 
 
-def _csv_field(value, raw: bool = False):
+def _csv_field(value: ColumnBase, raw: bool = False) -> ColumnBase:
     """``value`` as a CSV field: protected unless ``raw`` (see the module doc), then in
     double quotes (inner quotes doubled) when it holds a delimiter, a quote or a line
     break, else as it is; RFC 4180's minimal quoting. The prefix sits inside each branch
     so that the protection test runs once per row (only one branch is evaluated)."""
+    needs_quotes: ColumnBase
     if is_postgres():
         needs_quotes = Expression(value, "~", f"[{NEEDS_QUOTES}]")
     else:
@@ -83,17 +84,21 @@ def _csv_field(value, raw: bool = False):
     return Case(None, [(needs_quotes, quoted)], prefix.concat(value))
 
 
-def _line(deleted: bool, raw: bool = False):
+def _line(deleted: bool, raw: bool = False) -> Function:
     """One finished CSV line per record, built by the database."""
     columns = _columns(deleted, raw)
     template = ",".join(["%s"] * len(columns))
     return (fn.format if is_postgres() else fn.printf)(template, *columns)
 
 
-def _columns(deleted: bool, raw: bool = False) -> list:
+def _columns(deleted: bool, raw: bool = False) -> list[ColumnBase]:
     """Every value formatted in SQL; the free text ones protected and quoted as CSV needs."""
     whole = Record.amount / 100  # integer division on both engines
     cents = Record.amount - whole * 100  # (peewee's % operator means LIKE)
+    record_id: ColumnBase
+    day: ColumnBase
+    amount: ColumnBase
+    created: ColumnBase
     if is_postgres():
         record_id = Record.id.cast("text")
         day = Record.date.cast("text")
@@ -122,13 +127,13 @@ def _columns(deleted: bool, raw: bool = False) -> list:
     return columns
 
 
-def _username(raw: bool):
+def _username(raw: bool) -> ColumnBase:
     """USERNAME_RE leaves nothing to quote, but a name may begin with ``-``."""
     name = fn.coalesce(_Creator.username, "")
     return name if raw else _protection(name).concat(name)
 
 
-def _query(flt: RecordFilter, raw: bool = False):
+def _query(flt: RecordFilter, raw: bool = False) -> ModelSelect[Record]:
     query = (
         Record.select(_line(flt.include_deleted or flt.only_deleted, raw))
         .join(Category, on=(Record.category == Category.id))
@@ -162,7 +167,7 @@ def _batches(flt: RecordFilter, raw: bool = False) -> Iterator[list[tuple]]:
         yield from _fetch_batches(database.cursor(), sql, params)
 
 
-def _fetch_batches(cursor, sql: str, params: Sequence[object]) -> Iterator[list[tuple]]:
+def _fetch_batches(cursor: Any, sql: str, params: Sequence[object]) -> Iterator[list[tuple]]:
     """Run ``sql`` on ``cursor`` and yield its rows :data:`FETCH` at a time; the cursor
     is closed however the caller stops (end, cancel or error)."""
     try:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from peewee import IntegrityError
 
@@ -61,6 +61,9 @@ from finance_tui.services.csv_steps import (
 )
 from finance_tui.services.validation import ParseRules, RecordParser
 
+if TYPE_CHECKING:
+    from _csv import Writer
+
 CHUNK = 5000  # rows validated between progress reports (and per duplicate lookup)
 MAX_UNKNOWN_LISTED = 200
 _FIELD_ORDER = {
@@ -91,7 +94,7 @@ class _Rejects:
         self._header = [*header, "line", "error"]
         self._delimiter = delimiter
         self._handle: io.TextIOWrapper | None = None
-        self._writer = None
+        self._writer: Writer | None = None
 
     def write(self, row: list[str], line: int, problems: dict[str, str]) -> None:
         if self._writer is None:
@@ -400,7 +403,7 @@ def open_input(
     if isinstance(source, str | Path):
         path = user_path(source)
         handle = _open_regular_file(path)
-        size = os.fstat(handle.fileno()).st_size
+        size: int | None = os.fstat(handle.fileno()).st_size
         return handle, name or str(path), size, True
     size = None
     try:

@@ -12,9 +12,12 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from finance_tui.domain.csv_options import CsvFormatError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 HEAD_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -74,17 +77,18 @@ class _CountingStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")  # any writable buffer, as bytes
         if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
             self._head = self._head[n:]
         else:
-            data = self._rest.read(len(buffer)) or b""
+            data = self._rest.read(len(view)) or b""
             n = len(data)
-            buffer[:n] = data
+            view[:n] = data
         if n:
-            self._guard.feed(bytes(buffer[:n]))
+            self._guard.feed(bytes(view[:n]))
         self.consumed += n
         return n
 

@@ -107,7 +107,7 @@ class RowValidator:
         self._fields = [(name, index[name]) for name in RECORD_FIELDS if name in index]
         self._names = [name for name, _ in self._fields]
         pick = itemgetter(*(i for _, i in self._fields))  # C speed; a tuple (2+ fields)
-        self._pick: Callable[[list[str]], tuple[str, ...]] = pick  # type: ignore[assignment]
+        self._pick: Callable[[list[str]], tuple[str, ...]] = pick
         self._extras = any(name in index for name in ("id", "created_at", "deleted"))
         self._i_id = index.get("id", _ABSENT)
         self._i_created = index.get("created_at", _ABSENT)
@@ -121,11 +121,12 @@ class RowValidator:
         except IndexError:  # a short row: the missing cells are empty
             values = {name: cells[i] if i < len(cells) else "" for name, i in self._fields}
         problems: dict[str, str] = {}
-        extras: tuple[UUID | None, datetime | None] | None = (None, None)
+        extras: tuple[UUID | None, datetime | None] = (None, None)
         if self._extras:
-            extras = self._export_columns(cells, problems)
-            if extras is None:
+            columns = self._export_columns(cells, problems)
+            if columns is None:
                 return None
+            extras = columns
         record = self.parser.record(values, problems)
         if record is None:
             raise InvalidRow(problems)

@@ -18,10 +18,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from peewee import SQL, fn
+from peewee import SQL, Expression, fn
 
 from finance_tui.domain.authoriser import Authoriser
-from finance_tui.domain.dto import CategoryTotal, DashboardData, MonthPoint
+from finance_tui.domain.dto import CategoryTotal, DashboardData, MonthPoint, RecordRow
 from finance_tui.domain.periods import first_of_month, first_of_next_month, resolve_period
 from finance_tui.models import Category, MonthlyTotal, Record
 from finance_tui.money import from_minor
@@ -55,7 +55,7 @@ def _as_date(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def _live(date_from: date | None, date_to: date | None):
+def _live(date_from: date | None, date_to: date | None) -> list[Expression]:
     conditions = live()
     if date_from:
         conditions.append(Record.date >= date_from)
@@ -130,7 +130,9 @@ def fill_months(by_month: dict[date, dict[str, int]]) -> list[MonthPoint]:
     return points
 
 
-def recent(date_from: date | None, date_to: date | None, count: int = RECENT_COUNT):
+def recent(
+    date_from: date | None, date_to: date | None, count: int = RECENT_COUNT
+) -> list[RecordRow]:
     query = (
         record_select()
         .where(*_live(date_from, date_to))
@@ -312,7 +314,9 @@ def period_cells(date_from: date | None, date_to: date | None) -> Cells:
     return cells
 
 
-def from_cells(cells: Cells, names: dict[int, str]):
+def from_cells(
+    cells: Cells, names: dict[int, str]
+) -> tuple[dict[str, tuple[int, int]], list[CategoryTotal], str, list[MonthPoint]]:
     """Kind totals, breakdown, most frequent category and monthly series of some cells."""
     totals: dict[str, list[int]] = {}
     by_category: dict[tuple[str, str], list[int]] = {}

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 
+from peewee import ModelSelect
+
 from finance_tui.db import advisory_lock, write_transaction
 from finance_tui.domain.dto import Principal
 from finance_tui.errors import FinanceError
@@ -165,7 +167,7 @@ def _chunked(action: Callable[[int], int]) -> int:
             return total
 
 
-def _tagged(batch_id: int, rows: int):
+def _tagged(batch_id: int, rows: int) -> ModelSelect[Record]:
     return Record.select(Record.id).where(Record.import_batch == batch_id).limit(rows)
 
 

@@ -33,7 +33,7 @@ from uuid import UUID
 
 from peewee import SQL, Expression, Tuple, Value, fn
 
-from finance_tui.db import is_sqlite
+from finance_tui.db import current_database, is_sqlite
 from finance_tui.domain.dto import Page, RecordRow
 from finance_tui.domain.filters import RecordFilter
 from finance_tui.domain.values import KINDS
@@ -72,7 +72,7 @@ def _text_condition(text: str, *, indexed: bool = True) -> Expression:
     matches) is a pure notes condition the search index can serve. ``indexed=False``
     gives the plain scan condition (for a handful of candidate rows).
     """
-    db = database.obj
+    db = current_database()
     notes = search.notes_condition(db, text) if indexed else search.contains_condition(db, text)
     query = Category.select(Category.id).where(Category.name_lower.contains(text.lower()))
     matching = [category_id for (category_id,) in query.tuples()]
@@ -229,7 +229,11 @@ def _rows_by_prefix_stages(
     """The page from ever longer prefixes of the sort-index walk, or None when the
     filter keeps too few rows for a prefix to pay (then the plain query does)."""
     for stage, size in enumerate(PREFIX_STAGES):
-        if stage and text and search.fewer_candidates_than(database.obj, text, RARE_CANDIDATES):
+        if (
+            stage
+            and text
+            and search.fewer_candidates_than(current_database(), text, RARE_CANDIDATES)
+        ):
             return None  # rare text: the substring index is the fast way
         rows = _rows_from_prefix(flt, walk, base, text, offset, limit, size, reverse=reverse)
         if rows is not None:

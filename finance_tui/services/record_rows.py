@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from peewee import JOIN
+from peewee import JOIN, ModelSelect
 
 from finance_tui.domain.dto import RecordRow
 from finance_tui.models import Category, Record, User, database
@@ -20,7 +20,7 @@ Updater = User.alias("updater")
 Deleter = User.alias("deleter")
 
 
-def record_select():
+def record_select() -> ModelSelect[Record]:
     """Records with category and user names joined in: one query per page, no N+1.
 
     Run it with :func:`fetch_rows`; the columns are in :func:`to_row`'s order.
@@ -53,7 +53,7 @@ def record_select():
     )
 
 
-def fetch_rows(query) -> list[RecordRow]:
+def fetch_rows(query: ModelSelect[Record]) -> list[RecordRow]:
     """Run a :func:`record_select` query on the cursor and build RecordRows directly.
 
     Peewee's per-row conversion (model instances, or strptime over several formats for
@@ -63,8 +63,13 @@ def fetch_rows(query) -> list[RecordRow]:
     return [to_row(row) for row in database.execute_sql(sql, params).fetchall()]
 
 
-def _stamp(value: datetime | str | None) -> datetime | None:
-    return value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)
+def _stamp(value: datetime | str) -> datetime:
+    """SQLite hands timestamps back as text, PostgreSQL as datetimes."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _stamp_or_none(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _stamp(value)
 
 
 def to_row(row: tuple) -> RecordRow:
@@ -85,6 +90,6 @@ def to_row(row: tuple) -> RecordRow:
         updated_at=_stamp(updated_at),
         version=version,
         is_deleted=bool(is_deleted),
-        deleted_at=_stamp(deleted_at),
+        deleted_at=_stamp_or_none(deleted_at),
         deleted_by=deleter,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from peewee import SQL, ModelSelect, fn
+from peewee import SQL, ColumnBase, Function, ModelSelect, fn
 
 from finance_tui.db import is_postgres
 from finance_tui.models import MonthlyTotal, Record, database
@@ -129,7 +129,7 @@ def rebuild() -> None:
         MonthlyTotal.insert_many(rows[start : start + 500]).execute()
 
 
-def month_expr(column):
+def month_expr(column: ColumnBase) -> Function:
     """SQL for the first day of ``column``'s month (a literal, so GROUP BY matches)."""
     from finance_tui.db import is_postgres
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt  # `date` is also a RecordParser method: annotations there use _dt.date
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ class RecordParser:
     def amount(self, raw: object) -> tuple[int, str | None]:
         """(cents, the kind its sign gives when ``signed_amount``, else None)."""
         if raw.__class__ is str:
-            m = _FAST_AMOUNT(raw)  # type: ignore[arg-type]
+            m = _FAST_AMOUNT(raw)
             if m is not None and (self.rules.signed_amount or not m[1]):
                 frac = m[3]
                 cents = int(m[2]) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
@@ -218,16 +219,16 @@ class RecordParser:
     def date(self, raw: object) -> date:
         if raw.__class__ is not str:
             return self._date(raw)
-        found = self._dates.get(raw)  # type: ignore[call-overload]
+        found = self._dates.get(raw)
         if found is None:
             found = _message_of(self._date, raw)
             if len(self._dates) < _CACHE_MAX:
-                self._dates[raw] = found  # type: ignore[index]
+                self._dates[raw] = found
         if found.__class__ is str:
             raise DateError(found)
         return found  # type: ignore[return-value]
 
-    def _date(self, raw: object) -> date:
+    def _date(self, raw: object) -> _dt.date:
         value = "" if raw is None else raw
         if self.rules.date_format and isinstance(value, str):
             return _date_in_format(value.strip(), self.rules.date_format)
@@ -268,7 +269,8 @@ class RecordParser:
         kind when ``values`` gives none: a category must suit it."""
         out: dict[str, object] = {}
         if "kind" in values:
-            kind = out["kind"] = collect_problem(problems, "kind", self.kind, values["kind"])
+            kind = collect_problem(problems, "kind", self.kind, values["kind"])
+            out["kind"] = kind
         if "amount" in values:
             cents, sign_kind = collect_problem(
                 problems, "amount", self.amount, values["amount"]
@@ -324,9 +326,9 @@ class RecordParser:
             return None
         notes = values.get("notes") or ""
         if notes:
-            if notes.__class__ is not str or not notes.isprintable():  # type: ignore[union-attr]
+            if notes.__class__ is not str or not notes.isprintable():
                 return None
-            notes = notes.strip()  # type: ignore[union-attr]
+            notes = notes.strip()
             if self.rules.unprotect is not None:
                 notes = self.rules.unprotect(notes)
             if len(notes) > MAX_NOTES:
@@ -336,7 +338,7 @@ class RecordParser:
     def _plain_amount(self, amount: object, kind: object) -> tuple[int, str] | None:
         """(cents, kind) of a plain positive amount (signed: the sign gives the kind)
         and an exact kind; None for anything else."""
-        m = _FAST_AMOUNT(amount) if amount.__class__ is str else None  # type: ignore[arg-type]
+        m = _FAST_AMOUNT(amount) if amount.__class__ is str else None
         if m is None:
             return None
         if self.rules.signed_amount:
@@ -345,7 +347,7 @@ class RecordParser:
             return None
         frac = m[3]
         cents = int(m[2]) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
-        return (cents, kind) if cents else None  # type: ignore[return-value]
+        return (cents, kind) if cents else None
 
 
 def _message_of(parse: Callable[..., T], *args: object) -> T | str:

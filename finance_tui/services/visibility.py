@@ -6,7 +6,7 @@ how an import is written in short batches and published at once.
 
 from __future__ import annotations
 
-from peewee import Expression
+from peewee import Expression, ModelSelect
 
 from finance_tui.models import ImportBatch, Record
 
@@ -25,7 +25,7 @@ def visible() -> Expression:
     return Record.import_batch.is_null() | Record.import_batch.not_in(hidden_batches())
 
 
-def hidden_batches():
+def hidden_batches() -> ModelSelect[ImportBatch]:
     """Subquery: ids of the imports whose rows nobody may see yet."""
     return ImportBatch.select(ImportBatch.id).where(ImportBatch.state.in_(HIDDEN))
 
