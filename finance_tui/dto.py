@@ -131,3 +131,15 @@ class DashboardData:
     top_categories: list[CategoryTotal] = field(default_factory=list)
     monthly: list[MonthPoint] = field(default_factory=list)
     recent: list[RecordRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SshKeyRow:
+    """One stored SSH public key, as the CLI and screens show it."""
+
+    id: int
+    username: str
+    algorithm: str
+    fingerprint: str
+    comment: str
+    created_at: datetime
