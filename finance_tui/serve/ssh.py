@@ -257,7 +257,7 @@ class AppSession(asyncssh.SSHServerSession):
             os.killpg(self.proc.pid, signal.SIGWINCH)
 
     def eof_received(self) -> bool:
-        return False
+        return True  # keep the channel: the app still has output to show
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.proc is not None and self.proc.returncode is None:
@@ -486,6 +486,7 @@ async def start_server(
         options.host,
         options.port,
         server_host_keys=[host_key],
+        encoding=None,  # bytes both ways: the pty carries whatever the terminal sends
         login_timeout=60,
         allow_scp=False,
         agent_forwarding=False,
@@ -504,6 +505,9 @@ async def stop_server(acceptor: Any, state: ServerState) -> None:
         *(s._end_child("server stopped", "the server is shutting down") for s in sessions),
         return_exceptions=True,
     )
+    tasks = [task for session in sessions for task in session._tasks]
+    if tasks:
+        await asyncio.wait(tasks, timeout=state.options.grace_seconds + 5)
     for session in sessions:
         session._close(1)
     await acceptor.wait_closed()
