@@ -395,3 +395,80 @@ def test_idle_timeout_ends_the_session(serve, terminals, tmp_path, admin):
     term.start(key_command(server, "ida", key))
     term.wait_for("disconnected after 0.05 min without input")
     assert "idle timeout" in wait_until(lambda: events("ssh_logout"), "logout")[0].after
+
+
+def test_signing_out_everywhere_ends_the_ssh_session(serve, terminals, tmp_path, admin):
+    key, public = make_key(tmp_path, "rev")
+    add_user("rev", "viewer", public)
+    server = serve()
+    term = terminals()
+    term.start(key_command(server, "rev", key))
+    term.wait_for("rev (viewer)")
+    (pid,) = server.child_pids()
+    user_id = events("ssh_login")[0].actor
+    admin.users.sign_out_everywhere(user_id)
+    term.keys("2")  # the next action is refused: the app ends instead of a login screen
+    term.wait_for("You have been signed out")
+    term.wait_for("[exit 0]")
+    wait_until(lambda: gone(pid), "the app process to end")
+
+
+def test_child_gets_no_client_environment_and_no_token_in_argv(serve, terminals, tmp_path, admin):
+    key, public = make_key(tmp_path, "env")
+    add_user("env", "viewer", public)
+    server = serve()
+    term = terminals()
+    command = key_command(server, "env", key)
+    command[1:1] = ["-o", "SetEnv=EVIL=1 COLORTERM=truecolor LD_PRELOAD=/tmp/x.so"]
+    term.start(command)
+    term.wait_for("env (viewer)")
+    (pid,) = server.child_pids()
+    environ = dict(
+        item.split("=", 1)
+        for item in Path(f"/proc/{pid}/environ").read_text().split("\0")
+        if "=" in item
+    )
+    assert environ["TERM"] == "xterm-256color" and environ["COLORTERM"] == "truecolor"
+    assert "EVIL" not in environ and "LD_PRELOAD" not in environ
+    argv = Path(f"/proc/{pid}/cmdline").read_text()
+    session = Session.get(
+        Session.revoked_at.is_null(), Session.user == events("ssh_login")[0].actor
+    )
+    assert session.jti not in argv and "eyJ" not in argv  # no JWT on the command line
+    assert all("eyJ" not in value for value in environ.values())
+
+
+def test_cli_creates_host_key_and_prints_how_to_connect(db_url, tmp_path):
+    host_key = tmp_path / "keys" / "host_key"
+    command = [
+        sys.executable, "-m", "finance_tui", "serve", "ssh", "--db", db_url,
+        "--port", "0", "--host-key", str(host_key),
+    ]  # fmt: skip
+
+    def start() -> tuple[subprocess.Popen, list[str]]:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        lines: list[str] = []
+        assert proc.stdout is not None
+        while not lines or not lines[-1].startswith("Stop with"):
+            line = proc.stdout.readline()
+            assert line, f"the server stopped early: {lines}"
+            lines.append(line.strip())
+        return proc, lines
+
+    proc, lines = start()
+    try:
+        assert lines[0] == f"Created host key {host_key}"
+        assert host_key.stat().st_mode & 0o777 == 0o600
+        fingerprint = asyncssh.read_private_key(str(host_key)).get_fingerprint("sha256")
+        assert lines[1] == f"Host key fingerprint: {fingerprint}"
+        (connect,) = [line for line in lines if line.startswith("Connect with: ")]
+        port = connect.split()[4]
+        assert port.isdigit() and port != "0"
+        assert connect.startswith(f"Connect with: ssh -p {port} USER@localhost")
+    finally:
+        proc.terminate()
+        assert proc.wait(TIMEOUT) == 0
+    proc, lines = start()  # the second start keeps the key
+    proc.terminate()
+    assert proc.wait(TIMEOUT) == 0
+    assert lines[:2] == [f"Using host key {host_key}", f"Host key fingerprint: {fingerprint}"]

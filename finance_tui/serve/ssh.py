@@ -521,10 +521,10 @@ async def serve_forever(
     options: ServerOptions, host_key: asyncssh.SSHKey, ready: Callable[[int], None]
 ) -> None:
     acceptor, state = await start_server(options, host_key)
-    ready(bound_port(acceptor))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    ready(bound_port(acceptor))  # after the handlers: a stop right after this is clean
     await stop.wait()
     await stop_server(acceptor, state)
