@@ -24,7 +24,7 @@ import asyncssh
 import pytest
 
 from finance_tui.db import write_transaction
-from finance_tui.models import AuditEvent, Session, utcnow
+from finance_tui.models import AuditEvent, Record, Session, User
 from finance_tui.serve.ssh import ServerOptions, start_server, stop_server
 from finance_tui.services.users import insert_user
 from finance_tui.session import SessionController
@@ -341,11 +341,15 @@ def test_two_sessions_see_each_others_changes(serve, terminals, tmp_path, admin)
     ben.keys("2")
     ben.wait_for("Records")
     assert "4,321.09" not in ben.screen()
-    admin_session = SessionController.login("amy", PASSWORD)
-    admin_session.records.create(
-        {"kind": "income", "amount": "4321.09", "category": "salary", "date": str(utcnow().date())}
-    )
+    amy.keys("2")
+    amy.wait_for("Records")
+    amy.keys("n")
+    amy.wait_for("Amount")  # amy's own SSH session writes the record through the form
+    amy.keys("e", "Enter", *"4321.09", "Enter", *"fo", "Enter", "Enter", *"over-ssh", "Enter")
+    amy.wait_for("over-ssh")
     ben.wait_for("4,321.09")
+    (record,) = Record.select().where(Record.notes == "over-ssh")
+    assert record.created_by_id == User.get(User.username_lower == "amy").id
 
 
 def test_disconnect_leaves_no_child(serve, terminals, tmp_path, admin):
