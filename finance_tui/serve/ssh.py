@@ -36,6 +36,7 @@ CHECK_SECONDS = 5.0
 COLORTERM_VALUES = frozenset({"truecolor", "24bit"})
 # Of the server's own environment, what the app process keeps (never the client's).
 KEPT_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "TZ")
+MAX_PENDING_INPUT = 1024 * 1024
 NO_PTY = "finance-tui needs a terminal: connect with 'ssh -t' (not a command or -T)\r\n"
 
 
@@ -218,6 +219,8 @@ class AppSession(asyncssh.SSHServerSession):
         self.started = time.monotonic()
         self.end_reason = "disconnected"
         self._tasks: list[asyncio.Task] = []
+        self._pending = bytearray()  # client input the app has not read yet
+        self._writer = False
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
@@ -243,10 +246,34 @@ class AppSession(asyncssh.SSHServerSession):
 
     # -- data flow --
     def data_received(self, data: bytes, datatype: Any) -> None:
+        """Client -> app. The pty is non-blocking: an app that stops reading must not
+        stall the server's loop (every other connection); input beyond a cap is dropped."""
         self.last_input = time.monotonic()
-        if self.master is not None:
-            with contextlib.suppress(OSError):
-                os.write(self.master, data)
+        if self.master is None:
+            return
+        if len(self._pending) + len(data) <= MAX_PENDING_INPUT:
+            self._pending += data
+        self._flush()
+
+    def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.master is None:
+            self._pending.clear()
+            return
+        try:
+            written = os.write(self.master, self._pending) if self._pending else 0
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            self._pending.clear()
+            written = 0
+        del self._pending[:written]
+        if self._pending and not self._writer:
+            loop.add_writer(self.master, self._flush)
+            self._writer = True
+        elif not self._pending and self._writer:
+            loop.remove_writer(self.master)
+            self._writer = False
 
     def terminal_size_changed(self, width: int, height: int, pixw: int, pixh: int) -> None:
         self.size = (width or self.size[0], height or self.size[1])
@@ -365,6 +392,7 @@ class AppSession(asyncssh.SSHServerSession):
         finally:
             os.close(slave)
             os.close(read_end)
+        os.set_blocking(master, False)
         self.master = master
         asyncio.get_running_loop().add_reader(master, self._pump)
 
@@ -379,6 +407,8 @@ class AppSession(asyncssh.SSHServerSession):
         assert self.master is not None
         try:
             data = os.read(self.master, 65536)
+        except BlockingIOError:
+            return
         except OSError:
             data = b""
         if not data:
@@ -391,7 +421,11 @@ class AppSession(asyncssh.SSHServerSession):
     def _stop_reading(self) -> None:
         if self.master is None:
             return
-        asyncio.get_running_loop().remove_reader(self.master)
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self.master)
+        if self._writer:
+            loop.remove_writer(self.master)
+            self._writer = False
         with contextlib.suppress(OSError):
             os.close(self.master)
         self.master = None
