@@ -152,3 +152,22 @@ def test_cli_key_add_list_remove(run_cli, db_url, admin, make_user, tmp_path):
         PASSWORD + "\n",
     )
     assert code == 1 and "cannot read" in err
+
+
+def test_open_for_opens_an_audited_session_and_refuses_inactive(sessions):
+    from finance_tui.errors import AuthError
+    from finance_tui.session import SessionController
+
+    viewer, admin = sessions["viewer"], sessions["admin"]
+    user_id = viewer.principal.user_id
+    opened = SessionController.open_for(
+        user_id, via="ssh-key", fingerprint="SHA256:abc", address="10.0.0.7"
+    )
+    assert opened.verify().username == viewer.principal.username
+    last = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+    assert last.action == "login" and "SHA256:abc" in last.after and "10.0.0.7" in last.after
+    admin.users.set_active(user_id, False)
+    with pytest.raises(AuthError, match="deactivated"):
+        SessionController.open_for(user_id, via="ssh-key", fingerprint="SHA256:abc")
+    last = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+    assert last.action == "login_failed" and "inactive" in last.after
