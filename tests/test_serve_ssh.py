@@ -24,7 +24,7 @@ import asyncssh
 import pytest
 
 from finance_tui.db import write_transaction
-from finance_tui.models import AuditEvent, Record, Session, User
+from finance_tui.models import AuditEvent, Record, Session, User, utcnow
 from finance_tui.serve.ssh import ServerOptions, start_server, stop_server
 from finance_tui.services.users import insert_user
 from finance_tui.session import SessionController
@@ -477,3 +477,18 @@ def test_cli_creates_host_key_and_prints_how_to_connect(db_url, tmp_path):
     proc.terminate()
     assert proc.wait(TIMEOUT) == 0
     assert lines[:2] == [f"Using host key {host_key}", f"Host key fingerprint: {fingerprint}"]
+
+
+def test_session_expiry_ends_the_connection(serve, terminals, tmp_path, admin):
+    key, public = make_key(tmp_path, "exp")
+    add_user("exp", "viewer", public)
+    server = serve()
+    term = terminals()
+    term.start(key_command(server, "exp", key))
+    term.wait_for("exp (viewer)")
+    (pid,) = server.child_pids()
+    user_id = events("ssh_login")[0].actor
+    Session.update(expires_at=utcnow()).where(Session.user == user_id).execute()
+    term.wait_for("your session has expired; connect again")
+    wait_until(lambda: gone(pid), "the app process to end")
+    assert "session expired" in wait_until(lambda: events("ssh_logout"), "logout")[0].after

@@ -440,13 +440,10 @@ class AppSession(asyncssh.SSHServerSession):
         self._stop_reading()
 
     async def _watch(self, session: Any) -> None:
-        """End the connection on the idle timeout and when the session expires."""
-        from finance_tui.models import Session
-
+        """End the connection on the idle timeout and when the session expires (its
+        expiry is re-read each time, so a shortened session ends on time too)."""
         options = self.state.options
-        expires = await in_thread(
-            lambda: Session.get_by_id(session.principal.session_jti).expires_at
-        )
+        jti = session.principal.session_jti
         while True:
             await asyncio.sleep(options.check_seconds)
             idle = time.monotonic() - self.last_input
@@ -456,11 +453,12 @@ class AppSession(asyncssh.SSHServerSession):
                     "idle timeout", f"disconnected after {minutes} min without input"
                 )
                 return
-            from finance_tui.models import utcnow
-
-            if utcnow() >= expires:
-                await self._end_child("session expired", "your session has expired; connect again")
-                return
+            with contextlib.suppress(FinanceError):  # database down: check again later
+                if await in_thread(_expired, jti):
+                    await self._end_child(
+                        "session expired", "your session has expired; connect again"
+                    )
+                    return
 
     async def _end_child(self, reason: str, message: str) -> None:
         self.end_reason = reason
@@ -493,6 +491,15 @@ class AppSession(asyncssh.SSHServerSession):
         with contextlib.suppress(Exception):
             await in_thread(session.logout)
         self.server.login.session = None
+
+
+def _expired(jti: str) -> bool:
+    from finance_tui.db import database_errors
+    from finance_tui.models import Session, utcnow
+
+    with database_errors():
+        row = Session.get_or_none(Session.jti == jti)
+    return row is None or row.expires_at <= utcnow()
 
 
 def _quiet_logout(session: Any) -> None:
