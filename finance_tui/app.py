@@ -244,16 +244,21 @@ class FinanceApp(App[int]):
         now: datetime | None = None,
         typeahead: bool | None = None,
         clock: Clock | None = None,
+        exit_when_session_ends: bool = False,
     ) -> None:
         """``db_url`` is only displayed (run_app connects); ``session`` skips the login.
         ``clock`` is the one source of today and now for every screen; ``today`` and
         ``now`` are shorthands that fix them (tests, snapshots). ``typeahead`` orders
         keys that arrive together (:class:`TypeaheadGate`); by default on in a
-        terminal, off headless, where the test pilot already waits after each key."""
+        terminal, off headless, where the test pilot already waits after each key.
+        ``exit_when_session_ends`` (``serve ssh``): the end of the session ends the app,
+        with the reason in ``ended_because``, instead of showing the login screen."""
         super().__init__()
         self._typeahead_wanted = typeahead
         self._typeahead: TypeaheadGate | None = None
         self.db_url = db_url
+        self.exit_when_session_ends = exit_when_session_ends
+        self.ended_because = ""
         self.clock = clock or Clock(fixed_today=today, fixed_now=now)
         self._database: DatabasePool | None = None
         if idle_lock_minutes is None:
@@ -385,6 +390,10 @@ class FinanceApp(App[int]):
             self.set_keymap(self._keymap_requested)
 
     def show_login(self, message: str = "") -> None:
+        if self.exit_when_session_ends:
+            self.ended_because = message or "your session has ended"
+            self.exit()
+            return
         from screens.login import LoginScreen
 
         self.push_screen(LoginScreen(self.db_label, message=message))

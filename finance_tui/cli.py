@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "backup",
     "csv_cmds",
     "doctor",
+    "key",
+    "serve",
 )
 
 EXIT_OK = 0
@@ -82,7 +84,7 @@ def format_error(exc: FinanceError) -> str:
 
 
 # Arguments naming files: on Linux a file name may hold bytes that are not UTF-8.
-PATH_ARGUMENTS = frozenset({"db", "file", "rejects"})
+PATH_ARGUMENTS = frozenset({"db", "file", "rejects", "host_key"})
 
 
 def _chosen_actions(

@@ -18,6 +18,7 @@ from finance_tui.models import (
     ImportBatch,
     LoginThrottle,
     Meta,
+    SshKey,
     User,
 )
 
@@ -140,6 +141,11 @@ def _v7_login_throttle(db: Database) -> None:
         ).on_conflict_ignore().execute()
 
 
+def _ssh_keys(db: Database) -> None:
+    """Public keys per user for ``finance-tui serve ssh`` (ssh_key, unique per user)."""
+    db.create_tables([SshKey], safe=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -148,6 +154,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_session_secret_hash,
     _v6_import_batches,
     _v7_login_throttle,
+    _ssh_keys,
 ]
 
 

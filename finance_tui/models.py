@@ -172,6 +172,26 @@ class LoginThrottle(BaseModel):
     updated_at = DateTimeField(default=utcnow, index=True)
 
 
+class SshKey(BaseModel):
+    """A public key its owner may log in with over SSH (``finance-tui serve ssh``).
+
+    Only the public half is ever stored; ``fingerprint`` (``SHA256:...``) is what people
+    compare with ``ssh-keygen -lf`` and what audit events name.
+    """
+
+    id = AutoField()
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="ssh_keys")
+    user_id: UUID
+    algorithm = CharField(max_length=64)
+    key_data = TextField()  # "<algorithm> <base64>", without the comment
+    fingerprint = CharField(max_length=100)
+    comment = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "fingerprint"), True),)
+
+
 class Meta(BaseModel):
     key = CharField(max_length=50, primary_key=True)
     value = TextField()
@@ -186,6 +206,7 @@ ALL_MODELS = [
     AuditEvent,
     Session,
     LoginThrottle,
+    SshKey,
     Meta,
 ]
 
@@ -203,6 +224,7 @@ __all__ = [
     "Category",
     "ImportBatch",
     "LoginThrottle",
+    "SshKey",
     "Meta",
     "MonthlyTotal",
     "Record",

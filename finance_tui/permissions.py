@@ -25,12 +25,14 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage users"
     VIEW_AUDIT = "view the audit log"
     CHANGE_OWN_PASSWORD = "change their own password"
+    MANAGE_OWN_SSH_KEYS = "manage their own SSH keys"
 
 
 _EVERYONE = {
     Permission.VIEW_DASHBOARD,
     Permission.VIEW_RECORDS,
     Permission.CHANGE_OWN_PASSWORD,
+    Permission.MANAGE_OWN_SSH_KEYS,
 }
 _ANALYST = _EVERYONE | {Permission.VIEW_ANALYTICS, Permission.EXPORT_CSV}
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from finance_tui.services.csvio import CsvService
     from finance_tui.services.dashboard import DashboardService
     from finance_tui.services.records import RecordService
+    from finance_tui.services.ssh_keys import SshKeyService
     from finance_tui.services.users import UserService
 
 INVALID_CREDENTIALS = "Invalid credentials"
@@ -159,6 +160,43 @@ class SessionController:
             User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
             principal = Principal(user.id, user.username, user.email, user.role, jti)
             record_event(principal, "login", "user", user.id)
+        controller = cls(token)
+        controller._principal = principal
+        return controller
+
+    @classmethod
+    def open_for(
+        cls, user_id: object, *, via: str, fingerprint: str = "", address: str = ""
+    ) -> SessionController:
+        """A session for a user whose identity another mechanism proved (an SSH key).
+
+        No password is involved, so nothing here may be reachable without that proof:
+        the caller has verified the key's signature. The user is re-read under the
+        write lock, so one deactivated meanwhile is refused; the login is audited with
+        how it was proved.
+        """
+        details = {"via": via, "fingerprint": fingerprint, "address": address}
+        with write_transaction():
+            user = User.get_or_none(User.id == user_id)
+            if user is None or not user.is_active:
+                if user is not None:
+                    record_event(
+                        None,
+                        "login_failed",
+                        "user",
+                        user.id,
+                        after={"reason": "inactive", **details},
+                        actor_name=user.username,
+                    )
+                refused = True
+            else:
+                refused = False
+                token, jti, _ = auth.issue_token(str(user.id))
+                User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+                principal = Principal(user.id, user.username, user.email, user.role, jti)
+                record_event(principal, "login", "user", user.id, after=details)
+        if refused:
+            raise AuthError("This account is deactivated; ask an administrator")
         controller = cls(token)
         controller._principal = principal
         return controller
@@ -309,3 +347,9 @@ class SessionController:
         from finance_tui.services.csvio import CsvService
 
         return CsvService(self)
+
+    @functools.cached_property
+    def ssh_keys(self) -> SshKeyService:
+        from finance_tui.services.ssh_keys import SshKeyService
+
+        return SshKeyService(self)

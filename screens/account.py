@@ -42,6 +42,7 @@ class AccountScreen(FinanceScreen):
     BINDINGS = [
         Binding("ctrl+s", "change_password", "Change password", id="account.change-password"),
         Binding("ctrl+o", "log_out", "Log out", id="account.log-out"),
+        Binding("ctrl+k", "ssh_keys", "SSH keys", id="account.ssh-keys"),
         Binding("escape", "leave_form", "Leave form", show=False, id="account.leave-form"),
     ]
 
@@ -49,6 +50,12 @@ class AccountScreen(FinanceScreen):
         super().__init__()
         self.session = session
         self.busy = False
+
+    def action_ssh_keys(self) -> None:
+        """Your SSH keys, for logging in over ``finance-tui serve ssh``."""
+        from screens.ssh_keys import SshKeysDialog
+
+        self.app.push_screen(SshKeysDialog(self.session))
 
     def action_leave_form(self) -> None:
         """Escape takes focus out of the form, so digit keys navigate again."""

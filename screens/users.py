@@ -37,6 +37,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
         Binding("p", "reset_password", "Reset password", id="users.reset-password"),
         Binding("o", "sign_out", "Sign out everywhere", id="users.sign-out-everywhere"),
         Binding("l", "lift_lock", "Lift lock", id="users.lift-lock"),
+        Binding("k", "ssh_keys", "SSH keys", id="users.ssh-keys"),
         Binding("f5", "refresh", "Refresh", id="users.refresh"),
     ]
     PERMISSION = Permission.MANAGE_USERS
@@ -53,6 +54,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
         ("Users: reset password", "Of the selected user (p)", "reset_password"),
         ("Users: sign out everywhere", "End the selected user's sessions (o)", "sign_out"),
         ("Users: lift lock", "Let the selected user log in again now (l)", "lift_lock"),
+        ("Users: SSH keys", "The selected user's SSH keys (k)", "ssh_keys"),
     )
 
     # ---- the table ------------------------------------------------------------
@@ -261,3 +263,11 @@ class UsersScreen(AdminTableScreen[UserRow]):
             lambda _: self.action_refresh(select_id=row.id),
             success=success,
         )
+
+    def action_ssh_keys(self) -> None:
+        """The selected user's SSH keys (the key service checks MANAGE_USERS)."""
+        from screens.ssh_keys import SshKeysDialog
+
+        row = self.selected_row()
+        if row is not None:
+            self.app.push_screen(SshKeysDialog(self.session, row.username))

@@ -38,10 +38,12 @@ DESIGN_TABLE = """
 | manage categories | – | – | ✓ |
 | manage users (create, role, activate/deactivate, reset password) | – | – | ✓ |
 | audit log | – | – | ✓ |
-| change own password, log out | ✓ | ✓ | ✓ |
+| change own password, manage own SSH keys, log out | ✓ | ✓ | ✓ |
 """
 
 ROLES = ("viewer", "analyst", "admin")
+OWN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOdk1h0jhGq1m0WJ0qOxYmVGi0nBvHq1p6g2pJxQ0Vb3 own"
+OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF3d4yZq5x8mKqv9xUjX3wR3rYk0m1Gd3pQz4cJ3l7Wn other"
 TODAY = date(2026, 11, 25)
 
 
@@ -127,6 +129,10 @@ CALLS = [
     Call(ROW_AUDIT, Permission.VIEW_AUDIT, "audit.list", lambda s, w: s.audit.list(AuditFilter())),
     Call(ROW_AUDIT, Permission.VIEW_AUDIT, "audit.actions", lambda s, w: s.audit.actions()),
     Call(ROW_OWN, Permission.CHANGE_OWN_PASSWORD, "users.change_own_password", lambda s, w: s.users.change_own_password(PASSWORD, "brand-new-pass-7")),
+    Call(ROW_USERS, Permission.MANAGE_USERS, "ssh_keys.add(other)", lambda s, w: s.ssh_keys.add(OTHER_KEY, "target")),
+    Call(ROW_USERS, Permission.MANAGE_USERS, "ssh_keys.list(other)", lambda s, w: s.ssh_keys.list(str(w.other_user_id))),
+    Call(ROW_OWN, Permission.MANAGE_OWN_SSH_KEYS, "ssh_keys.add", lambda s, w: s.ssh_keys.add(OWN_KEY)),
+    Call(ROW_OWN, Permission.MANAGE_OWN_SSH_KEYS, "ssh_keys.list", lambda s, w: s.ssh_keys.list()),
     Call(ROW_OWN, None, "logout", lambda s, w: s.logout()),
 ]  # fmt: skip
 

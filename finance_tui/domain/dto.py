@@ -185,3 +185,15 @@ class CategoryDrilldown:
     expense_total: Decimal
     record_count: int
     largest: list[RecordRow]
+
+
+@dataclass(frozen=True)
+class SshKeyRow:
+    """One stored SSH public key, as the CLI and screens show it."""
+
+    id: int
+    username: str
+    algorithm: str
+    fingerprint: str
+    comment: str
+    created_at: datetime

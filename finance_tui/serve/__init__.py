@@ -1,0 +1,1 @@
+"""Servers that share the app with a team (``finance-tui serve ...``), one module each."""
