@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "backup",
     "csv_cmds",
     "doctor",
+    "serve",
 )
 
 EXIT_OK = 0
