@@ -248,3 +248,13 @@ async def test_stopping_the_server_ends_every_app_process(server):
         while (await ws.receive(timeout=30)).type not in closing:
             pass  # the app's last frames, then the server closes the tab's connection
     assert f"ended: pid {pid}" in server.log_text()
+
+
+def test_ci_installs_the_browser_before_the_tests():
+    """The browser tests skip only where chromium cannot be installed; CI installs it."""
+    from pathlib import Path
+
+    run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    install = run.index("apt-get install -y -qq chromium chromium-driver")
+    assert "command -v chromium" in run and "command -v chromedriver" in run
+    assert install < run.index('step "tests (SQLite, README command)"')
