@@ -7,8 +7,11 @@ The browser itself is in test_serve_web_browser.py.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -237,6 +240,29 @@ async def test_above_the_cap_a_busy_page_and_no_process(one_session_server):
     wait_for(lambda: http_get(f"{server.url}/")[0] == 200, 30, "the page to come back")
 
 
+async def test_an_app_process_that_dies_ends_its_tab_and_frees_its_slot(server):
+    async with aiohttp.ClientSession() as session:
+        ws = await _open_app(session, server, server.url)
+        await _read_until(ws, b"Username or email", 90)
+        (pid,) = server.wait_children(1)
+        os.kill(pid, signal.SIGKILL)
+        await _wait_closed(ws)
+    server.wait_children(0)
+    wait_for(lambda: f"ended: pid {pid} exit -9" in server.log_text(), 30, "the end in the log")
+
+
+async def _wait_closed(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Read the app's last frames until the server closes the connection (the server's
+    pings restart a receive's own timeout, hence the overall one)."""
+    closing = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+
+    async def until_closed() -> None:
+        while (await ws.receive()).type not in closing:
+            pass
+
+    await asyncio.wait_for(until_closed(), 60)
+
+
 async def test_stopping_the_server_ends_every_app_process(server):
     async with aiohttp.ClientSession() as session:
         ws = await _open_app(session, server, server.url)
@@ -244,16 +270,12 @@ async def test_stopping_the_server_ends_every_app_process(server):
         (pid,) = server.wait_children(1)
         assert server.stop() == 0
         assert server.leftover_children() == []
-        closing = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
-        while (await ws.receive(timeout=30)).type not in closing:
-            pass  # the app's last frames, then the server closes the tab's connection
+        await _wait_closed(ws)
     assert f"ended: pid {pid}" in server.log_text()
 
 
 def test_ci_installs_the_browser_before_the_tests():
     """The browser tests skip only where chromium cannot be installed; CI installs it."""
-    from pathlib import Path
-
     run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     install = run.index("apt-get install -y -qq chromium chromium-driver")
     assert "command -v chromium" in run and "command -v chromedriver" in run

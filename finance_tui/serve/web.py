@@ -212,6 +212,10 @@ class FinanceAppService(AppService):
         self._ending: asyncio.Future[None] | None = None
 
     @property
+    def process(self) -> asyncio.subprocess.Process | None:
+        return self._process
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
@@ -257,6 +261,14 @@ class FinanceAppService(AppService):
             if not await exited(process, KILL_GRACE_SECONDS):
                 process.kill()
                 await process.wait()
+
+
+async def close_when_exited(service: FinanceAppService, websocket: web.WebSocketResponse) -> None:
+    """An app process that dies (killed, or a crash) closes its tab's connection, so
+    the tab says "Session ended" and its slot is freed at once."""
+    if service.process is not None:
+        await service.process.wait()
+        await websocket.close()
 
 
 async def exited(process: asyncio.subprocess.Process, timeout: float) -> bool:
@@ -367,7 +379,11 @@ class WebServer(Server):
                 len(self.sessions),
                 self.options.max_sessions,
             )
-            await self._process_messages(websocket, service)
+            watcher = asyncio.create_task(close_when_exited(service, websocket))
+            try:
+                await self._process_messages(websocket, service)
+            finally:
+                watcher.cancel()
         except Exception:
             log.exception("session %s failed", session_id)
         finally:
