@@ -222,6 +222,26 @@ async def test_a_tab_gets_its_own_app_at_the_login_screen_and_closing_ends_it(se
     assert "session " in server.log_text() and " ended: pid " in server.log_text()
 
 
+async def test_one_command_serves_the_default_sqlite_database(tmp_path):
+    """`finance-tui serve web` alone: the SQLite file in the data directory, created."""
+    data = tmp_path / "data"
+    env = {"XDG_DATA_HOME": str(data), "FINANCE_TUI_DATABASE_URL": ""}
+    server = WebServer(None, cwd=tmp_path, env=env).start()
+    try:
+        database = data / "finance-tui" / "finance.db"
+        assert database.is_file()
+        assert http_get(f"{server.url}/")[0] == 200
+        async with aiohttp.ClientSession() as session:
+            ws = await _open_app(session, server, server.url)
+            await _read_until(ws, b"Username or email", 90)
+            (pid,) = server.wait_children(1)
+            assert environment_of(pid)["FINANCE_TUI_DATABASE_URL"] == f"sqlite:///{database}"
+            await ws.close()
+    finally:
+        assert server.stop() == 0
+    assert server.leftover_children() == []
+
+
 async def test_above_the_cap_a_busy_page_and_no_process(one_session_server):
     server = one_session_server
     async with aiohttp.ClientSession() as session:

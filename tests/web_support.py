@@ -92,9 +92,12 @@ def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict
 class WebServer:
     """``finance-tui serve web`` on a free loopback port, stopped (SIGTERM) by ``stop``."""
 
-    def __init__(self, db_url: str, *extra: str, cwd: Path) -> None:
+    def __init__(
+        self, db_url: str | None, *extra: str, cwd: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.db_url = db_url
         self.extra = extra
+        self.env = env or {}
         self.cwd = cwd
         self.log = cwd / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -115,7 +118,9 @@ class WebServer:
     def _start_once(self) -> bool:
         env = dict(os.environ)
         env[SERVER_ONLY_SECRET[0]] = SERVER_ONLY_SECRET[1]
-        command = [sys.executable, "-m", "finance_tui", "serve", "web", "--db", self.db_url]
+        env.update(self.env)
+        command = [sys.executable, "-m", "finance_tui", "serve", "web"]
+        command += ["--db", self.db_url] if self.db_url else []
         command += ["--port", str(self.port), *self.extra]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
