@@ -11,7 +11,7 @@ import argparse
 from finance_tui.commands import serve_web
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve the app to a team (in web browsers)",

@@ -8,7 +8,7 @@ from finance_tui.commands.common import db_url, open_db
 from finance_tui.errors import FinanceError
 
 
-def register(servers: argparse._SubParsersAction) -> None:
+def register(servers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = servers.add_parser(
         "web",
         help="serve the app to web browsers: each tab runs its own session",

@@ -340,13 +340,13 @@ class WebServer(Server):
             response.headers.update(SECURITY_HEADERS)
         return response
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         if self.full:
             log.warning(
                 "busy page for %s: %d sessions running", peer_of(request), len(self.sessions)
             )
             return busy_page(self.options.max_sessions)
-        return await super().handle_index(request)  # type: ignore[misc]
+        return await super().handle_index(request)
 
     async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         """One tab: start its app process, relay until either side closes, end it."""
