@@ -291,7 +291,7 @@ async def test_stopping_the_server_ends_every_app_process(server):
         assert server.stop() == 0
         assert server.leftover_children() == []
         await _wait_closed(ws)
-    assert f"ended: pid {pid}" in server.log_text()
+    assert server.log_text().count(f"ended: pid {pid}") == 1
 
 
 def test_ci_installs_the_browser_before_the_tests():

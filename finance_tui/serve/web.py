@@ -394,10 +394,11 @@ class WebServer(Server):
         session = self.sessions.get(session_id)
         if session is None:
             return
-        status = await session.service.end()
+        status = await session.service.end()  # shared when the handler and shutdown both end it
         if not session.websocket.closed:
             await session.websocket.close()
-        self.sessions.pop(session_id, None)
+        if self.sessions.pop(session_id, None) is None:
+            return  # the other caller logged it
         minutes, seconds = divmod(int(time.monotonic() - session.service.started), 60)
         log.info(
             "session %s ended: pid %s exit %s after %dm%02ds (%d running)",
