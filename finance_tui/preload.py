@@ -16,6 +16,10 @@ from collections.abc import Iterable
 
 PACKAGES = ("screens", "finance_tui")
 SKIPPED = frozenset({"finance_tui.__main__"})  # runs the CLI when imported
+# The servers (``finance-tui serve``) run in a process of their own, never inside a
+# session: preloading them would cost every app process their network libraries
+# (aiohttp: ~15 MB and a second of CPU), which a server with 32 sessions pays 32 times.
+SKIPPED_PACKAGES = ("finance_tui.serve.",)
 
 
 def module_names(packages: Iterable[str] = PACKAGES) -> list[str]:
@@ -25,7 +29,7 @@ def module_names(packages: Iterable[str] = PACKAGES) -> list[str]:
         package = importlib.import_module(package_name)
         names.append(package_name)
         for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."):
-            if info.name not in SKIPPED:
+            if info.name not in SKIPPED and not info.name.startswith(SKIPPED_PACKAGES):
                 names.append(info.name)
     return names
 

@@ -88,6 +88,13 @@ def test_module_names_cover_every_screen_and_service():
     assert "finance_tui.__main__" not in names  # importing it would run the CLI
 
 
+def test_module_names_leave_out_the_servers():
+    """An app process never runs a server; their libraries would cost each one ~15 MB."""
+    names = set(module_names())
+    assert "finance_tui.serve.web" not in names
+    assert {"finance_tui.commands.serve", "finance_tui.commands.serve_web"} <= names
+
+
 def test_a_module_that_fails_to_import_is_reported_not_raised(tmp_path, monkeypatch):
     package = tmp_path / "brokenpkg"
     package.mkdir()

@@ -1,1 +1,1 @@
-"""Servers that share the app with a team (``finance-tui serve ...``), one module each."""
+"""Servers that share the app with a team: one module per way in (README: Serving a team)."""
