@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -98,6 +99,18 @@ class RecordTable(DataTable):
 
     def action_jump(self, where: int) -> None:
         self.screen.jump_to(where)  # type: ignore[attr-defined]
+
+
+def fit_parts(parts: list[tuple[str, bool]], width: int, separator: str = " · ") -> str:
+    """Join ``(text, optional)`` parts; leave out optional ones, last first, until the
+    line fits ``width`` cells (what remains is never cut in the middle of a number)."""
+    kept = list(parts)
+    while True:
+        line = separator.join(text for text, _ in kept)
+        optional = [i for i, (_, may_go) in enumerate(kept) if may_go]
+        if cell_len(line) <= width or not optional:
+            return line
+        del kept[optional[-1]]
 
 
 class RecordsScreen(FinanceScreen):
@@ -311,28 +324,39 @@ class RecordsScreen(FinanceScreen):
         who = row.deleted_by if self.trash else row.created_by
         return [*record_cells(row), literal(who or "")]
 
-    def _update_status(self) -> None:
-        parts = []
+    def _status_parts(self) -> list[tuple[str, bool]]:
+        """The status line's parts in order, each with whether it may be left out when
+        the line is too wide (a million records make every number seven digits)."""
+        parts: list[tuple[str, bool]] = []
         noun = "deleted record" if self.trash else "record"
         if not self.counted:
-            parts.append(f"counting {noun}s…")
+            parts.append((f"counting {noun}s…", False))
             if self.rows:
-                parts.append(f"#{self.cursor_pos + 1:,}")
+                parts.append((f"#{self.cursor_pos + 1:,}", False))
         else:
-            parts.append(f"{self.total:,} {noun}{'' if self.total == 1 else 's'}")
+            parts.append((f"{self.total:,} {noun}{'' if self.total == 1 else 's'}", False))
         if self.counted and self.total:
-            parts.append(f"#{self.cursor_pos + 1:,} of {self.total:,}")
-            parts.append(
-                f"rows {self.window_start + 1:,}–{self.window_start + len(self.rows):,} loaded"
-            )
+            parts.append((f"#{self.cursor_pos + 1:,} of {self.total:,}", False))
+            first, last = self.window_start + 1, self.window_start + len(self.rows)
+            parts.append((f"rows {first:,}–{last:,} loaded", True))
         order = "descending" if self.flt.descending else "ascending"
-        parts.append(f"sorted by {self.flt.sort} ({order})")
+        parts.append((f"sorted by {self.flt.sort} ({order})", False))
         if self.trash:
-            parts.append("TRASH — u restores")
-        self.query_one("#records-status", Static).update(Text(" · ".join(parts)))
+            parts.append(("TRASH — u restores", False))
+        return parts
+
+    def _update_status(self) -> None:
+        status = self.query_one("#records-status", Static)
+        width = status.content_region.width or self.app.size.width
+        self.query_one("#records-status", Static).update(
+            Text(fit_parts(self._status_parts(), width))
+        )
         self.query_one("#records-title", ScreenTitle).update(
             "Records — trash" if self.trash else "Records"
         )
+
+    def on_resize(self) -> None:
+        self._update_status()
 
     # ---- cursor over the whole result --------------------------------------------
     def move_by(self, delta: int) -> None:

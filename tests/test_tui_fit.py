@@ -180,3 +180,22 @@ async def test_record_form_fits_80x24_with_its_messages(admin, tmp_path):
             needed = len(Text(row.error).wrap(app.console, width))
             assert needed <= height, (row.field_name, row.error, width, height)
             assert screen_area.contains_region(box.region)
+
+
+def test_status_parts_leave_out_the_optional_ones_last_first_until_they_fit():
+    from screens.records import fit_parts
+
+    parts = [
+        ("1,000,000 records", False),
+        ("#1 of 1,000,000", False),
+        ("rows 1–40 loaded", True),
+        ("sorted by date (descending)", False),
+    ]
+    full = "1,000,000 records · #1 of 1,000,000 · rows 1–40 loaded · sorted by date (descending)"
+    assert fit_parts(parts, 200) == full
+    assert fit_parts(parts, len(full)) == full
+    assert fit_parts(parts, len(full) - 1) == (
+        "1,000,000 records · #1 of 1,000,000 · sorted by date (descending)"
+    )
+    # nothing optional left: the essential parts stay whole (the widget crops the line)
+    assert fit_parts(parts, 10).startswith("1,000,000 records · #1 of 1,000,000")
