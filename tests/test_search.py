@@ -268,3 +268,25 @@ def test_every_filter_field_with_a_bad_byte_is_a_field_error(admin, name):
     assert err.value.fields == {
         name: "contains characters that are not valid text (check the terminal's encoding)"
     }
+
+
+def test_rare_text_goes_straight_to_the_index_without_a_prefix_scan(admin, monkeypatch, db_url):
+    """The index's own (capped) candidate count picks the plan before any prefix scan."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the prefix scan and the candidate count are SQLite's plans")
+    _seed(admin, notes=["Groceries at Lidl", "Bus ticket", "Sold old bike"], repeat=40)
+    scanned: list[int] = []
+    real_prefix = query._rows_from_prefix
+
+    def counting_prefix(*args, **kwargs):
+        scanned.append(args[6])  # the prefix size
+        return real_prefix(*args, **kwargs)
+
+    monkeypatch.setattr(query, "_rows_from_prefix", counting_prefix)
+    monkeypatch.setattr(query, "RARE_CANDIDATES", 50)
+    rare = run_query(RecordFilter(text="bike", limit=5, sort="amount")).rows
+    assert scanned == []  # 40 candidates < 50: the index served it
+    assert len(rare) == 5 and all("bike" in r.notes for r in rare)
+    common = run_query(RecordFilter(text="e", limit=5, sort="amount")).rows
+    assert scanned == [query.PREFIX_STAGES[0]]  # short text: the index cannot count it
+    assert len(common) == 5
