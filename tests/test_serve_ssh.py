@@ -15,12 +15,12 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncssh
+import polling
 import pytest
 
 from finance_tui.db import write_transaction
@@ -45,15 +45,8 @@ SSH_OPTIONS = [
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = TIMEOUT) -> object:
-    """Poll ``condition`` until it is truthy; fail naming ``what`` (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    """:func:`polling.wait_until` with this module's timeout."""
+    return polling.wait_until(condition, what, timeout)
 
 
 class Server:

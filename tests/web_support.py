@@ -17,6 +17,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from polling import wait_until
+
 # A variable the server has and its app processes must not get.
 SERVER_ONLY_SECRET = ("AWS_SECRET_ACCESS_KEY", "server-only-secret-0042")
 START_TIMEOUT = 90.0  # a busy 2-core machine may take a while to import and migrate
@@ -30,14 +32,7 @@ def free_port() -> int:
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
     """Poll ``condition`` until it returns something true; fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
+    return wait_until(condition, what, timeout, interval=0.2)
 
 
 def process_state(pid: int) -> str | None:
