@@ -87,6 +87,10 @@ async def test_random_keys(sessions, tmp_path, monkeypatch, role, db_url):
     username = sessions[role].principal.username
     visited: set[str] = set()
     async with app.run_test(size=SIZE) as pilot:
+        # every screen the app switches to, even one opened and closed between two samples
+        app.screen_change_signal.subscribe(
+            app, lambda screen: visited.add(type(screen).__name__), immediate=True
+        )
         await settle(pilot)
         names = [e.name for e in app.nav_entries()]
         per_screen = PRESSES_PER_ROLE // len(names)

@@ -34,6 +34,8 @@ BLOOM_BITS = 1 << 27
 _TRUE = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE = frozenset({"", "0", "false", "no", "n", "f"})
 _ABSENT = 1 << 30  # column index of a column the file does not have
+_blake2b = hashlib.blake2b
+_NewRecord = bulk.NewRecord
 
 
 # ---- 1. read ---------------------------------------------------------------------------
@@ -49,16 +51,14 @@ def read_rows(reader: Iterator[list[str]], header_line: int) -> Iterator[SourceR
     prev_line = header_line
     while True:
         try:
-            cells = next(reader)
-        except StopIteration:
+            for cells in reader:  # a plain loop: no next() call per row
+                line, prev_line = prev_line + 1, reader.line_num  # type: ignore[attr-defined]
+                if len(cells) > 1 or (cells and cells[0].strip()):
+                    yield SourceRow(line, cells)
             return
         except csv.Error as exc:
             line, prev_line = prev_line + 1, reader.line_num  # type: ignore[attr-defined]
             yield SourceRow(line, [], f"cannot be read as CSV ({exc})")
-            continue
-        line, prev_line = prev_line + 1, reader.line_num  # type: ignore[attr-defined]
-        if len(cells) > 1 or (cells and cells[0].strip()):
-            yield SourceRow(line, cells)
 
 
 # ---- 2. validate -----------------------------------------------------------------------
@@ -109,6 +109,13 @@ class RowValidator:
         pick = itemgetter(*(i for _, i in self._fields))  # C speed; a tuple (2+ fields)
         self._pick: Callable[[list[str]], tuple[str, ...]] = pick
         self._extras = any(name in index for name in ("id", "created_at", "deleted"))
+        # the fast path: all five record columns (or all but the kind, when the amount's
+        # sign gives it), picked at C speed in the order RecordParser.plain takes them
+        plain = [index.get(name, _ABSENT) for name in RECORD_FIELDS]
+        if parser.rules.signed_amount:
+            plain[0] = plain[1]  # any cell: plain() ignores the kind of a signed amount
+        self._plain_pick = itemgetter(*plain) if _ABSENT not in plain else None
+        self._width = max(plain) + 1
         self._i_id = index.get("id", _ABSENT)
         self._i_created = index.get("created_at", _ABSENT)
         self._i_deleted = index.get("deleted", _ABSENT)
@@ -116,6 +123,10 @@ class RowValidator:
     def validate(self, cells: list[str]) -> ValidRow | None:
         """The row's record; None for a row deleted in the source (it is skipped).
         Raises :class:`InvalidRow` naming every bad field."""
+        if self._plain_pick is not None and not self._extras and len(cells) >= self._width:
+            record = self.parser.plain(*self._plain_pick(cells))
+            if record is not None:
+                return ValidRow(record)
         try:
             values = dict(zip(self._names, self._pick(cells), strict=True))
         except IndexError:  # a short row: the missing cells are empty
@@ -205,31 +216,21 @@ class Deduplicator:
         self.occurrences = occurrences or Occurrences()
 
     def fingerprint(self, row: ValidRow) -> Fingerprinted:
-        rec = row.record
-        day_text = rec.date.isoformat()
-        if row.record_id is not None:
-            base = "id:" + row.record_id.hex
-            digest = hashlib.blake2b(base.encode(), digest_size=16).digest()
+        (kind, cents, category, day, notes), record_id, created_at = row
+        day_text = day.isoformat()
+        if record_id is not None:
+            base = "id:" + record_id.hex
+            digest = _blake2b(base.encode(), digest_size=16).digest()
         else:
-            content = (
-                f"{day_text}\x1f{rec.kind}\x1f{rec.amount_minor}\x1f"
-                f"{rec.category.name_lower}\x1f{rec.notes}"
-            )
-            digest = hashlib.blake2b(content.encode(), digest_size=16).digest()
+            content = f"{day_text}\x1f{kind}\x1f{cents}\x1f{category.name_lower}\x1f{notes}"
+            digest = _blake2b(content.encode(), digest_size=16).digest()
             # date first: files are mostly in date order, so the unique index on
             # fingerprints grows at a few places instead of at random (much faster)
             base = day_text + digest.hex()
         k = self.occurrences.earlier(digest)
-        new = bulk.NewRecord(
-            rec.kind,
-            rec.amount_minor,
-            rec.category.id,
-            rec.date,
-            rec.notes,
-            f"{base}#{k}" if k else base,
-            row.created_at,
-        )
-        return new, (row.record_id if not k else None)
+        if k:
+            return _NewRecord(kind, cents, category.id, day, notes, f"{base}#{k}", created_at), None
+        return _NewRecord(kind, cents, category.id, day, notes, base, created_at), record_id
 
     def fresh(self, chunk: list[Fingerprinted]) -> list[bulk.NewRecord]:
         """The records of ``chunk`` not yet in the database (by fingerprint or id)."""
@@ -276,7 +277,7 @@ class BatchWriter:
         rows = iter(rows)
         written = 0
         pacer = imports.Pacer(self.first_batch)
-        while batch := [r.as_tuple() for r in islice(rows, pacer.rows)]:
+        while batch := list(islice(rows, pacer.rows)):
             written += len(batch)
             if self.batch_id is None or stopped():
                 continue

@@ -312,32 +312,16 @@ class RecordParser:
 
     # ---- the fast path: most rows of an import ----------------------------------------
     def _seen_before(self, values: Mapping[str, object]) -> ParsedRecord | None:
+        get = values.get
+        return self.plain(get("kind"), get("amount"), get("category"), get("date"), get("notes"))
+
+    def plain(
+        self, kind: object, amount: object, category: object, day: object, notes: object
+    ) -> ParsedRecord | None:
         """A valid record of plain text, without the bookkeeping of the full rules: the
         same result (the category and date come from the same cached lookups), at a
-        fraction of the cost. None for anything else, which the full rules then parse."""
-        found = self._plain_amount(values.get("amount"), values.get("kind"))
-        if found is None:
-            return None
-        cents, kind = found
-        try:
-            category = self.category(values.get("category"), kind)
-            day = self.date(values.get("date"))
-        except ValueError:
-            return None
-        notes = values.get("notes") or ""
-        if notes:
-            if notes.__class__ is not str or not notes.isprintable():
-                return None
-            notes = notes.strip()
-            if self.rules.unprotect is not None:
-                notes = self.rules.unprotect(notes)
-            if len(notes) > MAX_NOTES:
-                return None
-        return ParsedRecord(kind, cents, category, day, notes)  # type: ignore[arg-type]
-
-    def _plain_amount(self, amount: object, kind: object) -> tuple[int, str] | None:
-        """(cents, kind) of a plain positive amount (signed: the sign gives the kind)
-        and an exact kind; None for anything else."""
+        fraction of the cost. None for anything else, which the full rules then parse.
+        Positional, so an import hands it a row's cells without building a mapping."""
         m = _FAST_AMOUNT(amount) if amount.__class__ is str else None
         if m is None:
             return None
@@ -347,7 +331,24 @@ class RecordParser:
             return None
         frac = m[3]
         cents = int(m[2]) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
-        return (cents, kind) if cents else None
+        if not cents:
+            return None
+        try:
+            found_category = self.category(category, kind)
+            found_day = self.date(day)
+        except ValueError:
+            return None
+        if notes:
+            if notes.__class__ is not str or not notes.isprintable():
+                return None
+            notes = notes.strip()
+            if self.rules.unprotect is not None:
+                notes = self.rules.unprotect(notes)
+            if len(notes) > MAX_NOTES:
+                return None
+        else:
+            notes = ""
+        return ParsedRecord(kind, cents, found_category, found_day, notes)
 
 
 def _message_of(parse: Callable[..., T], *args: object) -> T | str:
