@@ -221,6 +221,7 @@ class AppSession(asyncssh.SSHServerSession):
         self._tasks: list[asyncio.Task] = []
         self._pending = bytearray()  # client input the app has not read yet
         self._writer = False
+        self._paused = False  # the client's channel is full: the app's output waits
 
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
@@ -274,6 +275,20 @@ class AppSession(asyncssh.SSHServerSession):
         elif not self._pending and self._writer:
             loop.remove_writer(self.master)
             self._writer = False
+
+    def pause_writing(self) -> None:
+        """The client reads slower than its app paints (a slow link, a stopped
+        terminal): stop reading the app's pty. Its output then waits in the kernel's
+        pty buffer and the app's own process blocks; this server's memory, shared by
+        every connection, never holds more than the channel's buffer limit."""
+        self._paused = True
+        if self.master is not None:
+            asyncio.get_running_loop().remove_reader(self.master)
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self.master is not None:
+            asyncio.get_running_loop().add_reader(self.master, self._pump)
 
     def terminal_size_changed(self, width: int, height: int, pixw: int, pixh: int) -> None:
         self.size = (width or self.size[0], height or self.size[1])
@@ -394,7 +409,8 @@ class AppSession(asyncssh.SSHServerSession):
             os.close(read_end)
         os.set_blocking(master, False)
         self.master = master
-        asyncio.get_running_loop().add_reader(master, self._pump)
+        if not self._paused:
+            asyncio.get_running_loop().add_reader(master, self._pump)
 
     def _colorterm(self) -> str | None:
         if self.chan is None:
