@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from textual.widgets import Static
 from finance_tui.clock import Clock
 from finance_tui.errors import DatabaseUnavailable, FinanceError
 from finance_tui.permissions import Permission
+from finance_tui.shell.theme_store import ThemeStore
 from finance_tui.shell.typeahead import TypeaheadGate
 from finance_tui.textsafety import visible
 from screens.base import FinanceModal, FinanceScreen, call_db
@@ -267,6 +267,8 @@ class FinanceApp(App[int]):
             idle_lock_minutes = settings().idle_lock_minutes
         self.idle_lock_minutes = idle_lock_minutes
         self.state_path = state_path or default_state_path()
+        self._themes = ThemeStore(self.state_path)
+        self._default_theme = self.theme
         self.session: SessionController | None = session
         self._db_label = db_label
         self.refresh_seconds = refresh_seconds
@@ -407,6 +409,7 @@ class FinanceApp(App[int]):
 
     def _after_login(self, session: SessionController) -> None:
         self.session = session
+        self._use_users_theme(session)
         self._last_activity = time.monotonic()
         self._locked = False
         start = next((e.name for e in self.nav_entries()), None)
@@ -468,7 +471,7 @@ class FinanceApp(App[int]):
     def watch_theme(self, theme: str) -> None:
         self._use_theme_palette()
         if not self._loading_theme:
-            self._save_state({"theme": theme})
+            self._remember_theme(theme)
 
     def _use_theme_palette(self) -> None:
         """Income and expense figures take the theme's readable success/error colours;
@@ -481,39 +484,34 @@ class FinanceApp(App[int]):
             self._refresh_screen(current)
 
     def _load_theme(self) -> None:
-        """The theme the user chose last; on a 16-colour terminal (TERM=xterm, the
-        Linux console) by default the ANSI theme, whose colours are the terminal's own:
-        the truecolor themes, squeezed into 16 colours, put text on a background of the
-        same colour."""
+        """The theme before anyone logs in: on a 16-colour terminal (TERM=xterm, the
+        Linux console) the ANSI theme, whose colours are the terminal's own (the
+        truecolor themes, squeezed into 16 colours, put text on a background of the
+        same colour); else Textual's default. Each user's own choice comes at login."""
         if not self.is_headless and self.console.color_system in SIXTEEN_COLOURS:
-            self._loading_theme = True
-            try:
-                self.theme = ANSI_THEME
-            finally:
-                self._loading_theme = False
-        try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        theme = state.get("theme") if isinstance(state, dict) else None
-        if isinstance(theme, str) and theme in self.available_themes:
-            self._loading_theme = True
-            try:
-                self.theme = theme
-            finally:
-                self._loading_theme = False
+            self._set_theme_quietly(ANSI_THEME)
+        self._default_theme = self.theme
 
-    def _save_state(self, changes: dict[str, Any]) -> None:
+    def _use_users_theme(self, session: SessionController | None) -> None:
+        """The theme this user chose last, else the default: never the previous
+        user's (a shared server runs everyone under one account and one state file)."""
+        theme = self._themes.theme_of(session.principal.user_id) if session else None
+        if theme is None or theme not in self.available_themes:
+            theme = self._default_theme
+        self._set_theme_quietly(theme)
+
+    def _set_theme_quietly(self, theme: str) -> None:
+        self._loading_theme = True
         try:
-            state = json.loads(self.state_path.read_text(encoding="utf-8"))
-            if not isinstance(state, dict):
-                state = {}
-        except (OSError, ValueError):
-            state = {}
-        state.update(changes)
+            self.theme = theme
+        finally:
+            self._loading_theme = False
+
+    def _remember_theme(self, theme: str) -> None:
+        if self.session is None:
+            return
         try:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            self.state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+            self._themes.remember(self.session.principal.user_id, theme)
         except OSError as exc:
             self.notify(f"Could not remember the theme: {exc}", severity="warning", markup=False)
 
@@ -571,6 +569,7 @@ class FinanceApp(App[int]):
         self.show_login(message)
 
     def _reset_screens(self) -> None:
+        self._use_users_theme(None)  # the login screen shows no one's own choice
         while len(self.screen_stack) > 1:
             self.pop_screen()
         for name in list(self._installed):

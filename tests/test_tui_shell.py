@@ -131,11 +131,40 @@ async def test_theme_is_remembered(admin, tmp_path):
         app.theme = "nord"
         await pilot.pause()
     state = json.loads((tmp_path / "tui-state.json").read_text())
-    assert state["theme"] == "nord"
+    assert state["themes"] == {str(admin.principal.user_id): "nord"}
     again = make_app(tmp_path, admin)
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert again.theme == "nord"
+
+
+async def test_one_users_theme_never_reaches_another(admin, make_user, tmp_path):
+    """Over SSH everyone shares the server account's state file: a theme is per user."""
+    viewer = make_user("viewer")
+    first = make_app(tmp_path, admin)
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        default = first.theme
+        first.theme = "nord"
+        await pilot.pause()
+        first.logout()
+        await settle(pilot)
+        assert isinstance(first.screen, LoginScreen)
+        assert first.theme == default, "the login screen kept the last user's theme"
+        first.post_message(LoginScreen.LoggedIn(viewer))
+        await settle(pilot)
+        assert first.theme == default
+    second = make_app(tmp_path, viewer)
+    async with second.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert second.theme == default
+        second.theme = "gruvbox"
+        await pilot.pause()
+    state = json.loads((tmp_path / "tui-state.json").read_text())
+    assert state["themes"] == {
+        str(admin.principal.user_id): "nord",
+        str(viewer.principal.user_id): "gruvbox",
+    }
 
 
 async def test_revoked_session_returns_to_login(admin, tmp_path):
