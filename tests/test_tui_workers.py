@@ -40,8 +40,9 @@ async def _many_key_actions(pilot) -> None:
     for _ in range(4):
         await pilot.press("right_square_bracket")
         await settle(pilot)
-    await pilot.press("end")
-    await settle(pilot)
+    for key in ("end", "home", "end"):  # one round trip each: no count, no parse
+        await pilot.press(key)
+        await settle(pilot)
     for key in ("s", "s", "o", "s"):
         await pilot.press(key)
         await settle(pilot)
