@@ -3,17 +3,22 @@ and (for admins) create / edit / delete / restore.
 
 The table never holds more than one window (:data:`WINDOW` rows). The cursor moves over
 the *whole* result: arrow keys, PageUp/PageDown, Home/End and ``[``/``]`` compute an
-absolute position and, when it falls outside the loaded window, a worker fetches the
-window around it. Deep positions are read from the nearer end (the order reversed),
-so End on a million rows costs no more than Home.
+absolute position and, when it falls outside the loaded window, a worker reads the
+window around it by key (keyset paging from the loaded window's first or last row, the
+first page, or the last page in reverse order), so a page a million rows down costs what
+the first page costs. A saved record is found the same way, by its key.
+
+Each key action is one database round trip (:meth:`RecordService.window`): parse the
+filter bar, read the rows, count them when the summaries can. Otherwise the rows are
+shown first and a second worker counts them while the status line says "counting…".
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -26,9 +31,10 @@ from textual.widgets import DataTable, Input, Static
 
 from finance_tui.domain.dto import RecordRow
 from finance_tui.domain.filters import SORT_FIELDS, RecordFilter
+from finance_tui.domain.paging import Window, WindowRequest
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
-from screens.base import FinanceScreen, PaletteCommand, forget, notify_error
+from screens.base import FinanceScreen, PaletteCommand, notify_error
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -242,71 +248,70 @@ class RecordsScreen(FinanceScreen):
     def action_reload(self) -> None:
         self.reload(keep_position=True)
 
-    def reload(self, *, keep_position: bool) -> None:
-        """Reload with the current filter.
-
-        From the top, the first rows and the count are fetched in parallel (the count
-        is the slow part at a million rows); keeping a deeper position needs the count
-        first to find the window again. Each load is an exclusive worker of one group:
-        a newer load (reload, page, sort, filter) cancels the one under way, so a stale
-        result never replaces a newer one.
-        """
-        target = self.cursor_pos if keep_position else 0
-        if target > 0:
-            self._load_at(self.flt, target)
+    def reload(self, *, keep_position: bool, recount: bool = True) -> None:
+        """Reload with the current filter: from the top, or (``keep_position``) around
+        the cursor's record, read by key. ``recount=False`` keeps a known total (a sort
+        change shows the same records)."""
+        row = self.current_row() if keep_position else None
+        if row is not None:
+            self._reseek_around(row, self.cursor_pos)
             return
-        self.counted = False
-        self._load_from_top(self.flt)
+        count = "no" if not recount and self.counted else "cheap"
+        self.counted = self.counted and count == "no"
+        self._load(self._request("first", count=count), 0)
+
+    def _request(self, anchor: str, **fields: Any) -> WindowRequest:
+        return WindowRequest(self.flt, anchor, total=self.total if self.counted else None, **fields)
+
+    def _reseek_around(self, row: RecordRow, target: int) -> None:
+        """The window around ``row`` (saved, deleted, restored or under the cursor), by
+        key; the rows on screen place it without counting (see :func:`known_positions`)."""
+        known = known_positions(self.rows, self.window_start, row)
+        request = self._request("around", row=row, before_rows=WINDOW // 4, known=known)
+        self._load(request, target)
 
     @work(exclusive=True, group="records-load")
-    async def _load_at(self, flt: RecordFilter, target: int) -> None:
+    async def _load(self, request: WindowRequest, target: int) -> None:
+        """One key action's window in one database round trip; a newer load cancels
+        this one, and a result for another filter than the current one is dropped."""
         records = self.session.records
-
-        def call() -> tuple[int, int, list[RecordRow]]:
-            total = records.count(flt)
-            position = min(target, max(total - 1, 0))
-            offset = _window_start(position, total)
-            return total, offset, _fetch(records, flt, offset, total)
-
         try:
-            total, offset, rows = await self.shell.run_db(call)
+            window = await self.shell.run_db(lambda: records.window(request))
         except FinanceError as exc:
             notify_error(self, exc)
             return
-        self.total, self.counted = total, True
-        self._show(offset, rows, min(target, max(total - 1, 0)))
+        if window.flt == self.flt:
+            self._apply(window, request, target)
 
-    @work(exclusive=True, group="records-load")
-    async def _load_from_top(self, flt: RecordFilter) -> None:
+    def _apply(self, window: Window, request: WindowRequest, target: int) -> None:
+        """Show ``window``; the total from it, or from a count started now."""
+        if window.total is not None:
+            self.total, self.counted = window.total, True
+        elif request.count != "no":
+            self.counted = False
+        if not self.counted:
+            self.total = window.start + len(window.rows)  # provisional until counted
+        if window.found is not None:
+            target = window.start + window.found
+        last = window.start + len(window.rows) - 1
+        self._show(window.start, window.rows, max(0, min(target, last)))
+        if not self.counted:
+            self._count(window.flt)
+
+    @work(exclusive=True, group="records-count")
+    async def _count(self, flt: RecordFilter) -> None:
+        """The total the summaries cannot give (free text, amounts, days, the trash),
+        counted after the rows are shown: the status line says "counting…" meanwhile,
+        and keys keep working (pages move by key, without the total)."""
         records = self.session.records
-        counting = asyncio.ensure_future(self.shell.run_db(lambda: records.count(flt)))
         try:
-            rows = await self.shell.run_db(lambda: _fetch(records, flt, 0, 0))
-            if not self.counted:
-                self.total = len(rows)  # provisional until the count arrives
-            self._show(0, rows, 0)
-            total = await counting
+            total = await self.shell.run_db(lambda: records.count(flt))
         except FinanceError as exc:
             notify_error(self, exc)
             return
-        finally:
-            forget(counting)
-        self.total, self.counted = total, True
-        self._update_status()
-
-    def _load_window(self, position: int) -> None:
-        self._fetch_window(self.flt, self.total, position)
-
-    @work(exclusive=True, group="records-load")
-    async def _fetch_window(self, flt: RecordFilter, total: int, position: int) -> None:
-        offset = _window_start(position, total)
-        records = self.session.records
-        try:
-            rows = await self.shell.run_db(lambda: _fetch(records, flt, offset, total))
-        except FinanceError as exc:
-            notify_error(self, exc)
-            return
-        self._show(offset, rows, position)
+        if flt == self.flt:
+            self.total, self.counted = total, True
+            self._update_status()
 
     def _show(self, offset: int, rows: list[RecordRow], position: int) -> None:
         self.window_start = offset
@@ -375,6 +380,21 @@ class RecordsScreen(FinanceScreen):
         else:
             self._load_window(position)
 
+    def _load_window(self, position: int) -> None:
+        """Load the window that shows ``position`` (outside the loaded one), by key from
+        the loaded window's edge, or the first / last page: the same cost at any depth.
+        Only a jump further than a window from the loaded one (no key makes it) is read
+        by OFFSET, from the nearer end."""
+        anchor, index = seek_plan(position, self.window_start, len(self.rows), self.total)
+        if anchor in ("after", "before"):
+            row = self.rows[index]
+            request = self._request(anchor, row=row, position=self.window_start + index)
+        elif anchor == "offset":
+            request = self._request("offset", offset=_window_start(position, self.total))
+        else:
+            request = self._request(anchor)
+        self._load(replace(request, count="no"), position)
+
     def action_page(self, direction: int) -> None:
         self.move_by(direction * WINDOW)
 
@@ -410,33 +430,36 @@ class RecordsScreen(FinanceScreen):
         }
 
     def apply_filter(self) -> None:
-        raw = self.filter_values()
-        today = self.shell.clock.today()
-        base = self.flt
+        """Parse the filter bar, read the first rows and (when cheap) count them, in
+        one database round trip; a filter equal to the one shown changes nothing."""
+        request = self._request(
+            "first",
+            raw=self.filter_values(),
+            today=self.shell.clock.today(),
+            count="cheap",
+        )
+        self._load_filter(request)
 
-        def call() -> RecordFilter:
-            parsed = self.session.record_filter(raw, today=today)
-            return replace(
-                parsed,
-                sort=base.sort,
-                descending=base.descending,
-                only_deleted=self.trash,
-                limit=WINDOW,
-            )
-
-        def done(flt: RecordFilter) -> None:
-            self._show_filter_errors({})
-            if flt != self.flt:
-                self.flt = flt
-                self.reload(keep_position=False)
-
-        def failed(exc: FinanceError) -> bool:
-            if isinstance(exc, ValidationError):
-                self._show_filter_errors(exc.fields)
-                return True
-            return False
-
-        self.call_db(call, done, on_error=failed, group="records-filter", exclusive=True)
+    @work(exclusive=True, group="records-filter")
+    async def _load_filter(self, request: WindowRequest) -> None:
+        records = self.session.records
+        try:
+            window = await self.shell.run_db(lambda: records.window(request))
+        except ValidationError as exc:
+            self._show_filter_errors(exc.fields)
+            return
+        except FinanceError as exc:
+            notify_error(self, exc)
+            return
+        self._show_filter_errors({})
+        if not window.changed:
+            return
+        if _view_of(window.flt) != _view_of(self.flt):
+            self.apply_filter()  # sorted or switched to the trash meanwhile: read again
+            return
+        self.workers.cancel_group(self, "records-load")  # pages of the old filter
+        self.flt = window.flt
+        self._apply(window, request, 0)
 
     def _show_filter_errors(self, errors: dict[str, str]) -> None:
         for name, _, _ in FILTER_FIELDS:
@@ -497,7 +520,7 @@ class RecordsScreen(FinanceScreen):
             descending = field in ("date", "amount")  # newest / largest first
         self.flt = replace(self.flt, sort=field, descending=descending)
         self._relabel_columns()
-        self.reload(keep_position=False)
+        self.reload(keep_position=False, recount=False)
 
     # ---- opening and writing -------------------------------------------------------
     @on(DataTable.RowSelected, "#records-table")
@@ -536,20 +559,10 @@ class RecordsScreen(FinanceScreen):
         self.app.push_screen(form)
 
     def _saved(self, row: RecordRow, defaults: dict[str, str]) -> None:
-        """Reload with the saved record selected (where the filter and sort put it)."""
+        """Reload with the saved record selected where the filter and sort put it: the
+        window is read around it by key, at any depth."""
         self.last_form_defaults = defaults
-        flt, records = self.flt, self.session.records
-
-        def located(position: int | None) -> None:
-            if position is not None:
-                self.cursor_pos = position
-            self.reload(keep_position=True)
-
-        self.call_db(
-            lambda: records.position(flt, row),
-            located,
-            group="records-locate",
-        )
+        self._reseek_around(row, self.cursor_pos)
 
     def action_delete(self) -> None:
         row = self.current_row()
@@ -565,7 +578,7 @@ class RecordsScreen(FinanceScreen):
                 return
             self.call_db(
                 lambda: self.session.records.delete(row.id, row.version),
-                lambda _: self.reload(keep_position=True),
+                lambda _: self._reseek_around(row, self.cursor_pos),
                 success="Record deleted (restore it from the trash)",
                 group="records-write",
             )
@@ -593,7 +606,7 @@ class RecordsScreen(FinanceScreen):
             return
         self.call_db(
             lambda: self.session.records.restore(row.id),
-            lambda _: self.reload(keep_position=True),
+            lambda _: self._reseek_around(row, self.cursor_pos),
             success="Record restored",
             group="records-write",
         )
@@ -604,12 +617,37 @@ def _window_start(position: int, total: int) -> int:
     return max(0, min(position - WINDOW // 4, total - WINDOW))
 
 
-def _fetch(records: Any, flt: RecordFilter, offset: int, total: int) -> list[RecordRow]:
-    """Rows ``offset .. offset+WINDOW`` of the result, reading from the nearer end."""
-    limit = min(WINDOW, max(total - offset, 0)) or WINDOW
-    if total and offset > total // 2:
-        reverse_offset = max(total - offset - limit, 0)
-        flipped = replace(flt, descending=not flt.descending)
-        page = records.list(flipped.page(reverse_offset, limit), with_total=False)
-        return list(reversed(page.rows))
-    return records.list(flt.page(offset, limit), with_total=False).rows
+def _view_of(flt: RecordFilter) -> tuple[str, bool, bool]:
+    """What the screen sets on the filter besides the filter bar."""
+    return flt.sort, flt.descending, flt.only_deleted
+
+
+def seek_plan(position: int, start: int, size: int, total: int) -> tuple[str, int]:
+    """How to reach ``position`` from the window ``start .. start + size``: ``("after",
+    i)`` / ``("before", i)`` seek from the window's row ``i``, chosen so ``position``
+    lands about a quarter of the way down; ``first`` / ``last`` pages; or ``offset``
+    for a jump further than one window."""
+    wanted = _window_start(position, total)
+    if wanted == 0:
+        return "first", 0
+    if wanted + WINDOW >= total:
+        return "last", 0
+    end = start + size
+    if size and end <= position < end + WINDOW:
+        return "after", max(min(wanted - 1, end - 1), start) - start
+    if size and start - WINDOW <= position < start:
+        return "before", min(max(wanted + WINDOW, start), end - 1) - start
+    return "offset", 0
+
+
+def known_positions(rows: list[RecordRow], start: int, row: RecordRow) -> dict[UUID, int]:
+    """Positions of the window's rows, not counting ``row`` (the rows after it move up
+    one): where they stand whatever became of ``row`` (saved elsewhere, deleted)."""
+    known: dict[UUID, int] = {}
+    passed = 0
+    for index, other in enumerate(rows):
+        if other.id == row.id:
+            passed = 1
+            continue
+        known[other.id] = start + index - passed
+    return known

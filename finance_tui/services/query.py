@@ -15,6 +15,8 @@ wherever it lands:
 * ``run_seek(flt, before=row)``: the page that precedes ``row`` (the first row shown),
   rows still in the filter's order.
 * ``run_seek(flt, last=True)``: the last page (read in reverse order, then flipped).
+* ``run_window(flt, request)``: what the records screen asks for per key action (one
+  of the above, or the rows around a record just saved), placed at its position.
 
 ``row`` is any :class:`RecordRow` from an earlier page (its sort key and id are used).
 ``Page.offset`` is -1 for seek pages (the position is not computed; ask ``run_count``
@@ -36,6 +38,7 @@ from peewee import SQL, Expression, Tuple, Value, fn
 from finance_tui.db import current_database, is_sqlite
 from finance_tui.domain.dto import Page, RecordRow
 from finance_tui.domain.filters import RecordFilter
+from finance_tui.domain.paging import Window, WindowRequest
 from finance_tui.domain.values import KINDS
 from finance_tui.errors import ValidationError
 from finance_tui.models import Category, MonthlyTotal, Record, User, database
@@ -506,3 +509,102 @@ def run_position(flt: RecordFilter, row: RecordRow) -> int | None:
     if flt.sort == "category":
         before = before.join(Category, on=(Record.category == Category.id))
     return before.count()
+
+
+def run_window(flt: RecordFilter, request: WindowRequest) -> Window:
+    """The window ``request`` asks for, in ``flt``'s order, with its start position
+    and the total when ``request.count`` allows it.
+
+    Every anchor but ``offset`` reads by key, so a page deep in a million records
+    costs what the first page costs.
+    """
+    if request.anchor == "around" and request.row is not None:
+        rows, found = run_around(flt, request.row, request.before_rows)
+        total = _window_total(flt, request.count)
+        return Window(flt, rows, _around_start(flt, rows, found, request), total, found)
+    if request.anchor == "offset":
+        total = request.total if request.total is not None else run_count(flt)
+        rows = run_offset_window(flt, request.offset, total)
+        return Window(flt, rows, request.offset, _window_total(flt, request.count))
+    rows = _seek_rows(flt, request)
+    total = _window_total(flt, request.count)
+    return Window(flt, rows, _seek_start(flt, rows, request, total), total)
+
+
+def _seek_rows(flt: RecordFilter, request: WindowRequest) -> list[RecordRow]:
+    row = request.row
+    if request.anchor == "after" and row is not None:
+        return run_seek(flt, after=row).rows
+    if request.anchor == "before" and row is not None:
+        return run_seek(flt, before=row).rows
+    if request.anchor == "last":
+        return run_seek(flt, last=True).rows
+    return run_seek(flt).rows
+
+
+def _seek_start(
+    flt: RecordFilter, rows: list[RecordRow], request: WindowRequest, total: int | None
+) -> int:
+    """Where a seek window starts, from the anchor row's known position (a short page
+    before a row means the top was reached)."""
+    if request.anchor == "after" and request.row is not None:
+        return request.position + 1
+    if request.anchor == "before" and request.row is not None:
+        return 0 if len(rows) < flt.limit else max(request.position - len(rows), 0)
+    if request.anchor == "last":
+        known = total if total is not None else request.total
+        return max((known if known is not None else run_count(flt)) - len(rows), 0)
+    return 0
+
+
+def _window_total(flt: RecordFilter, count: str) -> int | None:
+    if count == "always":
+        return run_count(flt)
+    if count == "cheap":
+        return summary_count(flt)
+    return None
+
+
+def run_around(
+    flt: RecordFilter, row: RecordRow, before_rows: int
+) -> tuple[list[RecordRow], int | None]:
+    """Up to ``before_rows`` rows before ``row``, then ``row`` as it is now and the rows
+    after it (``flt.limit`` in all), read by key; and ``row``'s index in them, None
+    when the filter leaves it out (then the rows are those around where it was)."""
+    fresh = fetch_rows(record_select().where(Record.id == row.id, *where_clause(flt)).limit(1))
+    anchor = fresh[0] if fresh else row
+    earlier = run_seek(replace(flt, limit=max(before_rows, 1)), before=anchor).rows
+    earlier = earlier[len(earlier) - before_rows :] if before_rows else []
+    rest = max(flt.limit - len(earlier) - len(fresh), 1)
+    later = run_seek(replace(flt, limit=rest), after=anchor).rows
+    return [*earlier, *fresh, *later], (len(earlier) if fresh else None)
+
+
+def _around_start(
+    flt: RecordFilter, rows: list[RecordRow], found: int | None, request: WindowRequest
+) -> int:
+    """The position of an ``around`` window's first row.
+
+    From a row the screen showed before (its position not counting the saved row, plus
+    one when the saved row now comes before it); a short run of rows before the saved
+    one means the top; otherwise (the record moved far away) the rows before the
+    window are counted: an index count, never an OFFSET read.
+    """
+    if not rows or (found is not None and found < request.before_rows):
+        return 0
+    for index, other in enumerate(rows):
+        if index != found and other.id in request.known:
+            moved = 1 if found is not None and found < index else 0
+            return max(request.known[other.id] + moved - index, 0)
+    return run_position(flt, rows[0]) or 0
+
+
+def run_offset_window(flt: RecordFilter, offset: int, total: int) -> list[RecordRow]:
+    """Rows ``offset .. offset + flt.limit`` by LIMIT/OFFSET, read from the nearer end:
+    a jump to an arbitrary position has no row to seek from."""
+    limit = min(flt.limit, max(total - offset, 0)) or flt.limit
+    if total and offset > total // 2:
+        reverse_offset = max(total - offset - limit, 0)
+        flipped = replace(flt, descending=not flt.descending)
+        return list(reversed(run_query(flipped.page(reverse_offset, limit), with_total=False).rows))
+    return run_query(flt.page(offset, limit), with_total=False).rows

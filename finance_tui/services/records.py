@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -10,19 +11,27 @@ from uuid import UUID
 from finance_tui.db import write_transaction
 from finance_tui.domain.authoriser import Authoriser
 from finance_tui.domain.dto import Page, Principal, RecordRow
+from finance_tui.domain.paging import Window
 from finance_tui.errors import ConflictError, NotFound, ValidationError
 from finance_tui.models import Record, User, utcnow
 from finance_tui.money import from_minor
 from finance_tui.permissions import Permission
 from finance_tui.services import summaries
 from finance_tui.services.audit import record_event
-from finance_tui.services.query import run_count, run_position, run_query
+from finance_tui.services.query import (
+    filter_from_strings,
+    run_count,
+    run_position,
+    run_query,
+    run_window,
+)
 from finance_tui.services.record_rows import fetch_rows, record_select
 from finance_tui.services.validation import CleanRecord, validate_record
 from finance_tui.services.visibility import visible
 
 if TYPE_CHECKING:
     from finance_tui.domain.filters import RecordFilter
+    from finance_tui.domain.paging import WindowRequest
 
 
 def snapshot(rec: Record) -> dict:
@@ -82,6 +91,28 @@ class RecordService:
         if flt.include_deleted or flt.only_deleted:
             self.session.require(Permission.VIEW_DELETED)
         return run_position(flt, row)
+
+    def window(self, request: WindowRequest) -> Window:
+        """One key action of the records screen in one call: parse the typed filter
+        (when given), read the window by key and count when cheap (see
+        :mod:`finance_tui.domain.paging`). A typed filter equal to the one shown reads
+        nothing (``changed`` False)."""
+        self.session.require(Permission.VIEW_RECORDS)
+        flt = request.flt
+        if request.raw is not None:
+            parsed = filter_from_strings(request.raw, today=request.today)
+            flt = replace(
+                parsed,
+                sort=flt.sort,
+                descending=flt.descending,
+                only_deleted=flt.only_deleted,
+                limit=flt.limit,
+            )
+            if flt == request.flt:
+                return Window(flt, [], 0, changed=False)
+        if flt.include_deleted or flt.only_deleted:
+            self.session.require(Permission.VIEW_DELETED)
+        return run_window(flt, request)
 
     @staticmethod
     def _may_see_deleted(principal: Principal) -> bool:
