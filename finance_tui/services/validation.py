@@ -338,17 +338,19 @@ class RecordParser:
             found_day = self.date(day)
         except ValueError:
             return None
-        if notes:
-            if notes.__class__ is not str or not notes.isprintable():
-                return None
-            notes = notes.strip()
-            if self.rules.unprotect is not None:
-                notes = self.rules.unprotect(notes)
-            if len(notes) > MAX_NOTES:
-                return None
-        else:
-            notes = ""
-        return ParsedRecord(kind, cents, found_category, found_day, notes)
+        clean_notes = self._plain_notes(notes) if notes else ""
+        if clean_notes is None:
+            return None
+        return ParsedRecord(kind, cents, found_category, found_day, clean_notes)
+
+    def _plain_notes(self, notes: object) -> str | None:
+        """Printable notes, stripped (and unprotected); None for anything else."""
+        if notes.__class__ is not str or not notes.isprintable():
+            return None
+        text: str = notes.strip()
+        if self.rules.unprotect is not None:
+            text = self.rules.unprotect(text)
+        return text if len(text) <= MAX_NOTES else None
 
 
 def _message_of(parse: Callable[..., T], *args: object) -> T | str:
