@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from conftest import PASSWORD
 
 from finance_tui.db import is_postgres
 from finance_tui.domain.values import DateError, parse_month
 from finance_tui.errors import NotFound, PermissionDenied, ValidationError
 from finance_tui.migrations import latest_version, schema_version
-from finance_tui.models import AuditEvent, Budget, database
+from finance_tui.models import AuditEvent, Budget, Category, database
 from finance_tui.services import budgets as budget_module
 
 TODAY = date(2026, 11, 25)
@@ -239,3 +240,70 @@ def test_spent_reads_the_summary_index_never_the_records(admin):
     if not is_postgres():  # PostgreSQL may seq-scan a tiny table; SQLite plans are stable
         assert "search" in plan and "using index monthly_total_" in plan
         assert "scan" not in plan
+
+
+# ---- command line ------------------------------------------------------------------
+def cli(run_cli, db_url, user: str, *args: str) -> tuple[int, str, str]:
+    return run_cli(["budget", *args, "--user", user, "--db", db_url], PASSWORD + "\n")
+
+
+def test_cli_set_list_remove(run_cli, db_url, admin, make_user):
+    make_user("viewer", name="vera")
+    spend(admin, "150.50", "2026-11-03")
+    code, out, err = cli(run_cli, db_url, "root", "set", "food", "100", "--from", "2026-11")
+    assert (code, err) == (0, "")
+    assert out == "Budget of food: 100.00 USD a month from 2026-11 on\n"
+    code, out, err = cli(run_cli, db_url, "vera", "list", "--month", "2026-11")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "Budgets for 2026-11 (amounts in USD)",
+        "Category                     Budget          Spent           Left   Used",
+        "food                         100.00         150.50         -50.50   150%  OVER",
+    ]
+    code, out, _ = cli(run_cli, db_url, "vera", "list", "--month", "2026-10")
+    assert (code, out) == (0, "No budgets for 2026-10\n")
+    code, out, err = cli(run_cli, db_url, "root", "remove", "food", "--from", "2026-12")
+    assert (code, out, err) == (0, "Removed the budget of food from 2026-12 on\n", "")
+    code, out, _ = cli(run_cli, db_url, "root", "remove", "food")
+    assert (code, out) == (0, "Removed the budget of food\n")
+    assert Budget.select().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("set", "salary", "10"), "category: 'salary' is an income category"),
+        (("set", "nope", "10"), "category: no category named 'nope'"),
+        (("set", "food", "-10"), "amount: must be greater than zero"),
+        (("set", "food", "1O"), "amount: is not a number"),
+        (("set", "food", "10", "--from", "2026-1-1"), "month: is not a month (use YYYY-MM"),
+        (("list", "--month", "nov"), "month: is not a month"),
+        (("remove", "food"), "'food' has no budget; nothing was changed"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_changes_nothing(
+    run_cli, db_url, admin, counts, args, message
+):
+    before = counts()
+    code, out, err = cli(run_cli, db_url, "root", *args)
+    assert code == 1 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    after = counts()
+    for logged in ("session", "audit_event"):  # the login itself
+        after.pop(logged), before.pop(logged)
+    assert after == before
+
+
+def test_cli_viewer_may_not_set(run_cli, db_url, make_user):
+    make_user("viewer", name="vera")
+    code, _, err = cli(run_cli, db_url, "vera", "set", "food", "10")
+    assert code == 1 and "Permission denied: role 'viewer' may not set or remove budgets" in err
+    assert Budget.select().count() == 0
+
+
+def test_cli_escapes_hostile_category_names(run_cli, db_url, admin):
+    evil = "[b]x\u202e\x1b[2J"  # stored before names were checked
+    Category.create(name=evil, name_lower=evil.lower(), kind="expense")
+    admin.budgets.set(evil, "5")
+    code, out, _ = cli(run_cli, db_url, "root", "list")
+    assert code == 0 and "\u202e" not in out and "[b]x\\u202e\\x1b[2J " in out
