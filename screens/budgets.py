@@ -99,8 +99,8 @@ class BudgetsScreen(FinanceScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for label, width in COLUMNS:
-            justify = "right" if label in {"Budget", "Spent", "Left"} else "left"
-            table.add_column(Text(label, justify=justify), width=width)
+            right = label in {"Budget", "Spent", "Left"}
+            table.add_column(Text(label, justify="right" if right else "left"), width=width)
         self.month = first_of_month(self.shell.clock.today())
         self.action_refresh()
 
@@ -147,8 +147,8 @@ class BudgetsScreen(FinanceScreen):
         if not lines:
             hint = " · n sets one" if self.session.can(Permission.MANAGE_BUDGETS) else ""
             return Text(f"No budgets in {self.month:%B %Y}{hint}", style=Palette.muted)
-        budget = sum(line.budget for line in lines)
-        spent = sum(line.spent for line in lines)
+        budget = sum((line.budget for line in lines), Decimal(0))
+        spent = sum((line.spent for line in lines), Decimal(0))
         over = sum(1 for line in lines if line.over)
         text = Text(
             f"{len(lines)} budgets · {format_decimal(spent)} spent of {format_decimal(budget)}"
