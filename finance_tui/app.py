@@ -169,6 +169,12 @@ def _import() -> ScreenFactory:
     return ImportScreen
 
 
+def _budgets() -> ScreenFactory:
+    from screens.budgets import BudgetsScreen
+
+    return BudgetsScreen
+
+
 def _lock_screen() -> Callable[[SessionController], FinanceModal[bool]]:
     from screens.account import LockScreen
 
@@ -194,6 +200,9 @@ SCREEN_REGISTRY: list[ScreenEntry] = [
     ),
     ScreenEntry(
         "import", "screens.import_export", _import, Permission.IMPORT_CSV, "8", "Import"
+    ),
+    ScreenEntry(
+        "budgets", "screens.budgets", _budgets, Permission.VIEW_DASHBOARD, "9", "Budgets"
     ),
 ]  # fmt: skip
 

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "csv_cmds",
     "doctor",
     "key",
+    "budget",
     "serve",
 )
 

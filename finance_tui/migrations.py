@@ -14,6 +14,7 @@ from peewee import Database, PostgresqlDatabase
 from finance_tui.models import (
     ALL_MODELS,
     SEED_CATEGORIES,
+    Budget,
     Category,
     ImportBatch,
     LoginThrottle,
@@ -146,6 +147,11 @@ def _ssh_keys(db: Database) -> None:
     db.create_tables([SshKey], safe=True)
 
 
+def _budgets(db: Database) -> None:
+    """Monthly budgets per expense category (budget, one row per category and change)."""
+    db.create_tables([Budget], safe=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -155,6 +161,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v6_import_batches,
     _v7_login_throttle,
     _ssh_keys,
+    _budgets,
 ]
 
 

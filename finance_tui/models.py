@@ -192,6 +192,24 @@ class SshKey(BaseModel):
         indexes = ((("user", "fingerprint"), True),)
 
 
+class Budget(BaseModel):
+    """A monthly spending limit of an expense category from ``from_month`` on.
+
+    One row per change: the budget of month M is the row with the latest
+    ``from_month <= M``. An ``amount`` of 0 ends the budget from that month on (a
+    removal from a month keeps the months before it).
+    """
+
+    id = AutoField()
+    category = ForeignKeyField(Category, on_delete="RESTRICT", backref="+")
+    category_id: int
+    from_month = DateField()  # first day of a month
+    amount = BigIntegerField()  # minor units; 0 = no budget from this month on
+
+    class Meta:
+        indexes = ((("category", "from_month"), True),)
+
+
 class Meta(BaseModel):
     key = CharField(max_length=50, primary_key=True)
     value = TextField()
@@ -207,6 +225,7 @@ ALL_MODELS = [
     Session,
     LoginThrottle,
     SshKey,
+    Budget,
     Meta,
 ]
 
@@ -221,6 +240,7 @@ SEED_CATEGORIES = [
 __all__ = [
     "ALL_MODELS",
     "AuditEvent",
+    "Budget",
     "Category",
     "ImportBatch",
     "LoginThrottle",

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from finance_tui.domain.filters import RecordFilter
     from finance_tui.services.analytics import AnalyticsService
     from finance_tui.services.audit import AuditService
+    from finance_tui.services.budgets import BudgetService
     from finance_tui.services.categories import CategoryService
     from finance_tui.services.csvio import CsvService
     from finance_tui.services.dashboard import DashboardService
@@ -353,3 +354,9 @@ class SessionController:
         from finance_tui.services.ssh_keys import SshKeyService
 
         return SshKeyService(self)
+
+    @functools.cached_property
+    def budgets(self) -> BudgetService:
+        from finance_tui.services.budgets import BudgetService
+
+        return BudgetService(self)

@@ -26,14 +26,14 @@ from textual.widgets import (
     TabPane,
 )
 
-from finance_tui.domain.dto import CategoryRow, MonthPoint
+from finance_tui.domain.dto import BudgetMonth, CategoryRow, MonthPoint
 from finance_tui.domain.periods import COMPARABLE_PERIODS, PERIODS, TREND_CHOICES
 from finance_tui.domain.values import DateError, parse_date
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.admin_widgets import pct_text, signed_money_text
 from screens.base import FinanceScreen, PaletteCommand
-from screens.chart import BarChart, month_rows
+from screens.chart import BarChart, budget_month_rows, month_rows
 from screens.widgets import (
     FitFooter,
     NavBar,
@@ -74,6 +74,7 @@ class AnalyticsScreen(FinanceScreen):
         Binding("c", "show_tab('compare')", "Compare", id="analytics.compare"),
         Binding("t", "show_tab('trends')", "Trends", id="analytics.trends"),
         Binding("d", "show_tab('drill')", "Category", id="analytics.category"),
+        Binding("b", "show_tab('budgets')", "Budgets", show=False, id="analytics.budgets"),
         Binding("m", "toggle_months", "12/24 months", id="analytics.12-24-months"),
         Binding("f5", "refresh", "Refresh", id="analytics.refresh"),
         Binding("escape", "leave_inputs", "Leave inputs", show=False, id="analytics.leave-inputs"),
@@ -91,6 +92,7 @@ class AnalyticsScreen(FinanceScreen):
         self.comparison: PeriodComparison | None = None
         self.trend: list[MonthPoint] = []
         self.drill: CategoryDrilldown | None = None
+        self.budget_trend: list[BudgetMonth] = []
 
     @property
     def today(self) -> date:
@@ -131,6 +133,10 @@ class AnalyticsScreen(FinanceScreen):
                     yield BarChart(month_rows, empty="Choose a category above", id="drill-chart")
                     yield Static("Largest records in the window", id="drill-largest-title")
                     yield DataTable(id="drill-largest", cursor_type="row", zebra_stripes=True)
+            with TabPane("Budgets", id="budgets"):
+                yield Static("", id="budget-trend-info")
+                with VerticalScroll(id="budget-trend-scroll"):
+                    yield BarChart(budget_month_rows, id="budget-trend-chart")
         yield FitFooter()
 
     def on_mount(self) -> None:
@@ -158,6 +164,7 @@ class AnalyticsScreen(FinanceScreen):
     def action_refresh(self) -> None:
         self.load_comparison()
         self.load_trend()
+        self.load_budget_trend()
         self.call_db(
             lambda: self.session.categories.list(include_archived=True),
             self._set_categories,
@@ -191,6 +198,11 @@ class AnalyticsScreen(FinanceScreen):
             (lambda: self.action_show_tab("drill")),
         )
         yield PaletteCommand(
+            "Analytics: budget against actual",
+            "Budgets and spending per month (b)",
+            (lambda: self.action_show_tab("budgets")),
+        )
+        yield PaletteCommand(
             "Analytics: 12/24 months", "Switch the trend window (m)", self.action_toggle_months
         )
 
@@ -211,6 +223,15 @@ class AnalyticsScreen(FinanceScreen):
             lambda: self.session.analytics.trends(months, today=today),
             self._show_trend,
             group="analytics-trend",
+            exclusive=True,
+        )
+
+    def load_budget_trend(self) -> None:
+        months, today = self.months, self.today
+        self.call_db(
+            lambda: self.session.budgets.history(months, today=today),
+            self._show_budget_trend,
+            group="analytics-budgets",
             exclusive=True,
         )
 
@@ -275,6 +296,16 @@ class AnalyticsScreen(FinanceScreen):
         )
         self.query_one("#trend-chart", BarChart).plot(points, "No data")
         self.query_one("#trend-total", Static).update(_totals_line(points))
+
+    def _show_budget_trend(self, points: list[BudgetMonth]) -> None:
+        """Budget against actual: the budgeted categories' spending, month by month."""
+        self.budget_trend = points
+        over = sum(1 for p in points if p.over)
+        self.query_one("#budget-trend-info", Static).update(
+            f"Last {self.months} months to {self.today:%Y-%m}, budgeted categories · "
+            f"{over} month{'' if over == 1 else 's'} OVER"
+        )
+        self.query_one("#budget-trend-chart", BarChart).plot(points, "No data")
 
     def _set_categories(self, rows: list[CategoryRow]) -> None:
         select = self.query_one("#drill-category", Select)
@@ -380,6 +411,7 @@ class AnalyticsScreen(FinanceScreen):
             "compare": "#compare-table",
             "trends": "#trend-scroll",
             "drill": "#drill-category",
+            "budgets": "#budget-trend-scroll",
         }[tab]
         self.query_one(focus).focus()
 
@@ -392,4 +424,5 @@ class AnalyticsScreen(FinanceScreen):
         self.months = TREND_CHOICES[1] if self.months == TREND_CHOICES[0] else TREND_CHOICES[0]
         self.notify(f"Trends and drill-down now cover {self.months} months")
         self.load_trend()
+        self.load_budget_trend()
         self.load_drill()

@@ -61,6 +61,26 @@ class RankedItem(Protocol):
     total: Decimal
 
 
+class BudgetItem(Protocol):
+    """What the budget bars read, e.g. ``finance_tui.domain.dto.BudgetLine``."""
+
+    category: str
+    budget: Decimal
+    spent: Decimal
+    left: Decimal
+    over: bool
+
+
+class BudgetPoint(Protocol):
+    """What the budget month rows read, e.g. ``finance_tui.domain.dto.BudgetMonth``."""
+
+    month: date
+    budget: Decimal
+    spent: Decimal
+    left: Decimal
+    over: bool
+
+
 # ---- scaling ------------------------------------------------------------------------
 def eighths(value: Number, peak: Number, cells: int) -> int:
     """The length of ``value``'s bar in eighths of a cell, ``peak`` filling ``cells``.
@@ -199,6 +219,71 @@ def month_rows(points: Sequence[MonthlyPoint], width: int, height: int = 0) -> T
         text.append(format_decimal(p.expense).rjust(ROW_AMOUNT + 1) + "  ")
         net = p.income - p.expense
         text.append(net_text(net).rjust(ROW_AMOUNT), style=net_style(net))
+    return text
+
+
+TRACK = "░"  # the unspent part of a budget
+OVER = "OVER"
+
+
+def left_text(item: BudgetItem | BudgetPoint) -> str:
+    """What is left, or by how much it is over, in words as well as by sign."""
+    if item.over:
+        return f"{format_decimal(item.left)} {OVER}"
+    return f"{format_decimal(item.left)} left"
+
+
+def budget_track(spent: Decimal, budget: Decimal, cells: int) -> str:
+    """``cells`` cells: the spent share of the budget filled, the rest a light track."""
+    bar = hbar(min(spent, budget), budget, cells).rstrip(" ")
+    return bar + TRACK * (cells - cell_len(bar))
+
+
+def budget_bars(items: Sequence[BudgetItem], width: int, height: int = 0) -> Text:
+    """One line per budget: name, spent on the budget's track, ``spent / budget`` and
+    what is left (``OVER`` when spending passed the budget: the word, not the colour,
+    says it)."""
+    names = [visible(item.category) for item in items]
+    figures = [f"{format_decimal(i.spent)} / {format_decimal(i.budget)}" for i in items]
+    lefts = [left_text(item) for item in items]
+    figure_cells = max(map(cell_len, figures), default=0)
+    left_cells = max(map(cell_len, lefts), default=0)
+    name_cells = min(RANKED_NAME, max(map(cell_len, names), default=0))
+    bar_cells = max(width - name_cells - figure_cells - left_cells - 3, 4)
+    text = Text(no_wrap=True, overflow="crop")
+    for item, name, figure, left in zip(items, names, figures, lefts, strict=True):
+        style = Palette.expense if item.over else Palette.income
+        if text:
+            text.append("\n")
+        text.append(fit_cells(name, name_cells) + " ")
+        text.append(budget_track(item.spent, item.budget, bar_cells), style=style)
+        text.append(" " + figure.rjust(figure_cells) + " ")
+        text.append(left.rjust(left_cells), style="bold" if item.over else "")
+    return text
+
+
+def budget_month_rows(points: Sequence[BudgetPoint], width: int, height: int = 0) -> Text:
+    """One line per month: the budget's bar and amount, the spending's bar and amount on
+    the same scale, then what was left (``OVER`` in words when it was exceeded)."""
+    left_cells = ROW_AMOUNT + len(OVER) + 1
+    bar_cells = max((width - ROW_LABEL - 2 * (ROW_AMOUNT + 3) - left_cells) // 2, 4)
+    peak = max((max(p.budget, p.spent) for p in points), default=Decimal(0))
+    column = bar_cells + ROW_AMOUNT + 3
+    text = Text(no_wrap=True, overflow="crop")
+    text.append("Month".ljust(ROW_LABEL), style="bold")
+    text.append("Budget".ljust(column), style="bold")
+    text.append("Spent".ljust(column), style="bold")
+    text.append("Left".rjust(left_cells), style="bold")
+    for p in points:
+        text.append("\n")
+        text.append(f"{p.month:%Y-%m}".ljust(ROW_LABEL))
+        text.append(hbar(p.budget, peak, bar_cells), style=Palette.income)
+        text.append(format_decimal(p.budget).rjust(ROW_AMOUNT + 1) + "  ")
+        text.append(hbar(p.spent, peak, bar_cells), style=Palette.expense)
+        text.append(format_decimal(p.spent).rjust(ROW_AMOUNT + 1) + "  ")
+        shown = left_text(p) if p.budget else "no budget"
+        style = "bold" if p.over else ("" if p.budget else Palette.muted)
+        text.append(shown.rjust(left_cells), style=style)
     return text
 
 

@@ -18,13 +18,13 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.config import settings
-from finance_tui.domain.dto import DashboardData
-from finance_tui.domain.periods import PERIODS, resolve_period
+from finance_tui.domain.dto import BudgetLine, DashboardData
+from finance_tui.domain.periods import PERIODS, first_of_month, resolve_period
 from finance_tui.domain.values import DateError, parse_date
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
 from screens.base import FinanceScreen, notify_error
-from screens.chart import BarChart, month_columns, ranked_bars
+from screens.chart import BarChart, budget_bars, month_columns, ranked_bars
 from screens.widgets import (
     FitFooter,
     KpiCard,
@@ -74,6 +74,12 @@ def compact_count(count: int) -> str:
         value, unit = value / 1000, next_unit
     decimals = 0 if value >= 99.95 else (1 if value >= 9.995 else 2)
     return f"{value:.{decimals}f}{unit}"
+
+
+def budget_month(data: DashboardData, today: date) -> date:
+    """The month the Budgets panel shows: the period's last month (this month when the
+    period has no end, e.g. all time)."""
+    return first_of_month(data.date_to or today)
 
 
 class RangeInput(Input):
@@ -186,6 +192,7 @@ class DashboardScreen(FinanceScreen):
                 yield BarChart(
                     ranked_bars, title="Top 5 categories", empty=NO_RECORDS, id="top-categories"
                 )
+            yield BarChart(budget_bars, id="budget-chart")
             with Horizontal(id="dash-tables"):
                 with Vertical(id="recent-box"):
                     yield Label("10 most recent records", classes="dash-heading")
@@ -306,17 +313,20 @@ class DashboardScreen(FinanceScreen):
     ) -> None:
         """One load at a time: choosing another period cancels the load under way, so
         the figures shown are always those of the period chosen last."""
-        dashboard = self.session.dashboard
+        dashboard, budgets = self.session.dashboard, self.session.budgets
 
-        def call() -> DashboardData:
+        def call() -> tuple[DashboardData, date, list[BudgetLine]]:
             if period == "custom":
-                return dashboard.summary(
+                data = dashboard.summary(
                     "custom", today=today, date_from=date_from, date_to=date_to
                 )
-            return dashboard.summary(period, today=today)
+            else:
+                data = dashboard.summary(period, today=today)
+            month = budget_month(data, today)
+            return data, month, budgets.for_month(month)
 
         try:
-            data = await self.shell.run_db(call)
+            data, month, lines = await self.shell.run_db(call)
         except ValidationError as exc:
             self._period_error(
                 " · ".join(f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items())
@@ -327,6 +337,13 @@ class DashboardScreen(FinanceScreen):
             return
         self._period_error("")
         self.show(data)
+        self.show_budgets(month, lines)
+
+    def show_budgets(self, month: date, lines: list[BudgetLine]) -> None:
+        """The Budgets panel: the chosen month's spending against each budget."""
+        panel = self.query_one("#budget-chart", BarChart)
+        panel.border_title = f"Budgets · {month:%B %Y}"
+        panel.plot(lines, f"No budgets for {month:%B %Y}")
 
     def show(self, data: DashboardData) -> None:
         self.data = data

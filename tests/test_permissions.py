@@ -39,6 +39,7 @@ DESIGN_TABLE = """
 | manage users (create, role, activate/deactivate, reset password) | – | – | ✓ |
 | audit log | – | – | ✓ |
 | change own password, manage own SSH keys, log out | ✓ | ✓ | ✓ |
+| set or remove budgets (everyone sees them) | – | – | ✓ |
 """
 
 ROLES = ("viewer", "analyst", "admin")
@@ -96,7 +97,7 @@ def _csv_import(s: SessionController, w: World) -> object:
 ROW_DASH, ROW_RECORDS, ROW_ANALYTICS, ROW_EXPORT, ROW_WRITE, ROW_IMPORT, ROW_CATS, ROW_USERS = list(
     EXPECTED
 )[:8]
-ROW_AUDIT, ROW_OWN = list(EXPECTED)[8:]
+ROW_AUDIT, ROW_OWN, ROW_BUDGETS = list(EXPECTED)[8:11]
 
 CALLS = [
     Call(ROW_DASH, Permission.VIEW_DASHBOARD, "dashboard.summary", lambda s, w: s.dashboard.summary("all", today=TODAY)),
@@ -133,12 +134,14 @@ CALLS = [
     Call(ROW_USERS, Permission.MANAGE_USERS, "ssh_keys.list(other)", lambda s, w: s.ssh_keys.list(str(w.other_user_id))),
     Call(ROW_OWN, Permission.MANAGE_OWN_SSH_KEYS, "ssh_keys.add", lambda s, w: s.ssh_keys.add(OWN_KEY)),
     Call(ROW_OWN, Permission.MANAGE_OWN_SSH_KEYS, "ssh_keys.list", lambda s, w: s.ssh_keys.list()),
+    Call(ROW_DASH, Permission.VIEW_DASHBOARD, "budgets.for_month", lambda s, w: s.budgets.for_month("2026-11")),
+    Call(ROW_BUDGETS, Permission.MANAGE_BUDGETS, "budgets.set", lambda s, w: s.budgets.set("food", "100", "2026-11")),
     Call(ROW_OWN, None, "logout", lambda s, w: s.logout()),
 ]  # fmt: skip
 
 
 def test_design_table_parsed_completely():
-    assert len(EXPECTED) == 10
+    assert len(EXPECTED) == 11
     assert EXPECTED[ROW_ANALYTICS] == {"viewer": False, "analyst": True, "admin": True}
     assert EXPECTED[ROW_OWN] == {"viewer": True, "analyst": True, "admin": True}
 

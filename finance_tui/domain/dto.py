@@ -197,3 +197,46 @@ class SshKeyRow:
     fingerprint: str
     comment: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """One category's budget for a month against what its expenses came to."""
+
+    category_id: int
+    category: str
+    month: date
+    budget: Decimal
+    spent: Decimal
+    since: date  # the month this amount applies from
+
+    @property
+    def left(self) -> Decimal:
+        """What may still be spent (negative when over budget)."""
+        return self.budget - self.spent
+
+    @property
+    def over(self) -> bool:
+        return self.spent > self.budget
+
+    @property
+    def used_pct(self) -> int:
+        """Whole percent of the budget spent (0 when the budget is zero)."""
+        return int(self.spent * 100 // self.budget) if self.budget else 0
+
+
+@dataclass(frozen=True)
+class BudgetMonth:
+    """A month's budgets added up, against the expenses of the budgeted categories."""
+
+    month: date
+    budget: Decimal
+    spent: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return self.budget - self.spent
+
+    @property
+    def over(self) -> bool:
+        return self.spent > self.budget

@@ -52,6 +52,23 @@ def parse_date(value: str | date, today: date | None = None) -> date:
     return result
 
 
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
+
+
+def parse_month(value: str | date) -> date:
+    """``2026-11`` (or any date in it) as the first day of that month."""
+    if isinstance(value, date):
+        result = value.replace(day=1)
+    else:
+        match = _MONTH.match(str(value).strip())
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise DateError("is not a month (use YYYY-MM, e.g. 2026-11)")
+        result = date(int(match.group(1)), int(match.group(2)), 1)
+    if not MIN_DATE <= result <= MAX_DATE:
+        raise DateError(f"must be between {MIN_DATE:%Y-%m} and {MAX_DATE:%Y-%m}")
+    return result
+
+
 def text_problem(text: str, *, multiline: bool = False, encoding: str = "") -> str | None:
     """Why ``text`` cannot be stored as typed: the one rule for every text field.
 
