@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "doctor",
     "key",
     "serve",
+    "views",
 )
 
 EXIT_OK = 0

@@ -18,6 +18,7 @@ from finance_tui.models import (
     ImportBatch,
     LoginThrottle,
     Meta,
+    SavedView,
     SshKey,
     User,
 )
@@ -146,6 +147,11 @@ def _ssh_keys(db: Database) -> None:
     db.create_tables([SshKey], safe=True)
 
 
+def _saved_views(db: Database) -> None:
+    """Saved views per user (saved_view, names unique per owner in any case)."""
+    db.create_tables([SavedView], safe=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -155,6 +161,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v6_import_batches,
     _v7_login_throttle,
     _ssh_keys,
+    _saved_views,
 ]
 
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from finance_tui.services.records import RecordService
     from finance_tui.services.ssh_keys import SshKeyService
     from finance_tui.services.users import UserService
+    from finance_tui.services.views import ViewService
 
 INVALID_CREDENTIALS = "Invalid credentials"
 MAX_LOCK = throttle.MAX_LOCK
@@ -353,3 +354,10 @@ class SessionController:
         from finance_tui.services.ssh_keys import SshKeyService
 
         return SshKeyService(self)
+
+    @functools.cached_property
+    def views(self) -> ViewService:
+        """The acting user's saved views of the records screen."""
+        from finance_tui.services.views import ViewService
+
+        return ViewService(self)
