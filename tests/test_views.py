@@ -30,7 +30,7 @@ def _archive(name: str) -> None:
 def test_a_saved_view_loads_with_its_filter_and_sort(admin):
     row = admin.views.save("Monthly food", FIELDS, sort="amount", descending=False, today=TODAY)
     assert row.name == "Monthly food"
-    assert row.summary == "expense · food,rent · from -30 · min 5 · sorted by amount (ascending)"
+    assert row.summary == "expense · food,rent · from -30 · min 5 · by amount ▲"
     loaded = admin.views.load("monthly FOOD", today=TODAY)
     assert loaded.name == "Monthly food"
     assert loaded.warnings == ()
@@ -80,7 +80,7 @@ def test_saving_an_existing_name_needs_replace(admin):
     assert admin.views.load("food").fields == {"category": "food"}
     row = admin.views.save("FOOD", {"category": "rent"}, replace_existing=True, today=TODAY)
     assert [v.name for v in admin.views.list()] == ["FOOD"]
-    assert row.summary == "rent · sorted by date (descending)"
+    assert row.summary == "rent · by date ▼"
     assert SavedView.select().count() == 1
 
 
@@ -240,8 +240,8 @@ def test_cli_lists_views_and_exports_with_one(admin, db_url, run_cli):
     )
     assert (code, err) == (0, "")
     assert out.splitlines() == [
-        "Escé\tsearch note 1 · sorted by date (descending)",
-        "Rent\trent · sorted by amount (ascending)",
+        "Escé\tsearch note 1 · by date ▼",
+        "Rent\trent · by amount ▲",
     ]
     args = ["export", "-", "--view", "rent", "--db", db_url, "--user", "root"]
     code, out, err = run_cli(args, "correct-horse-1\n")

@@ -43,11 +43,11 @@ def clean_view_name(raw: str) -> str:
 
 
 def describe_view(fields: Mapping[str, str], sort: str, descending: bool) -> str:
-    """One line naming what a view filters on and how it sorts (picker, CLI)."""
+    """One line naming what a view filters on and how it sorts (picker, CLI); the
+    arrows are the records table's own (▼ newest or largest first)."""
     parts = [f"{_FIELD_WORDS[name]}{fields[name]}" for name in VIEW_FIELDS if fields.get(name)]
-    order = "descending" if descending else "ascending"
     filtered = " · ".join(parts) if parts else "every record"
-    return f"{filtered} · sorted by {sort} ({order})"
+    return f"{filtered} · by {sort} {'▼' if descending else '▲'}"
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,9 @@ def _spec(view: SavedView) -> dict[str, Any]:
 
 def _shown_fields(spec: Mapping[str, Any]) -> dict[str, str]:
     """The filter bar's text the view was saved with (categories by their saved names)."""
-    stored = spec.get("fields") if isinstance(spec.get("fields"), dict) else {}
+    stored = spec.get("fields")
+    if not isinstance(stored, dict):
+        stored = {}
     fields = {name: str(stored[name]) for name in _TEXT_FIELDS if stored.get(name)}
     names = [str(c.get("name", "")) for c in spec.get("categories", []) if isinstance(c, dict)]
     if names:
