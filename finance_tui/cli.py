@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "key",
     "budget",
     "serve",
+    "views",
 )
 
 EXIT_OK = 0

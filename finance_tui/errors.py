@@ -81,3 +81,11 @@ class DatabaseUnavailable(FinanceError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{message} (database: {detail})" if detail else message)
+
+
+class ViewExists(ValidationError):
+    """A saved view of that name exists already: the screen asks before replacing it."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__({"name": f"you already have a view named {name!r}"})

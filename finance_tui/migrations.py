@@ -19,6 +19,7 @@ from finance_tui.models import (
     ImportBatch,
     LoginThrottle,
     Meta,
+    SavedView,
     SshKey,
     User,
 )
@@ -152,6 +153,11 @@ def _budgets(db: Database) -> None:
     db.create_tables([Budget], safe=True)
 
 
+def _saved_views(db: Database) -> None:
+    """Saved views per user (saved_view, names unique per owner in any case)."""
+    db.create_tables([SavedView], safe=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -162,6 +168,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v7_login_throttle,
     _ssh_keys,
     _budgets,
+    _saved_views,
 ]
 
 

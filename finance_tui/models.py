@@ -210,6 +210,26 @@ class Budget(BaseModel):
         indexes = ((("category", "from_month"), True),)
 
 
+class SavedView(BaseModel):
+    """A user's named filter and sort of the records screen; only its owner sees it.
+
+    ``spec`` is JSON: the filter bar's text as typed, the categories as id and name,
+    the sort field and order (``finance_tui.services.views``).
+    """
+
+    id = AutoField()
+    owner = ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    owner_id: UUID
+    name = CharField(max_length=60)
+    name_lower = CharField(max_length=60)
+    spec = TextField()
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("owner", "name_lower"), True),)
+
+
 class Meta(BaseModel):
     key = CharField(max_length=50, primary_key=True)
     value = TextField()
@@ -226,6 +246,7 @@ ALL_MODELS = [
     LoginThrottle,
     SshKey,
     Budget,
+    SavedView,
     Meta,
 ]
 
@@ -248,6 +269,7 @@ __all__ = [
     "Meta",
     "MonthlyTotal",
     "Record",
+    "SavedView",
     "SEED_CATEGORIES",
     "SQL",
     "Session",

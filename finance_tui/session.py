@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from finance_tui.services.records import RecordService
     from finance_tui.services.ssh_keys import SshKeyService
     from finance_tui.services.users import UserService
+    from finance_tui.services.views import ViewService
 
 INVALID_CREDENTIALS = "Invalid credentials"
 MAX_LOCK = throttle.MAX_LOCK
@@ -360,3 +361,10 @@ class SessionController:
         from finance_tui.services.budgets import BudgetService
 
         return BudgetService(self)
+
+    @functools.cached_property
+    def views(self) -> ViewService:
+        """The acting user's saved views of the records screen."""
+        from finance_tui.services.views import ViewService
+
+        return ViewService(self)

@@ -32,9 +32,12 @@ from textual.widgets import DataTable, Input, Static
 from finance_tui.domain.dto import RecordRow
 from finance_tui.domain.filters import SORT_FIELDS, RecordFilter
 from finance_tui.domain.paging import Window, WindowRequest
+from finance_tui.domain.views import LoadedView, SavedViewRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission
+from finance_tui.textsafety import visible
 from screens.base import FinanceScreen, PaletteCommand, notify_error
+from screens.views import SavedViewCommands, ViewNameModal, ViewsPicker, quoted
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -124,12 +127,14 @@ class RecordsScreen(FinanceScreen):
 
     TITLE = "Records"
     CSS_PATH = "../styles/records.tcss"
+    COMMANDS = FinanceScreen.COMMANDS | {SavedViewCommands}
     AUTO_FOCUS = "#records-table"
     HELP = (
         "Enter opens the highlighted record (in the form for admins). "
         "Filters apply as you type. Dates: 2026-11-25, today, yesterday, -3. "
         "Amounts: 1234.5 or 1,234.50. Several categories: food,rent. "
-        "Click a column header to sort by it."
+        "Click a column header to sort by it. "
+        "w saves the filter and sort as a view of yours; v (or Ctrl+P, View:) applies one."
     )
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/", id="records.search"),
@@ -160,6 +165,8 @@ class RecordsScreen(FinanceScreen):
         Binding("u", "restore", "Restore", id="records.restore"),
         Binding("x", "export", "Export", id="records.export"),
         Binding("f5", "reload", "Refresh", show=False, id="records.refresh"),
+        Binding("w", "save_view", "Save view", show=False, id="records.save-view"),
+        Binding("v", "views", "Views", show=False, id="records.views"),
     ]
 
     def __init__(self, session: SessionController) -> None:
@@ -239,6 +246,12 @@ class RecordsScreen(FinanceScreen):
                 self.action_export,
             )
         yield PaletteCommand("Clear filters", "Show every record", self.action_clear_filter)
+        yield PaletteCommand(
+            "Save view", "Keep this filter and sort under a name (w)", self.action_save_view
+        )
+        yield PaletteCommand(
+            "Saved views", "Apply, rename or delete your saved views (v)", self.action_views
+        )
 
     # ---- loading ---------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -610,6 +623,62 @@ class RecordsScreen(FinanceScreen):
             success="Record restored",
             group="records-write",
         )
+
+    # ---- saved views -------------------------------------------------------------
+    def action_save_view(self) -> None:
+        """Ask for a name; the filter bar's text and the sort are saved as they are."""
+        fields, views = self.filter_values(), self.session.views
+        sort, descending, today = self.flt.sort, self.flt.descending, self.shell.clock.today()
+
+        def save(name: str, replace_existing: bool) -> SavedViewRow:
+            return views.save(
+                name,
+                fields,
+                sort=sort,
+                descending=descending,
+                replace_existing=replace_existing,
+                today=today,
+            )
+
+        def saved(row: SavedViewRow | None) -> None:
+            if row is not None:
+                self.app.notify(f"Saved the view {quoted(row.name)}", markup=False)
+
+        dialog = ViewNameModal("Save this filter and sort as a view", save, labels=FIELD_LABELS)
+        self.app.push_screen(dialog, saved)
+
+    def action_views(self) -> None:
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.recall_view(name)
+
+        self.app.push_screen(ViewsPicker(self.session), chosen)
+
+    def recall_view(self, name: str) -> None:
+        """Apply the saved view ``name`` (from the picker or the palette)."""
+        views, today = self.session.views, self.shell.clock.today()
+        self.call_db(lambda: views.load(name, today=today), self.apply_view, group="views-load")
+
+    def apply_view(self, view: LoadedView) -> None:
+        """Show the view's text in the filter bar and load its filter and sort; say
+        what it had to drop (an archived category, a value no longer valid)."""
+        if self._debounce is not None:
+            self._debounce.stop()
+        for field, _, _ in FILTER_FIELDS:
+            box = self.query_one(f"#filter-{field}", Input)
+            with box.prevent(Input.Changed):
+                box.value = visible(view.fields.get(field, ""))
+        self._show_filter_errors({})
+        self.flt = replace(view.filter, only_deleted=self.trash, limit=WINDOW)
+        self._relabel_columns()
+        self.query_one(RecordTable).focus()
+        self.reload(keep_position=False)
+        message = f"Applied the view {quoted(view.name)}"
+        if view.warnings:
+            lines = "\n".join(f"• {visible(warning)}" for warning in view.warnings)
+            self.app.notify(f"{message}:\n{lines}", severity="warning", markup=False, timeout=10)
+        else:
+            self.app.notify(message, markup=False)
 
 
 def _window_start(position: int, total: int) -> int:

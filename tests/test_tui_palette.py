@@ -11,10 +11,11 @@ from screens.import_export import ExportModal
 from screens.record_form import RecordForm
 from screens.records import RecordsScreen
 
-RECORD_COMMANDS = {"New record", "Trash (deleted records)", "Export CSV", "Clear filters"}
+EVERYONE = {"Clear filters", "Save view", "Saved views"}
+RECORD_COMMANDS = {"New record", "Trash (deleted records)", "Export CSV", *EVERYONE}
 ALLOWED = {
-    "viewer": {"Clear filters"},
-    "analyst": {"Clear filters", "Export CSV"},
+    "viewer": EVERYONE,
+    "analyst": EVERYONE | {"Export CSV"},
     "admin": RECORD_COMMANDS,
 }
 

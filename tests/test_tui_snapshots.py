@@ -154,3 +154,19 @@ def test_fits_the_terminal(snap_compare, snap_sessions, tmp_path, size, name, ke
     million_scale_totals()
     app = make_app(tmp_path, snap_sessions["admin"])
     assert snap_compare(app, terminal_size=size, run_before=_runner(*keys))
+
+
+def test_views_picker_80x24(snap_compare, snap_sessions, tmp_path):
+    """The saved views picker at 80x24: names (markup shown as typed), what each view
+    filters on and how it sorts, the keys."""
+    viewer = snap_sessions["viewer"]
+    views = [
+        ("Food this month", {"kind": "expense", "category": "food", "date_from": "2026-11-01"}),
+        ("[b]Big[/b] rent", {"category": "rent", "amount_min": "500"}),
+        ("Lunches, last 30 days", {"date_from": "-30", "text": "lunch"}),
+        ("Salary by amount", {"kind": "income", "category": "salary"}),
+    ]
+    for name, fields in views:
+        viewer.views.save(name, fields, sort="amount", descending="Big" in name)
+    app = make_app(tmp_path, viewer)
+    assert snap_compare(app, terminal_size=SMALL, run_before=_runner("2", "v"))

@@ -103,9 +103,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deleted.add_argument("--only-deleted", action="store_true", help="only deleted (admins)")
     exp.add_argument(
         "--sort",
-        default="date",
         help="date, amount, category, kind or created_at; prefix + for ascending "
         "(default: date, newest first)",
+    )
+    exp.add_argument(
+        "--view",
+        metavar="NAME",
+        help="start from your saved view NAME (its filter and sort); the options above "
+        "replace the parts of it they name",
     )
     exp.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     exp.add_argument(
@@ -203,20 +208,44 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def export_filter(args: argparse.Namespace, session: SessionController) -> RecordFilter:
-    flt = session.record_filter(
-        {
-            "kind": args.kind,
-            "category": args.category,
-            "date_from": args.date_from,
-            "date_to": args.date_to,
-            "amount_min": args.amount_min,
-            "amount_max": args.amount_max,
-            "text": args.text,
-            "created_by": args.created_by,
-            "sort": args.sort,
-        }
-    )
+    """The filter of the options, on top of the saved view ``--view`` names if any."""
+    typed = {
+        "kind": args.kind,
+        "category": args.category,
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+        "amount_min": args.amount_min,
+        "amount_max": args.amount_max,
+        "text": args.text,
+        "created_by": args.created_by,
+        "sort": args.sort,
+    }
+    if args.view is not None:
+        flt = _view_filter(args.view, typed, session)
+    else:
+        flt = session.record_filter(typed)
     return replace(flt, include_deleted=args.include_deleted, only_deleted=args.only_deleted)
+
+
+def _view_filter(
+    name: str, typed: dict[str, str | None], session: SessionController
+) -> RecordFilter:
+    """The view's filter with the given options laid over it; what the view dropped
+    (an archived category) is a warning on stderr, not an error."""
+    view = session.views.load(name)
+    for warning in view.warnings:
+        print(f"warning: view '{printable(view.name)}': {printable(warning)}", file=sys.stderr)
+    given = {key: value for key, value in typed.items() if value is not None}
+    if not given:
+        return view.filter
+    order = "desc" if view.descending else "asc"
+    merged = {**view.fields, "sort": view.sort, "order": order, **given}
+    if "sort" in given:
+        merged.pop("order")
+    if "category" in given:
+        return session.record_filter(merged)
+    merged.pop("category", None)  # kept by id: a renamed category still matches
+    return replace(session.record_filter(merged), categories=view.filter.categories)
 
 
 class TerminalText(io.TextIOBase):
