@@ -17,6 +17,7 @@ from finance_tui.db import (
     TUI_SQLITE_HEAP_LIMIT,
     current_database,
     current_url,
+    limit_sqlite_heap,
     sqlite_heap_limit,
 )
 from finance_tui.migrations import latest_version, schema_version
@@ -91,7 +92,10 @@ async def test_the_app_opens_and_migrates_the_database_after_the_login_screen(tm
         await settle(pilot)
         assert type(app.screen).__name__ == "LoginScreen"
         assert await app.run_db(lambda: schema_version(current_database())) == latest_version()
-        assert await app.run_db(sqlite_heap_limit) == TUI_SQLITE_HEAP_LIMIT
+        try:
+            assert await app.run_db(sqlite_heap_limit) == TUI_SQLITE_HEAP_LIMIT
+        finally:  # process-wide: the next tests in this process run uncapped
+            await app.run_db(lambda: limit_sqlite_heap(0))
         assert app.startup_error == ""
 
 
