@@ -14,12 +14,14 @@ When it can be removed: when ``tests/test_lazy_driver.py``'s
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # importlib.abc would cost the first frame importlib.resources
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec
 
 
 def load_postgres_driver() -> None:
@@ -49,13 +51,13 @@ def _load_driver_first(peewee: ModuleType) -> None:
     peewee.PostgresqlDatabase.__init__ = init_with_driver
 
 
-class _DriverHidingLoader(importlib.abc.Loader):
+class _DriverHidingLoader:
     """Runs peewee's module code while ``import psycopg`` fails (unless it is loaded)."""
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
+    def __init__(self, loader: Loader) -> None:
         self.loader = loader
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -71,12 +73,12 @@ class _DriverHidingLoader(importlib.abc.Loader):
             _load_driver_first(module)
 
 
-class _PeeweeFinder(importlib.abc.MetaPathFinder):
+class _PeeweeFinder:
     """Finds peewee with the other finders and wraps its loader; used once."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname != "peewee":
             return None
         if self in sys.meta_path:

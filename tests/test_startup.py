@@ -33,6 +33,8 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "finance_tui.models",
     "finance_tui.session",
     "finance_tui.services",
+    "tomllib",  # the keymap file's parser, when there is such a file
+    "importlib.resources",  # through importlib.abc
 )
 
 
