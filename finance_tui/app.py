@@ -250,7 +250,7 @@ class FinanceApp(App[int]):
         exit_when_session_ends: bool = False,
         open_database: bool = False,
     ) -> None:
-        """``db_url`` is only displayed (run_app connects); ``session`` skips the login.
+        """``db_url`` is displayed (and opened with ``open_database``); ``session`` skips the login.
         ``clock`` is the one source of today and now for every screen; ``today`` and
         ``now`` are shorthands that fix them (tests, snapshots). ``typeahead`` orders
         keys that arrive together (:class:`TypeaheadGate`); by default on in a
