@@ -1,79 +1,161 @@
-"""Peak memory of the TUI browsing to the last record (headless, App.run_test).
+"""Peak memory of a full session in the real terminal, at 1k and at 1M records.
 
-    python bench/memory.py --db sqlite:///path.db
+    python bench/memory.py [--sizes 1000,1000000] [--runs 2] [--work DIR] [--prefix felt]
 
-Logs in as Demo_viewer, opens the dashboard, then the records screen, jumps to the
-last record (End) and waits until that window is shown. Prints ``peak_rss=<bytes>``
-(this process's maximum resident set size) and ``records=<total>``.
+The app runs in tmux (120x40) on the demo databases of ``bench/felt.py`` (same tooling,
+same ``--work``/``--prefix``), driven by felt's helpers through one full session: login,
+dashboard, records, next page, End, sort changes, searches, opening and saving a record,
+more searches and sorts, a walk of PageDowns, End again, opening a record and leaving it,
+analytics and back to the dashboard. Then it reads the app process's ``VmHWM`` (peak
+resident set size) and ``Threads`` from ``/proc/PID/status``. Runs alternate between the
+sizes. Prints, per size, the median (min-max) of both, the difference of the peak medians
+(largest size minus smallest) and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import resource
+import shutil
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-VIEWER = ("demo.viewer@gmail.com", "demo@viewer2026")
-TIMEOUT = 60.0
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import felt  # noqa: E402  (the tmux driver and the demo databases)
+
+EXTRA_WORDS = ("coffee", "crypto", "lidl")
+PAGE_DOWNS = 12
 
 
-async def wait_for(pilot, condition, what: str) -> None:
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > TIMEOUT:
-            raise TimeoutError(f"gave up waiting for {what}")
-        await pilot.pause(0.05)
+def app_pid() -> int:
+    """The Python process running in the pane (tmux may start it under a shell)."""
+    pid = int(felt.tmux("display-message", "-p", "-t", "felt", "#{pane_pid}").strip())
+    for _ in range(5):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"finance_tui" in cmdline and b"python" in cmdline.split(b"\0")[0]:
+            return pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            break
+        pid = int(children[0])
+    raise RuntimeError("no finance_tui process in the tmux pane")
 
 
-async def browse(url: str) -> int:
-    from finance_tui.app import FinanceApp
-    from finance_tui.startup import connect
+def proc_status(pid: int) -> dict[str, int]:
+    """``VmHWM`` (bytes) and ``Threads`` of a live process."""
+    values: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key == "VmHWM":
+            values["peak"] = int(rest.split()[0]) * 1024
+        elif key == "Threads":
+            values["threads"] = int(rest)
+    return values
 
-    connect(url)
-    with tempfile.TemporaryDirectory() as state:
-        app = FinanceApp(url, state_path=Path(state) / "state.json", idle_lock_minutes=0)
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = app.screen
-            screen.query_one("#login-identifier").value = VIEWER[0]
-            screen.query_one("#login-password").value = VIEWER[1]
-            screen.query_one("#login-submit").press()
-            await wait_for(pilot, lambda: app.session is not None, "login")
-            await wait_for(
-                pilot, lambda: type(app.screen).__name__ == "DashboardScreen", "dashboard"
-            )
-            await pilot.pause(1.0)  # let the dashboard load its numbers
-            await pilot.press("2")
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "RecordsScreen", "records")
-            records = app.screen
-            await wait_for(pilot, lambda: records.rows and records.counted, "first page and count")
-            total = records.total
-            records.query_one("#records-table").focus()
-            await pilot.press("end")
-            await wait_for(
-                pilot,
-                lambda: records.window_start + len(records.rows) >= total,
-                "the last window",
-            )
-            await pilot.pause(0.5)
-            return total
+
+def settle_records(size: int) -> None:
+    """Wait until the records screen shows rows and its full, unfiltered count."""
+    felt.wait_for(
+        lambda s: felt.records_rows(s) and (felt.status(s) or (0, 0, 0))[0] == size,
+        "the records screen, counted",
+    )
+
+
+def more_records_actions(size: int) -> None:
+    """Searches, sort changes, a PageDown walk, End, opening a record and leaving it."""
+    for word in EXTRA_WORDS:
+        felt._search(size, word, f"/{word}", felt.Timings({}))
+    for _ in range(3):
+        label = felt.sort_label(felt.pane())
+        felt.keys("s")
+        felt.wait_for(lambda s, was=label: felt.sort_label(s) not in (was, None), "a new sort")
+    for _ in range(PAGE_DOWNS):
+        cursor = (felt.status(felt.pane()) or (0, 0, 0))[1]
+        felt.keys("PageDown")
+        felt.wait_for(lambda s, was=cursor: (felt.status(s) or (0, 0, 0))[1] > was, "PageDown")
+    felt.keys("End")
+    felt.wait_for(lambda s: (felt.status(s) or (0, 0, 0))[1] == size, "the last record")
+    felt.keys("Enter")
+    felt.wait_for(lambda s: "Edit record" in s, "the record form")
+    felt.keys("Escape")
+    felt.wait_for(lambda s: "Edit record" not in s and felt.records_rows(s), "the list again")
+
+
+def full_session(db_url: str, size: int, run: int) -> dict[str, int]:
+    """Launch the app, walk the whole session, return its peak RSS and thread count."""
+    felt.tmux("kill-server")
+    command = f"{sys.executable} -m finance_tui --db {db_url}"
+    felt.tmux("new-session", "-d", "-s", "felt", "-x", "120", "-y", "40", command)
+    try:
+        felt.wait_for(lambda s: "Username or email" in s, "the login screen")
+        pid = app_pid()
+        felt.keys(felt.ADMIN[0], "Tab", felt.ADMIN[1], "Enter")
+        felt.wait_for(lambda s: felt.re.search(r"[\d,]+ records", s) is not None, "dashboard")
+        felt._records_actions(size, run, felt.Timings({}))
+        settle_records(size)
+        more_records_actions(size)
+        felt.keys("3")
+        felt.wait_for(lambda s: "Compare periods" in s, "analytics")
+        time.sleep(1.0)  # its figures load in the background
+        felt.keys("1")
+        felt.wait_for(lambda s: "Compare periods" not in s and "records" in s, "dashboard")
+        time.sleep(1.0)
+        return proc_status(pid)
+    finally:
+        felt.tmux("kill-server")
+
+
+def cell(values: list[float], unit: str = "") -> str:
+    return f"{statistics.median(values):.1f}{unit} ({min(values):.1f}–{max(values):.1f})"
+
+
+def report(results: dict[int, list[dict[str, int]]]) -> None:
+    sizes = sorted(results)
+    mb = 1024 * 1024
+    print("| records | peak RSS, median (min–max) | threads at the end |")
+    print("|--:|--:|--:|")
+    for size in sizes:
+        peaks = [r["peak"] / mb for r in results[size]]
+        threads = [float(r["threads"]) for r in results[size]]
+        print(f"| {size:,} | {cell(peaks, ' MB')} | {cell(threads)} |")
+    small, large = (
+        statistics.median(r["peak"] / mb for r in results[s]) for s in (sizes[0], sizes[-1])
+    )
+    print(
+        f"difference {sizes[-1]:,} - {sizes[0]:,}: {large - small:+.1f} MB; ratio {large / small:.2f}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", required=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,1000000")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "felt")
+    parser.add_argument("--prefix", default="felt", help="databases are WORK/PREFIX-SIZE.db")
     args = parser.parse_args()
-    os.environ.setdefault("FINANCE_TUI_BCRYPT_ROUNDS", "4")
-    total = asyncio.run(browse(args.db))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    print(f"records={total}")
-    print(f"peak_rss={peak}")
+    if shutil.which("tmux") is None:
+        print("bench/memory.py needs tmux (apt-get install tmux)", file=sys.stderr)
+        return 2
+    felt.SOCKET = f"finance-memory-{os.getpid()}"  # never another bench's tmux server
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    args.work.mkdir(parents=True, exist_ok=True)
+    urls = {size: felt.ensure_database(args.work, size, args.prefix) for size in sizes}
+    print(f"load average before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as home:
+        os.environ.update(
+            {"HOME": home, "TERM": "xterm-256color", "XDG_STATE_HOME": f"{home}/state"}
+        )
+        os.environ.pop("NO_COLOR", None)
+        results: dict[int, list[dict[str, int]]] = {size: [] for size in sizes}
+        for run in range(1, args.runs + 1):
+            for size in sizes if run % 2 else reversed(sizes):
+                results[size].append(full_session(urls[size], size, run))
+                print(f"run {run} at {size:,}: {results[size][-1]}", file=sys.stderr)
+    print(f"load average after: {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    report(results)
     return 0
 
 

@@ -1,111 +1,94 @@
-"""Start-up time: process start to an interactive login screen, against a bare Textual app.
+"""Start-up: launch -> first paint of the login screen, against a bare Textual app.
 
-    python bench/startup.py --db sqlite:///path.db [--repeat 5]
+    python bench/startup.py [--runs 7] [--work DIR] [--prefix felt]
 
-Both run the same way: a fresh ``python`` process on a pseudo-terminal (120x40), timed
-until their first screen with a marker text is written to the terminal ("Log in" on the
-login screen; "BARE-READY" for the bare app, which shows it from on_mount). Prints
-``app=<seconds>`` and ``bare=<seconds>`` (medians, alternating runs).
+Both run the same way, with the same Python: a fresh process in tmux (120x40, its own
+server socket), the pane polled every 5 ms until the first screen is painted ("Log in"
+on the login screen; "BARE-READY" for the bare app, an ``App`` with one ``Label``).
+The app opens the 1,000-record demo database of ``bench/felt.py`` (same ``--work``).
+Runs alternate after a warm-up launch of each. Prints the median (min-max) of both and
+the ratio of the medians.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
-import pty
-import select
-import signal
+import shutil
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import felt  # noqa: E402  (the tmux driver and the demo databases)
+
 BARE_APP = """
 from textual.app import App
-from textual.widgets import Static
+from textual.widgets import Label
 
 
 class Bare(App):
     def compose(self):
-        yield Static("waiting")
-
-    def on_mount(self):
-        self.query_one(Static).update("BARE-READY")
+        yield Label("BARE-READY")
 
 
 Bare().run()
 """
 
 
-def time_to_marker(argv: list[str], marker: bytes, env: dict, timeout: float = 30.0) -> float:
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+def time_to_paint(command: str, marker: str) -> float:
+    """Seconds from launching ``command`` in a fresh tmux server to ``marker`` painted."""
+    felt.tmux("kill-server")
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True
-    )
-    os.close(slave)
-    seen = b""
+    felt.tmux("new-session", "-d", "-s", "felt", "-x", "120", "-y", "40", command)
     try:
-        while time.perf_counter() - start < timeout:
-            ready, _, _ = select.select([master], [], [], 0.05)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                seen = seen[-4096:] + chunk
-                if marker in seen:
-                    return time.perf_counter() - start
-            if proc.poll() is not None:
-                break
-        raise RuntimeError(f"{argv[-1]}: no {marker!r} within {timeout}s: {seen[-300:]!r}")
+        return felt.wait_for(lambda s: marker in s, marker, start)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        os.close(master)
+        felt.tmux("kill-server")
+
+
+def cell(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return f"{statistics.median(ms):.0f} ms ({min(ms):.0f}–{max(ms):.0f})"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "felt")
+    parser.add_argument("--prefix", default="felt", help="the database is WORK/PREFIX-1000.db")
     args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        print("bench/startup.py needs tmux (apt-get install tmux)", file=sys.stderr)
+        return 2
+    felt.SOCKET = f"finance-startup-{os.getpid()}"  # never another bench's tmux server
+    args.work.mkdir(parents=True, exist_ok=True)
+    url = felt.ensure_database(args.work, 1000, args.prefix)
     with tempfile.TemporaryDirectory() as home:
         bare = Path(home) / "bare_app.py"
         bare.write_text(BARE_APP)
-        env = {
-            **os.environ,
-            "HOME": home,
-            "XDG_STATE_HOME": f"{home}/state",
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_DATA_HOME": f"{home}/data",
-            "TERM": "xterm-256color",
-            "COLUMNS": "120",
-            "LINES": "40",
+        os.environ.update(
+            {"HOME": home, "TERM": "xterm-256color", "XDG_STATE_HOME": f"{home}/state"}
+        )
+        os.environ.pop("NO_COLOR", None)
+        commands = {
+            "app": (f"{sys.executable} -m finance_tui --db {url}", "Log in"),
+            "bare": (f"{sys.executable} {bare}", "BARE-READY"),
         }
-        env.pop("TEXTUAL", None)
-        app_cmd = [sys.executable, "-m", "finance_tui", "--db", args.db]
-        bare_cmd = [sys.executable, str(bare)]
-        time_to_marker(app_cmd, b"Log in", env)  # warm the OS file cache for both
-        time_to_marker(bare_cmd, b"BARE-READY", env)
-        app_times, bare_times = [], []
-        for _ in range(args.repeat):
-            app_times.append(time_to_marker(app_cmd, b"Log in", env))
-            bare_times.append(time_to_marker(bare_cmd, b"BARE-READY", env))
-    print(f"app={statistics.median(app_times):.4f}")
-    print(f"bare={statistics.median(bare_times):.4f}")
+        for command, marker in commands.values():  # warm-up: file cache, .pyc
+            time_to_paint(command, marker)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        load = os.getloadavg()[0]
+        for run in range(args.runs):
+            for name in commands if run % 2 == 0 else reversed(list(commands)):
+                times[name].append(time_to_paint(*commands[name]))
+    ratio = statistics.median(times["app"]) / statistics.median(times["bare"])
+    print(f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}, {args.runs} alternating runs")
+    print(f"app (login screen painted): {cell(times['app'])}")
+    print(f"bare Textual app (one Label): {cell(times['bare'])}")
+    print(f"ratio app / bare: {ratio:.2f}")
     return 0
 
 

@@ -1,9 +1,10 @@
 """Keep peewee from importing the PostgreSQL driver until a PostgreSQL database is opened.
 
 peewee imports psycopg (~0.1-0.2 s) when it is itself first imported, even for a SQLite
-user. This module, imported by the package before anything imports peewee, hides the
-driver during that import and hands it to peewee when a ``PostgresqlDatabase`` is
-created. Start-up of the TUI on SQLite stays fast; PostgreSQL works as before.
+user. The package installs, before anything imports peewee, an import hook that runs
+peewee's first import with the driver hidden and hands the driver to peewee when a
+``PostgresqlDatabase`` is created. The hook does not import peewee itself: the terminal
+UI paints its login screen before it needs the database (start-up time).
 
 When it can be removed: when ``tests/test_lazy_driver.py``'s
 ``test_stock_peewee_imports_psycopg_at_import_time`` fails after a peewee upgrade
@@ -14,20 +15,19 @@ When it can be removed: when ``tests/test_lazy_driver.py``'s
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-_HIDE_DRIVER = "peewee" not in sys.modules and "psycopg" not in sys.modules
-if _HIDE_DRIVER:
-    sys.modules["psycopg"] = None  # type: ignore[assignment]  # `import psycopg` fails
-try:
-    import peewee
-finally:
-    if _HIDE_DRIVER:
-        del sys.modules["psycopg"]
+if TYPE_CHECKING:  # importlib.abc would cost the first frame importlib.resources
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec
 
 
 def load_postgres_driver() -> None:
     """Give peewee the psycopg module it did not import."""
+    import peewee
+
     if peewee.psycopg is not None or peewee.psycopg2 is not None:
         return
     try:
@@ -41,13 +41,56 @@ def load_postgres_driver() -> None:
     peewee.Json_pg3, peewee.Jsonb_pg3 = Json, Jsonb
 
 
-_original_init = peewee.PostgresqlDatabase.__init__
+def _load_driver_first(peewee: ModuleType) -> None:
+    original = peewee.PostgresqlDatabase.__init__
+
+    def init_with_driver(self: Any, *args: Any, **kwargs: Any) -> None:
+        load_postgres_driver()
+        original(self, *args, **kwargs)
+
+    peewee.PostgresqlDatabase.__init__ = init_with_driver
 
 
-def _init_with_driver(self: peewee.PostgresqlDatabase, *args: Any, **kwargs: Any) -> None:
-    load_postgres_driver()
-    _original_init(self, *args, **kwargs)
+class _DriverHidingLoader:
+    """Runs peewee's module code while ``import psycopg`` fails (unless it is loaded)."""
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        hide = "psycopg" not in sys.modules
+        if hide:
+            sys.modules["psycopg"] = None  # type: ignore[assignment]  # `import psycopg` fails
+        try:
+            self.loader.exec_module(module)
+        finally:
+            if hide:
+                del sys.modules["psycopg"]
+        if hide:
+            _load_driver_first(module)
 
 
-if _HIDE_DRIVER:
-    peewee.PostgresqlDatabase.__init__ = _init_with_driver  # type: ignore[method-assign]
+class _PeeweeFinder:
+    """Finds peewee with the other finders and wraps its loader; used once."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname != "peewee":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None and spec.loader is not None:
+                spec.loader = _DriverHidingLoader(spec.loader)
+                return spec
+        return None
+
+
+if "peewee" not in sys.modules and "psycopg" not in sys.modules:
+    sys.meta_path.insert(0, _PeeweeFinder())

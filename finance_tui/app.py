@@ -36,6 +36,7 @@ Write the screen as a :class:`screens.base.FinanceScreen` and append a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import time
@@ -61,6 +62,8 @@ from finance_tui.textsafety import visible
 from screens.base import FinanceModal, FinanceScreen, call_db
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from finance_tui.dbpool import DatabasePool
     from finance_tui.session import SessionController
 
@@ -254,14 +257,18 @@ class FinanceApp(App[int]):
         typeahead: bool | None = None,
         clock: Clock | None = None,
         exit_when_session_ends: bool = False,
+        open_database: bool = False,
     ) -> None:
-        """``db_url`` is only displayed (run_app connects); ``session`` skips the login.
+        """``db_url`` is displayed (and opened with ``open_database``); ``session`` skips the login.
         ``clock`` is the one source of today and now for every screen; ``today`` and
         ``now`` are shorthands that fix them (tests, snapshots). ``typeahead`` orders
         keys that arrive together (:class:`TypeaheadGate`); by default on in a
         terminal, off headless, where the test pilot already waits after each key.
         ``exit_when_session_ends`` (``serve ssh``): the end of the session ends the app,
-        with the reason in ``ended_because``, instead of showing the login screen."""
+        with the reason in ``ended_because``, instead of showing the login screen.
+        ``open_database`` (``run_app``): open and migrate ``db_url`` on the database pool
+        once the login screen is painted; every database call waits for it, and a
+        failure ends the app with the reason in ``startup_error``."""
         super().__init__()
         self._typeahead_wanted = typeahead
         self._typeahead: TypeaheadGate | None = None
@@ -270,6 +277,9 @@ class FinanceApp(App[int]):
         self.ended_because = ""
         self.clock = clock or Clock(fixed_today=today, fixed_now=now)
         self._database: DatabasePool | None = None
+        self._open_on_start = open_database
+        self._opened: asyncio.Future[bool] | None = None
+        self.startup_error = ""
         if idle_lock_minutes is None:
             from finance_tui.config import settings
 
@@ -308,16 +318,29 @@ class FinanceApp(App[int]):
         return self._database
 
     def run_db(self, call: Callable[[], T]) -> Awaitable[T]:
-        """Run ``call`` on the database pool; await the result (see ``screens.base``)."""
-        return self.database.run(call)
+        """Run ``call`` on the database pool; await the result (see ``screens.base``).
+        Until the database opened at start-up is ready, the call waits for it."""
+        if self._opened is None or (self._opened.done() and self._opened.result()):
+            return self.database.run(call)
+        return self._run_db_when_open(call)
+
+    async def _run_db_when_open(self, call: Callable[[], T]) -> T:
+        assert self._opened is not None
+        if not await asyncio.shield(self._opened):  # a cancelled caller leaves it be
+            raise DatabaseUnavailable("connection", self.startup_error)
+        return await self.database.run(call)
 
     @property
     def db_label(self) -> str:
         if self._db_label is not None:
             return self._db_label
-        from finance_tui.db import current_url, describe
+        from finance_tui.dburl import describe
 
-        url = self.db_url or current_url()
+        url = self.db_url
+        if not url:
+            from finance_tui.db import current_url
+
+            url = current_url()
         return describe(url) if url else "(not connected)"
 
     @property
@@ -347,13 +370,44 @@ class FinanceApp(App[int]):
         self._use_theme_palette()
         self._load_keymap()
         self.set_interval(5, self._check_idle)
-        if self.refresh_seconds > 0:
+        if self._open_on_start:
+            self._opened = asyncio.get_running_loop().create_future()
+            self.call_after_refresh(self._open_database)
+        elif self.refresh_seconds > 0:
             self._watch_changes()
         if self.session is not None:
             self._after_login(self.session)
         else:
             self.show_login()
         self.call_after_refresh(self._preload_modules)
+
+    def _open_database(self) -> None:
+        """After the first frame: open (create, migrate) the database on the pool, so
+        the login screen does not wait for the driver, the schema check or the sweep."""
+        url = self.db_url or ""
+
+        def open_it() -> None:
+            from finance_tui.db import limit_sqlite_heap
+            from finance_tui.startup import connect_checked
+
+            connect_checked(url)
+            limit_sqlite_heap()
+
+        async def job() -> None:
+            assert self._opened is not None
+            try:
+                await self.database.run(open_it)
+            except FinanceError as exc:
+                self.startup_error = " ".join(str(exc).split())
+                self._opened.set_result(False)
+                self.exit(1)
+                return
+            self._opened.set_result(True)
+            if self.refresh_seconds > 0:
+                self._watch_changes()
+
+        worker: Worker[None] = self.run_worker(job, name="open-database", group="open-database")
+        del worker  # typed for mypy, which infers the result type from the target
 
     def on_unmount(self) -> None:
         """Let the database threads end with the app (their connections close)."""
@@ -706,22 +760,22 @@ def _poll_token(previous: Any) -> tuple[Any, DatabaseUnavailable | None]:
 
 
 def run_app(db_url: str | None, *, connected: bool = False) -> int:
-    """Entry point for ``finance-tui`` with no subcommand: connect (unless the caller
-    already did), then run the TUI."""
+    """Entry point for ``finance-tui`` with no subcommand: run the TUI, which opens the
+    database after its first frame (unless the caller already connected)."""
     import sys
 
-    from finance_tui.db import normalize_url
-    from finance_tui.startup import connect
+    from finance_tui.dburl import check_url, normalize_url
 
     try:
-        url = normalize_url(db_url)
-        if not connected:
-            connect(url)
+        url = check_url(normalize_url(db_url))
     except FinanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    app = FinanceApp(url)
+    app = FinanceApp(url, open_database=not connected)
     result = app.run()
+    if app.startup_error:
+        print(f"error: {app.startup_error}", file=sys.stderr)
+        return 1
     if app.session is not None:
         from finance_tui.db import database_errors
 

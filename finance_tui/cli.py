@@ -130,16 +130,25 @@ def check_text_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
 
 
 def _open_tui(args: argparse.Namespace) -> int:
-    from finance_tui.commands.common import db_url, open_db
+    """Check the URL's form here; the app opens (and migrates) the database itself
+    once its login screen is painted, and refuses in one line if it cannot."""
+    from finance_tui.dburl import check_url, normalize_url
 
-    open_db(args)  # report a bad URL or unreachable server before the screen takes over
+    url = check_url(normalize_url(getattr(args, "db", None)))
     try:
         from finance_tui.app import run_app
     except ModuleNotFoundError as exc:
         if exc.name != "finance_tui.app":
             raise
         raise FinanceError("the terminal UI is not part of this installation") from None
-    return int(run_app(db_url(args), connected=True) or 0)
+    return int(run_app(url) or 0)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from finance_tui.db import database_errors
+
+    with database_errors():
+        return int(args.handler(args) or 0)
 
 
 def _names_no_command(argv: Sequence[str]) -> bool:
@@ -175,15 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerant_output()
     parser = _tui_parser() if _names_no_command(argv) else build_parser()
     args = parser.parse_args(argv)
-    from finance_tui.commands.common import end_one_shot_sessions
-    from finance_tui.db import database_errors
-
     try:
         check_text_arguments(parser, args)
-        with database_errors():
-            if getattr(args, "handler", None) is None:
-                return _open_tui(args)
-            return int(args.handler(args) or 0)
+        if getattr(args, "handler", None) is None:
+            return _open_tui(args)
+        return _run_command(args)
     except FinanceError as exc:
         print(format_error(exc), file=sys.stderr)
         return EXIT_ERROR
@@ -194,4 +199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        end_one_shot_sessions()
+        _end_one_shot_sessions()
+
+
+def _end_one_shot_sessions() -> None:
+    """Revoke ``--user`` sessions; only a command can have made one (the TUI path never
+    loads the commands' helpers, and need not load them to find there is nothing)."""
+    common = sys.modules.get("finance_tui.commands.common")
+    if common is not None:
+        common.end_one_shot_sessions()

@@ -26,7 +26,8 @@ from peewee import (
 if TYPE_CHECKING:
     from peewee import _atomic
 
-from finance_tui.config import settings, user_path
+from finance_tui.dburl import DatabaseUrlError as DatabaseUrlError
+from finance_tui.dburl import check_url, describe, normalize_url, sqlite_path
 from finance_tui.errors import DatabaseUnavailable, FinanceError
 from finance_tui.models import database
 
@@ -51,37 +52,6 @@ SQLITE_PRAGMAS = {
 # bits follow the umask, so a team sharing a setgid directory (umask 002) keeps access.
 PRIVATE_FILE_MODE = 0o660
 PRIVATE_DIR_MODE = 0o770
-
-
-class DatabaseUrlError(FinanceError):
-    pass
-
-
-def normalize_url(url: str | None) -> str:
-    """Turn a path or URL into a URL; ``None`` means the environment or the default."""
-    url = url or settings().database_url
-    if "\x00" in url:
-        raise DatabaseUrlError("the database path or URL contains a NUL character")
-    if "://" not in url:  # a plain path: a '%' in it is a character, not an escape
-        return f"sqlite:///{str(user_path(url).resolve()).replace('%', '%25')}"
-    return url
-
-
-def describe(url: str) -> str:
-    """URL without the password, for display ("connected to ...")."""
-    parsed = urlparse(url)
-    if parsed.scheme.startswith("sqlite"):
-        return sqlite_path(url)
-    host = parsed.hostname or "localhost"
-    port = f":{parsed.port}" if parsed.port else ""
-    user = f"{parsed.username}@" if parsed.username else ""
-    return f"{parsed.scheme}://{user}{host}{port}{parsed.path}"
-
-
-def sqlite_path(url: str) -> str:
-    """The file of a SQLite URL: ``sqlite:///relative`` or ``sqlite:////absolute``."""
-    path = url.split("://", 1)[1]
-    return unquote(path[1:] if path.startswith("/") else path)
 
 
 def casefold_contains(haystack: str | None, needle: str) -> bool:
@@ -133,11 +103,9 @@ AppDatabase = SqliteAppDatabase | PostgresAppDatabase
 
 
 def make_database(url: str) -> AppDatabase:
-    scheme = urlparse(url).scheme
+    scheme = urlparse(check_url(url)).scheme
     if scheme == "sqlite":
         path = sqlite_path(url)
-        if "\x00" in path:
-            raise DatabaseUrlError(f"the database path {path!r} contains a NUL character (%00)")
         if path != ":memory:":
             path = str(prepare_sqlite_file(Path(path)))
         db = SqliteAppDatabase(
@@ -149,19 +117,14 @@ def make_database(url: str) -> AppDatabase:
         )
         db.register_function(casefold_contains, "casefold_contains", 2, deterministic=True)
         return db
-    if scheme in ("postgres", "postgresql"):
-        parsed = urlparse(url)
-        return PostgresAppDatabase(
-            (parsed.path or "/").lstrip("/") or None,
-            user=unquote(parsed.username) if parsed.username else None,
-            password=unquote(parsed.password) if parsed.password else None,
-            host=parsed.hostname,
-            port=parsed.port,
-            prefer_psycopg3=True,
-        )
-    raise DatabaseUrlError(
-        f"Unsupported database URL {url!r}: use a file path, sqlite:///PATH "
-        "or postgresql://user:password@host:port/dbname"
+    parsed = urlparse(url)  # postgres:// or postgresql://
+    return PostgresAppDatabase(
+        (parsed.path or "/").lstrip("/") or None,
+        user=unquote(parsed.username) if parsed.username else None,
+        password=unquote(parsed.password) if parsed.password else None,
+        host=parsed.hostname,
+        port=parsed.port,
+        prefer_psycopg3=True,
     )
 
 
@@ -196,6 +159,27 @@ def current_database() -> Database:
     if db is None:
         raise RuntimeError("no database is open: call finance_tui.db.connect() first")
     return db
+
+
+# The terminal UI's SQLite memory, every connection's page cache together. Each pool
+# thread's connection may cache up to cache_size (32 MB); at a million records a long
+# session filled several of them (+67 MB peak RSS against 1k records). Past this limit
+# SQLite recycles cached pages instead of growing; the pages stay in the OS file cache.
+TUI_SQLITE_HEAP_LIMIT = 16 * 1024 * 1024
+
+
+def limit_sqlite_heap(limit: int = TUI_SQLITE_HEAP_LIMIT) -> None:
+    """Cap SQLite's heap for this whole process (a process-wide pragma), on SQLite only.
+
+    For long-lived processes holding several connections (the TUI); one-shot commands
+    keep full caches (an import writes to many indexes at once)."""
+    if is_sqlite():
+        current_database().execute_sql(f"PRAGMA soft_heap_limit = {int(limit)}")
+
+
+def sqlite_heap_limit() -> int:
+    """The process's current soft heap limit (0: none)."""
+    return int(current_database().execute_sql("PRAGMA soft_heap_limit").fetchone()[0])
 
 
 def is_sqlite() -> bool:

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from finance_tui.db import database_errors
-
 T = TypeVar("T")
 
 # Two for a screen's parallel reads (the first rows and the slow total count of the
@@ -52,5 +50,9 @@ class DatabasePool:
 
 
 def _guarded(call: Callable[[], T]) -> T:
+    # Imported on the pool thread: the database layer (peewee) loads off the UI thread,
+    # after the first frame.
+    from finance_tui.db import database_errors
+
     with database_errors():
         return call()

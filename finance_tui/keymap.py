@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,12 +62,16 @@ def load_keymap(path: Path | None = None, known_ids: Iterable[str] | None = None
     path = path or keymap_path()
     result = Keymap()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return result
+        return result  # the usual case: no TOML parser loaded before the first frame
     except (OSError, UnicodeDecodeError) as exc:
         result.problems.append(f"keymap {path}: cannot read it ({exc}); default keys in use")
         return result
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         result.problems.append(f"keymap {path}: not valid TOML ({exc}); default keys in use")
         return result

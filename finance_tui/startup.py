@@ -6,7 +6,11 @@ Above the services (it runs the migrations and the clean-up of dead imports), so
 
 from __future__ import annotations
 
+from peewee import DatabaseError
+
 from finance_tui.db import AppDatabase, open_database
+from finance_tui.dburl import describe
+from finance_tui.errors import FinanceError
 
 
 def connect(url: str | None = None, *, migrate: bool = True) -> AppDatabase:
@@ -21,3 +25,16 @@ def connect(url: str | None = None, *, migrate: bool = True) -> AppDatabase:
         # an import whose process died leaves invisible rows: remove them (doctor shows it)
         db.finance_cleaned = tuple(sweep())
     return db
+
+
+def connect_checked(url: str, *, migrate: bool = True) -> AppDatabase:
+    """:func:`connect`, with a path that cannot be created or a file that is not a
+    database reported as one :class:`FinanceError` naming the database."""
+    try:
+        return connect(url, migrate=migrate)
+    except FinanceError:
+        raise
+    except OSError as exc:  # e.g. the directory of a SQLite path cannot be created
+        raise FinanceError(f"Cannot open database {describe(url)}: {exc.strerror or exc}") from exc
+    except DatabaseError as exc:  # e.g. the path is not a SQLite database
+        raise FinanceError(f"Cannot open database {describe(url)}: {exc}") from exc

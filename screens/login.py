@@ -65,12 +65,18 @@ class LoginScreen(FinanceScreen["SessionController | None"]):
             yield Static(literal(self.message), id="login-error")
             yield LoadingIndicator(id="login-busy")
             yield Button("Log in", variant="primary", id="login-submit")
-        yield FitFooter()
 
     def on_mount(self) -> None:
+        # The footer (its keys laid out, measured, recomposed) comes just after the
+        # first frame: the form is what a person starts typing into.
+        self.call_after_refresh(self._add_footer)
         self.query_one("#login-busy").display = False
         if not self.message:
             self.query_one("#login-error").display = False
+
+    async def _add_footer(self) -> None:
+        await self.mount(FitFooter())
+        self.refresh_bindings()  # a footer that missed the first binding update
 
     def show_error(self, message: str) -> None:
         for error in self.query("#login-error").results(Static):  # absent until composed

@@ -19,13 +19,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from peewee import DatabaseError
-
 from finance_tui.config import state_dir
 from finance_tui.db import AppDatabase, normalize_url, sqlite_path
 from finance_tui.db import describe as describe_url
 from finance_tui.errors import AuthError, FinanceError, SessionExpired
-from finance_tui.startup import connect
+from finance_tui.startup import connect_checked
 
 if TYPE_CHECKING:  # the session layer (JWT) loads when a command authenticates, not at
     from finance_tui.session import SessionController  # start-up (the TUI path uses open_db)
@@ -50,15 +48,7 @@ def describe(url: str) -> str:
 
 def open_db(args: argparse.Namespace, *, migrate: bool = True) -> AppDatabase:
     """Open (create and migrate) the database named by ``--db`` or the environment."""
-    url = db_url(args)
-    try:
-        return connect(url, migrate=migrate)
-    except FinanceError:
-        raise
-    except OSError as exc:  # e.g. the directory of a SQLite path cannot be created
-        raise FinanceError(f"Cannot open database {describe(url)}: {exc.strerror or exc}") from exc
-    except DatabaseError as exc:  # e.g. the path is not a SQLite database
-        raise FinanceError(f"Cannot open database {describe(url)}: {exc}") from exc
+    return connect_checked(db_url(args), migrate=migrate)
 
 
 def add_user_option(parser: argparse.ArgumentParser) -> None:
