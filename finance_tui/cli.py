@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "doctor",
     "key",
     "serve",
+    "recurring",
 )
 
 EXIT_OK = 0

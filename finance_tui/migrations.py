@@ -18,6 +18,8 @@ from finance_tui.models import (
     ImportBatch,
     LoginThrottle,
     Meta,
+    Schedule,
+    ScheduleRun,
     SshKey,
     User,
 )
@@ -146,6 +148,14 @@ def _ssh_keys(db: Database) -> None:
     db.create_tables([SshKey], safe=True)
 
 
+def _recurring_schedules(db: Database) -> None:
+    """Recurring records: schedules and the periods they created (unique per period).
+
+    New tables only: the record table (a million rows) is not touched.
+    """
+    db.create_tables([Schedule, ScheduleRun], safe=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -155,6 +165,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v6_import_batches,
     _v7_login_throttle,
     _ssh_keys,
+    _recurring_schedules,
 ]
 
 

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view the audit log"
     CHANGE_OWN_PASSWORD = "change their own password"
     MANAGE_OWN_SSH_KEYS = "manage their own SSH keys"
+    MANAGE_RECURRING = "manage recurring schedules"
 
 
 _EVERYONE = {
