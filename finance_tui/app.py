@@ -62,6 +62,7 @@ from screens.base import FinanceModal, FinanceScreen, call_db
 
 if TYPE_CHECKING:
     from finance_tui.dbpool import DatabasePool
+    from finance_tui.domain.dto import RecurringRunReport
     from finance_tui.session import SessionController
 
 T = TypeVar("T")
@@ -169,6 +170,12 @@ def _import() -> ScreenFactory:
     return ImportScreen
 
 
+def _recurring() -> ScreenFactory:
+    from screens.recurring import RecurringScreen
+
+    return RecurringScreen
+
+
 def _lock_screen() -> Callable[[SessionController], FinanceModal[bool]]:
     from screens.account import LockScreen
 
@@ -194,6 +201,10 @@ SCREEN_REGISTRY: list[ScreenEntry] = [
     ),
     ScreenEntry(
         "import", "screens.import_export", _import, Permission.IMPORT_CSV, "8", "Import"
+    ),
+    ScreenEntry(
+        "recurring", "screens.recurring", _recurring, Permission.MANAGE_RECURRING, "0",
+        "Recurring",
     ),
 ]  # fmt: skip
 
@@ -414,6 +425,21 @@ class FinanceApp(App[int]):
             self.notify("No screen is available for your role", severity="error")
             return
         self.goto(start)
+        self.call_after_refresh(self._run_recurring, session)
+
+    def _run_recurring(self, session: SessionController) -> None:
+        """Create the due recurring records once the first screen is painted: a worker
+        on the database pool, so nothing waits for it; the notification says how many."""
+        if session is not self.session:
+            return  # logged out before the first frame
+        today = self.today
+
+        def done(report: RecurringRunReport) -> None:
+            from screens.recurring import show_run
+
+            show_run(self, report, quiet=True)
+
+        call_db(self, lambda: session.recurring.run(today), done, group="recurring-run")
 
     # ---- navigation --------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
