@@ -39,6 +39,7 @@ DESIGN_TABLE = """
 | manage users (create, role, activate/deactivate, reset password) | – | – | ✓ |
 | audit log | – | – | ✓ |
 | change own password, manage own SSH keys, log out | ✓ | ✓ | ✓ |
+| manage recurring schedules (add, list, remove) | – | – | ✓ |
 """
 
 ROLES = ("viewer", "analyst", "admin")
@@ -73,6 +74,7 @@ class World:
     category_id: int
     other_user_id: object
     csv_path: str
+    schedule_id: int
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _csv_import(s: SessionController, w: World) -> object:
 ROW_DASH, ROW_RECORDS, ROW_ANALYTICS, ROW_EXPORT, ROW_WRITE, ROW_IMPORT, ROW_CATS, ROW_USERS = list(
     EXPECTED
 )[:8]
-ROW_AUDIT, ROW_OWN = list(EXPECTED)[8:]
+ROW_AUDIT, ROW_OWN, ROW_RECURRING = list(EXPECTED)[8:11]
 
 CALLS = [
     Call(ROW_DASH, Permission.VIEW_DASHBOARD, "dashboard.summary", lambda s, w: s.dashboard.summary("all", today=TODAY)),
@@ -133,12 +135,16 @@ CALLS = [
     Call(ROW_USERS, Permission.MANAGE_USERS, "ssh_keys.list(other)", lambda s, w: s.ssh_keys.list(str(w.other_user_id))),
     Call(ROW_OWN, Permission.MANAGE_OWN_SSH_KEYS, "ssh_keys.add", lambda s, w: s.ssh_keys.add(OWN_KEY)),
     Call(ROW_OWN, Permission.MANAGE_OWN_SSH_KEYS, "ssh_keys.list", lambda s, w: s.ssh_keys.list()),
+    Call(ROW_RECURRING, Permission.MANAGE_RECURRING, "recurring.add", lambda s, w: s.recurring.add({"every": "month", "kind": "expense", "amount": "5", "category": "food"}, today=TODAY)),
+    Call(ROW_RECURRING, Permission.MANAGE_RECURRING, "recurring.list", lambda s, w: s.recurring.list()),
+    Call(ROW_RECURRING, Permission.MANAGE_RECURRING, "recurring.remove", lambda s, w: s.recurring.remove(w.schedule_id)),
+    Call(ROW_RECORDS, Permission.VIEW_RECORDS, "recurring.run", lambda s, w: s.recurring.run(TODAY)),
     Call(ROW_OWN, None, "logout", lambda s, w: s.logout()),
 ]  # fmt: skip
 
 
 def test_design_table_parsed_completely():
-    assert len(EXPECTED) == 10
+    assert len(EXPECTED) == 11
     assert EXPECTED[ROW_ANALYTICS] == {"viewer": False, "analyst": True, "admin": True}
     assert EXPECTED[ROW_OWN] == {"viewer": True, "analyst": True, "admin": True}
 
@@ -185,6 +191,16 @@ def world(sessions, tmp_path) -> World:
         other = insert_user("target", "target@example.com", PASSWORD, "analyst")
     csv_path = tmp_path / "in.csv"
     csv_path.write_text("date,kind,amount,category,notes\n2026-11-03,expense,4.20,food,imported\n")
+    schedule = admin.recurring.add(
+        {
+            "every": "week",
+            "kind": "expense",
+            "amount": "9",
+            "category": "rent",
+            "start": "2026-12-01",
+        },
+        today=TODAY,
+    )
     return World(
         live.id,
         live.version,
@@ -192,6 +208,7 @@ def world(sessions, tmp_path) -> World:
         Category.get(Category.name_lower == "food").id,
         other.id,
         str(csv_path),
+        schedule.id,
     )
 
 
