@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from finance_tui.dbpool import DatabasePool
+    from finance_tui.domain.dto import RecurringRunReport
     from finance_tui.session import SessionController
 
 T = TypeVar("T")
@@ -178,6 +179,12 @@ def _budgets() -> ScreenFactory:
     return BudgetsScreen
 
 
+def _recurring() -> ScreenFactory:
+    from screens.recurring import RecurringScreen
+
+    return RecurringScreen
+
+
 def _lock_screen() -> Callable[[SessionController], FinanceModal[bool]]:
     from screens.account import LockScreen
 
@@ -206,6 +213,10 @@ SCREEN_REGISTRY: list[ScreenEntry] = [
     ),
     ScreenEntry(
         "budgets", "screens.budgets", _budgets, Permission.VIEW_DASHBOARD, "9", "Budgets"
+    ),
+    ScreenEntry(
+        "recurring", "screens.recurring", _recurring, Permission.MANAGE_RECURRING, "0",
+        "Recurring",
     ),
 ]  # fmt: skip
 
@@ -480,6 +491,21 @@ class FinanceApp(App[int]):
             self.notify("No screen is available for your role", severity="error")
             return
         self.goto(start)
+        self.call_after_refresh(self._run_recurring, session)
+
+    def _run_recurring(self, session: SessionController) -> None:
+        """Create the due recurring records once the first screen is painted: a worker
+        on the database pool, so nothing waits for it; the notification says how many."""
+        if session is not self.session:
+            return  # logged out before the first frame
+        today = self.today
+
+        def done(report: RecurringRunReport) -> None:
+            from screens.recurring import show_run
+
+            show_run(self, report, quiet=True)
+
+        call_db(self, lambda: session.recurring.run(today), done, group="recurring-run")
 
     # ---- navigation --------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "budget",
     "serve",
     "views",
+    "recurring",
 )
 
 EXIT_OK = 0

@@ -20,6 +20,8 @@ from finance_tui.models import (
     LoginThrottle,
     Meta,
     SavedView,
+    Schedule,
+    ScheduleRun,
     SshKey,
     User,
 )
@@ -158,6 +160,14 @@ def _saved_views(db: Database) -> None:
     db.create_tables([SavedView], safe=True)
 
 
+def _recurring_schedules(db: Database) -> None:
+    """Recurring records: schedules and the periods they created (unique per period).
+
+    New tables only: the record table (a million rows) is not touched.
+    """
+    db.create_tables([Schedule, ScheduleRun], safe=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -169,6 +179,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _ssh_keys,
     _budgets,
     _saved_views,
+    _recurring_schedules,
 ]
 
 

@@ -230,6 +230,51 @@ class SavedView(BaseModel):
         indexes = ((("owner", "name_lower"), True),)
 
 
+class Schedule(BaseModel):
+    """A recurring record: a template and when it is due (``finance_tui.domain.recurrence``).
+
+    ``next_due`` is the first period not yet created (NULL once the end date is passed),
+    so a run reads only the schedules that are due. It is a shortcut, not the guard:
+    ``ScheduleRun``'s unique key is what makes a period impossible to create twice.
+    """
+
+    id = AutoField()
+    every = CharField(max_length=5)  # month, week or year
+    day = IntegerField(null=True)  # month: day 1-31; week: ISO weekday 1-7; year: NULL
+    start_date = DateField()
+    end_date = DateField(null=True)
+    next_due = DateField(null=True, index=True)
+    kind = CharField(max_length=10)
+    amount = BigIntegerField()  # minor units, > 0
+    category = ForeignKeyField(Category, on_delete="RESTRICT", backref="+")
+    notes = TextField(default="")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    is_active = BooleanField(default=True)  # False once removed (its history stays)
+    category_id: int
+    created_by_id: UUID | None
+
+
+class ScheduleRun(BaseModel):
+    """One period a schedule has created (or is creating): at most one per period.
+
+    A separate table rather than columns on ``record``: the record table and its writers
+    stay as they are, and the period stays taken when its record is deleted (deleting a
+    scheduled record must not make the next run create it again).
+    """
+
+    id = AutoField()
+    schedule = ForeignKeyField(Schedule, on_delete="CASCADE", backref="runs")
+    period = DateField()
+    record = ForeignKeyField(Record, null=True, unique=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField(default=utcnow)
+    schedule_id: int
+    record_id: UUID | None
+
+    class Meta:
+        indexes = ((("schedule", "period"), True),)
+
+
 class Meta(BaseModel):
     key = CharField(max_length=50, primary_key=True)
     value = TextField()
@@ -247,6 +292,8 @@ ALL_MODELS = [
     SshKey,
     Budget,
     SavedView,
+    Schedule,
+    ScheduleRun,
     Meta,
 ]
 
@@ -270,6 +317,8 @@ __all__ = [
     "MonthlyTotal",
     "Record",
     "SavedView",
+    "Schedule",
+    "ScheduleRun",
     "SEED_CATEGORIES",
     "SQL",
     "Session",

@@ -27,6 +27,7 @@ class Permission(StrEnum):
     CHANGE_OWN_PASSWORD = "change their own password"
     MANAGE_OWN_SSH_KEYS = "manage their own SSH keys"
     MANAGE_BUDGETS = "set or remove budgets"
+    MANAGE_RECURRING = "manage recurring schedules"
 
 
 _EVERYONE = {

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date
 
+    from finance_tui.domain.dto import RecurringRunReport
     from finance_tui.domain.filters import RecordFilter
     from finance_tui.services.analytics import AnalyticsService
     from finance_tui.services.audit import AuditService
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from finance_tui.services.csvio import CsvService
     from finance_tui.services.dashboard import DashboardService
     from finance_tui.services.records import RecordService
+    from finance_tui.services.recurring import RecurringService
     from finance_tui.services.ssh_keys import SshKeyService
     from finance_tui.services.users import UserService
     from finance_tui.services.views import ViewService
@@ -144,6 +146,15 @@ def authenticate(identifier: str, password: str) -> User:
         raise AuthError("This account is deactivated; ask an administrator")
     _succeeded(user, key, password)
     return user
+
+
+def run_recurring_unattended(today: date) -> RecurringRunReport:
+    """Create the due recurring records with nobody logged in (``finance-tui recurring
+    run`` from cron). Safe without a login: it only materialises what an admin
+    scheduled, as the schedule's owner, and it is audited as this command."""
+    from finance_tui.services.recurring import run_due
+
+    return run_due(today, None)
 
 
 class SessionController:
@@ -368,3 +379,9 @@ class SessionController:
         from finance_tui.services.views import ViewService
 
         return ViewService(self)
+
+    @functools.cached_property
+    def recurring(self) -> RecurringService:
+        from finance_tui.services.recurring import RecurringService
+
+        return RecurringService(self)

@@ -40,6 +40,7 @@ DESIGN_TABLE = """
 | audit log | – | – | ✓ |
 | change own password, manage own SSH keys, log out | ✓ | ✓ | ✓ |
 | set or remove budgets (everyone sees them) | – | – | ✓ |
+| manage recurring schedules (add, list, remove) | – | – | ✓ |
 """
 
 ROLES = ("viewer", "analyst", "admin")
@@ -74,6 +75,7 @@ class World:
     category_id: int
     other_user_id: object
     csv_path: str
+    schedule_id: int
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _csv_import(s: SessionController, w: World) -> object:
 ROW_DASH, ROW_RECORDS, ROW_ANALYTICS, ROW_EXPORT, ROW_WRITE, ROW_IMPORT, ROW_CATS, ROW_USERS = list(
     EXPECTED
 )[:8]
-ROW_AUDIT, ROW_OWN, ROW_BUDGETS = list(EXPECTED)[8:11]
+ROW_AUDIT, ROW_OWN, ROW_BUDGETS, ROW_RECURRING = list(EXPECTED)[8:12]
 
 CALLS = [
     Call(ROW_DASH, Permission.VIEW_DASHBOARD, "dashboard.summary", lambda s, w: s.dashboard.summary("all", today=TODAY)),
@@ -136,12 +138,16 @@ CALLS = [
     Call(ROW_OWN, Permission.MANAGE_OWN_SSH_KEYS, "ssh_keys.list", lambda s, w: s.ssh_keys.list()),
     Call(ROW_DASH, Permission.VIEW_DASHBOARD, "budgets.for_month", lambda s, w: s.budgets.for_month("2026-11")),
     Call(ROW_BUDGETS, Permission.MANAGE_BUDGETS, "budgets.set", lambda s, w: s.budgets.set("food", "100", "2026-11")),
+    Call(ROW_RECURRING, Permission.MANAGE_RECURRING, "recurring.add", lambda s, w: s.recurring.add({"every": "month", "kind": "expense", "amount": "5", "category": "food"}, today=TODAY)),
+    Call(ROW_RECURRING, Permission.MANAGE_RECURRING, "recurring.list", lambda s, w: s.recurring.list()),
+    Call(ROW_RECURRING, Permission.MANAGE_RECURRING, "recurring.remove", lambda s, w: s.recurring.remove(w.schedule_id)),
+    Call(ROW_RECORDS, Permission.VIEW_RECORDS, "recurring.run", lambda s, w: s.recurring.run(TODAY)),
     Call(ROW_OWN, None, "logout", lambda s, w: s.logout()),
 ]  # fmt: skip
 
 
 def test_design_table_parsed_completely():
-    assert len(EXPECTED) == 11
+    assert len(EXPECTED) == 12
     assert EXPECTED[ROW_ANALYTICS] == {"viewer": False, "analyst": True, "admin": True}
     assert EXPECTED[ROW_OWN] == {"viewer": True, "analyst": True, "admin": True}
 
@@ -188,6 +194,16 @@ def world(sessions, tmp_path) -> World:
         other = insert_user("target", "target@example.com", PASSWORD, "analyst")
     csv_path = tmp_path / "in.csv"
     csv_path.write_text("date,kind,amount,category,notes\n2026-11-03,expense,4.20,food,imported\n")
+    schedule = admin.recurring.add(
+        {
+            "every": "week",
+            "kind": "expense",
+            "amount": "9",
+            "category": "rent",
+            "start": "2026-12-01",
+        },
+        today=TODAY,
+    )
     return World(
         live.id,
         live.version,
@@ -195,6 +211,7 @@ def world(sessions, tmp_path) -> World:
         Category.get(Category.name_lower == "food").id,
         other.id,
         str(csv_path),
+        schedule.id,
     )
 
 

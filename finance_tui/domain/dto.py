@@ -240,3 +240,31 @@ class BudgetMonth:
     @property
     def over(self) -> bool:
         return self.spent > self.budget
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """A recurring record's schedule as the Recurring screen and ``recurring list`` show it."""
+
+    id: int
+    every: str
+    day: int | None
+    rule: str  # "monthly on day 31", "weekly on Monday", "yearly on 02-29"
+    start_date: date
+    end_date: date | None
+    next_due: date | None  # None: the schedule is over (past its end date)
+    kind: str
+    amount: Decimal
+    category: str
+    notes: str
+    created_by: str | None
+    is_active: bool
+    created_count: int = 0
+
+
+@dataclass(frozen=True)
+class RecurringRunReport:
+    """What one run of the due schedules did: records created and schedules skipped."""
+
+    created: int
+    skipped: tuple[str, ...] = ()

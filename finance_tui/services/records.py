@@ -58,6 +58,28 @@ def _parse_id(record_id: UUID | str) -> UUID:
         raise NotFound(f"No record with id {record_id!s}") from None
 
 
+def insert_record(clean: CleanRecord, author: UUID | None) -> Record:
+    """Write one validated record and its summary cell (inside the caller's transaction).
+
+    The one path for single records, so the form and the recurring schedules keep the
+    summaries (and, through its triggers, the search index) in step the same way.
+    """
+    now = utcnow()
+    rec = Record.create(
+        kind=clean.kind,
+        amount=clean.amount_minor,
+        category=clean.category_id,
+        date=clean.date,
+        notes=clean.notes,
+        created_by=author,
+        updated_by=author,
+        created_at=now,
+        updated_at=now,
+    )
+    summaries.add_record(clean.date, clean.category_id, clean.kind, clean.amount_minor)
+    return rec
+
+
 class RecordService:
     def __init__(self, session: Authoriser):
         self.session = session
@@ -124,20 +146,8 @@ class RecordService:
     def create(self, data: Mapping[str, object], *, today: date | None = None) -> RecordRow:
         principal = self.session.require(Permission.WRITE_RECORDS)
         clean = validate_record(data, today=today)
-        now = utcnow()
         with write_transaction():
-            rec = Record.create(
-                kind=clean.kind,
-                amount=clean.amount_minor,
-                category=clean.category_id,
-                date=clean.date,
-                notes=clean.notes,
-                created_by=principal.user_id,
-                updated_by=principal.user_id,
-                created_at=now,
-                updated_at=now,
-            )
-            summaries.add_record(clean.date, clean.category_id, clean.kind, clean.amount_minor)
+            rec = insert_record(clean, principal.user_id)
             record_event(principal, "record_create", "record", rec.id, after=snapshot(rec))
         return self.get(rec.id)
 
