@@ -81,3 +81,18 @@ class DatabaseUnavailable(FinanceError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{message} (database: {detail})" if detail else message)
+
+
+class NothingToUndo(FinanceError):
+    """Undo was asked for, but this session has no record change left to undo."""
+
+
+class UndoConflict(FinanceError):
+    """The change to undo was overtaken: someone changed the record since.
+
+    ``event_id`` is the audit event that can no longer be undone.
+    """
+
+    def __init__(self, event_id: int, message: str):
+        self.event_id = event_id
+        super().__init__(message)

@@ -146,6 +146,25 @@ def _ssh_keys(db: Database) -> None:
     db.create_tables([SshKey], safe=True)
 
 
+def _audit_undo_columns(db: Database) -> None:
+    """Audit events name the session that made them and the event an undo reverses.
+
+    Undo walks one session's own changes newest first: ``(session_jti, id)`` finds them
+    without a scan, and the unique ``undoes`` makes undoing one change twice impossible.
+    Older events keep NULL, so no session can undo changes made before this upgrade.
+    """
+    columns = {column.name for column in db.get_columns("audit_event")}
+    for name, sql_type in (("session_jti", "VARCHAR(64)"), ("undoes", "INTEGER")):
+        if name not in columns:
+            db.execute_sql(f'ALTER TABLE "audit_event" ADD COLUMN "{name}" {sql_type}')
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "audit_event_session_jti_id" ON "audit_event" (session_jti, id)'
+    )
+    db.execute_sql(
+        'CREATE UNIQUE INDEX IF NOT EXISTS "audit_event_undoes" ON "audit_event" (undoes)'
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -155,6 +174,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v6_import_batches,
     _v7_login_throttle,
     _ssh_keys,
+    _audit_undo_columns,
 ]
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from finance_tui.services.dashboard import DashboardService
     from finance_tui.services.records import RecordService
     from finance_tui.services.ssh_keys import SshKeyService
+    from finance_tui.services.undo import UndoService
     from finance_tui.services.users import UserService
 
 INVALID_CREDENTIALS = "Invalid credentials"
@@ -353,3 +354,9 @@ class SessionController:
         from finance_tui.services.ssh_keys import SshKeyService
 
         return SshKeyService(self)
+
+    @functools.cached_property
+    def undo(self) -> UndoService:
+        from finance_tui.services.undo import UndoService
+
+        return UndoService(self)
