@@ -124,7 +124,7 @@ class RecordsScreen(FinanceScreen):
         "Filters apply as you type. Dates: 2026-11-25, today, yesterday, -3. "
         "Amounts: 1234.5 or 1,234.50. Several categories: food,rent. "
         "Click a column header to sort by it. "
-        "c copies the highlighted record into a new one dated today. "
+        "Admins: c copies the highlighted record into a new one dated today; "
         "Ctrl+Z undoes your last change of this session (again for the one before)."
     )
     BINDINGS = [

@@ -154,3 +154,9 @@ def test_fits_the_terminal(snap_compare, snap_sessions, tmp_path, size, name, ke
     million_scale_totals()
     app = make_app(tmp_path, snap_sessions["admin"])
     assert snap_compare(app, terminal_size=size, run_before=_runner(*keys))
+
+
+def test_duplicated_record_form_80x24(snap_compare, snap_sessions, tmp_path):
+    """`c` on the records screen: the highlighted record's values, dated today, whole at 80x24."""
+    app = make_app(tmp_path, snap_sessions["admin"])
+    assert snap_compare(app, terminal_size=SMALL, run_before=_runner("2", "down", "c"))

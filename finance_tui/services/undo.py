@@ -112,7 +112,7 @@ def _write_back(
     principal: Principal, event: AuditEvent, rec: Record, today: date | None, what: str
 ) -> None:
     """Write the edited fields' values from before the edit, validated like any edit."""
-    before, after = json.loads(event.before), json.loads(event.after)
+    before, after = json.loads(event.before or "{}"), json.loads(event.after or "{}")
     changes = {
         field: before[key]
         for key, field in _EDIT_FIELDS.items()
