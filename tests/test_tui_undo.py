@@ -163,3 +163,15 @@ async def test_admin_finds_both_in_help_and_palette(admin, tmp_path):
         assert ("c", "Duplicate", "records.duplicate") in rows
         assert ("^z", "Undo my last change", "records.undo") in rows
         assert "Ctrl+Z undoes your last change" in help_screen.extra
+
+
+def test_the_audit_detail_names_the_event_an_undo_reversed():
+    from datetime import datetime
+
+    from finance_tui.domain.dto import AuditRow
+    from screens.audit import describe_event
+
+    row = AuditRow(
+        7, datetime(2026, 11, 25, 9, 30), "root", "record_undo", "record", "x", {}, {}, 5
+    )
+    assert "action: record_undo\nentity: record x\nundoes: event #5\n" in describe_event(row)
