@@ -89,3 +89,18 @@ class ViewExists(ValidationError):
     def __init__(self, name: str):
         self.name = name
         super().__init__({"name": f"you already have a view named {name!r}"})
+
+
+class NothingToUndo(FinanceError):
+    """Undo was asked for, but this session has no record change left to undo."""
+
+
+class UndoConflict(FinanceError):
+    """The change to undo was overtaken: someone changed the record since.
+
+    ``event_id`` is the audit event that can no longer be undone.
+    """
+
+    def __init__(self, event_id: int, message: str):
+        self.event_id = event_id
+        super().__init__(message)

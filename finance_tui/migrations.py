@@ -168,6 +168,25 @@ def _recurring_schedules(db: Database) -> None:
     db.create_tables([Schedule, ScheduleRun], safe=True)
 
 
+def _audit_undo_columns(db: Database) -> None:
+    """Audit events name the session that made them and the event an undo reverses.
+
+    Undo walks one session's own changes newest first: ``(session_jti, id)`` finds them
+    without a scan, and the unique ``undoes`` makes undoing one change twice impossible.
+    Older events keep NULL, so no session can undo changes made before this upgrade.
+    """
+    columns = {column.name for column in db.get_columns("audit_event")}
+    for name, sql_type in (("session_jti", "VARCHAR(64)"), ("undoes", "INTEGER")):
+        if name not in columns:
+            db.execute_sql(f'ALTER TABLE "audit_event" ADD COLUMN "{name}" {sql_type}')
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "audit_event_session_jti_id" ON "audit_event" (session_jti, id)'
+    )
+    db.execute_sql(
+        'CREATE UNIQUE INDEX IF NOT EXISTS "audit_event_undoes" ON "audit_event" (undoes)'
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -180,6 +199,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _budgets,
     _saved_views,
     _recurring_schedules,
+    _audit_undo_columns,
 ]
 
 

@@ -139,7 +139,15 @@ class AuditEvent(BaseModel):
     entity_id = CharField(max_length=40, default="", index=True)
     before = TextField(null=True)  # JSON
     after = TextField(null=True)  # JSON
+    # The session (Session.jti) that made the change: undo only reverses a session's own.
+    session_jti = CharField(max_length=64, null=True)
+    # For an undo (or a refused one): the event it reversed. Unique, so no change is
+    # undone twice, even by two undos racing.
+    undoes = IntegerField(null=True, unique=True)
     actor_id: UUID | None
+
+    class Meta:
+        indexes = ((("session_jti", "id"), False),)
 
 
 class Session(BaseModel):

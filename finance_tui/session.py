@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from finance_tui.services.records import RecordService
     from finance_tui.services.recurring import RecurringService
     from finance_tui.services.ssh_keys import SshKeyService
+    from finance_tui.services.undo import UndoService
     from finance_tui.services.users import UserService
     from finance_tui.services.views import ViewService
 
@@ -385,3 +386,9 @@ class SessionController:
         from finance_tui.services.recurring import RecurringService
 
         return RecurringService(self)
+
+    @functools.cached_property
+    def undo(self) -> UndoService:
+        from finance_tui.services.undo import UndoService
+
+        return UndoService(self)

@@ -38,6 +38,8 @@ def describe_event(row: AuditRow) -> str:
         f"action: {row.action}",
         f"entity: {row.entity_type} {row.entity_id}".rstrip(),
     ]
+    if row.undoes is not None:
+        lines.append(f"undoes: event #{row.undoes}")
     for title, data in (("before", row.before), ("after", row.after)):
         lines.append("")
         if data is None:

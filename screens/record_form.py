@@ -165,7 +165,8 @@ class RecordForm(FinanceModal[RecordRow | None]):
 
     A new record always starts at Kind (after ``n`` and after Ctrl+N alike, the kind
     already set to the last one used), so the same keys enter every record; an edit
-    starts at Amount.
+    starts at Amount. ``template`` (duplicate) prefills a new record from a stored one,
+    dated today: it starts at Amount too, the field a copy most often changes.
     """
 
     TITLE = "Record form"
@@ -193,10 +194,12 @@ class RecordForm(FinanceModal[RecordRow | None]):
         record: RecordRow | None = None,
         defaults: dict[str, str] | None = None,
         on_saved: Callable[[RecordRow, dict[str, str]], None] | None = None,
+        template: RecordRow | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.record = record
+        self.template = None if record else template
         self.defaults = dict(defaults or {})
         self.on_saved = on_saved
         self.categories: list[CategoryRow] = []
@@ -211,28 +214,50 @@ class RecordForm(FinanceModal[RecordRow | None]):
         """Relative dates in the form count from the shell's clock (fixed in tests)."""
         return self.shell.clock.today()
 
+    def _title(self) -> str:
+        if self.record:
+            return "Edit record"
+        return "New record — copy, dated today" if self.template else "New record"
+
+    def _initial(self) -> dict[str, str]:
+        """What the fields start with: the record, a copy of the template dated today,
+        or the remembered defaults."""
+        source = self.record or self.template
+        if source is None:
+            return {
+                "kind": self.defaults.get("kind", "expense"),
+                "amount": "",
+                "category": self.defaults.get("category", ""),
+                "date": self.defaults.get("date", self.today.isoformat()),
+                "notes": "",
+            }
+        return {
+            "kind": source.kind,
+            "amount": f"{source.amount:.2f}",
+            "category": source.category,
+            "date": fmt_date(source.date) if self.record else self.today.isoformat(),
+            "notes": source.notes,
+        }
+
     def compose(self) -> ComposeResult:
         rec = self.record
-        title = "Edit record" if rec else "New record"
+        start = self._initial()
+        title = self._title()
         kind = KindToggle(id="field-kind")
-        kind.value = rec.kind if rec else self.defaults.get("kind", "expense")
-        amount = Input(
-            f"{rec.amount:.2f}" if rec else "",
-            placeholder="1234.50 or 1,234.50",
-            id="field-amount",
-        )
+        kind.value = start["kind"]
+        amount = Input(start["amount"], placeholder="1234.50 or 1,234.50", id="field-amount")
         category = StoredInput(
-            rec.category if rec else self.defaults.get("category", ""),
+            start["category"],
             placeholder="start typing; → accepts the suggestion",
             id="field-category",
         )
         when = DateInput(
-            fmt_date(rec.date) if rec else self.defaults.get("date", self.today.isoformat()),
+            start["date"],
             placeholder="YYYY-MM-DD, today, yesterday, -3",
             id="field-date",
             today=self.today,
         )
-        notes = StoredInput(rec.notes if rec else "", placeholder="optional", id="field-notes")
+        notes = StoredInput(start["notes"], placeholder="optional", id="field-notes")
         with Vertical(id="form-dialog"):
             yield Label(title, id="form-title")
             if rec:
@@ -260,7 +285,7 @@ class RecordForm(FinanceModal[RecordRow | None]):
     def on_mount(self) -> None:
         self.query_one("#form-reload").display = False
         self._flag_stored_notes()
-        first = "#field-amount" if self.record else "#field-kind"
+        first = "#field-amount" if self.record or self.template else "#field-kind"
         self.query_one(first).focus()
         self._pristine = self.values()
         session = self.session
@@ -273,7 +298,8 @@ class RecordForm(FinanceModal[RecordRow | None]):
     def _flag_stored_notes(self) -> None:
         """Notes stored before today's checks may hold a control character: say so at
         once (the box shows a stand-in), rather than only when a save is refused."""
-        notes = self.record.notes if self.record else ""
+        source = self.record or self.template
+        notes = source.notes if source else ""
         if problem := text_problem(notes, multiline=True):
             self.query_one("#row-notes", FormRow).set_error(
                 f"{problem} (shown as a stand-in); edit the notes to save"

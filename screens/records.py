@@ -29,11 +29,11 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
-from finance_tui.domain.dto import RecordRow
+from finance_tui.domain.dto import RecordRow, UndoResult
 from finance_tui.domain.filters import SORT_FIELDS, RecordFilter
 from finance_tui.domain.paging import Window, WindowRequest
 from finance_tui.domain.views import LoadedView, SavedViewRow
-from finance_tui.errors import FinanceError, ValidationError
+from finance_tui.errors import FinanceError, NothingToUndo, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.textsafety import visible
 from screens.base import FinanceScreen, PaletteCommand, notify_error
@@ -134,7 +134,9 @@ class RecordsScreen(FinanceScreen):
         "Filters apply as you type. Dates: 2026-11-25, today, yesterday, -3. "
         "Amounts: 1234.5 or 1,234.50. Several categories: food,rent. "
         "Click a column header to sort by it. "
-        "w saves the filter and sort as a view of yours; v (or Ctrl+P, View:) applies one."
+        "w saves the filter and sort as a view of yours; v (or Ctrl+P, View:) applies one. "
+        "Admins: c copies the highlighted record into a new one dated today; "
+        "Ctrl+Z undoes your last change of this session (again for the one before)."
     )
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/", id="records.search"),
@@ -164,6 +166,8 @@ class RecordsScreen(FinanceScreen):
         Binding("t", "trash", "Trash", id="records.trash"),
         Binding("u", "restore", "Restore", id="records.restore"),
         Binding("x", "export", "Export", id="records.export"),
+        Binding("c", "duplicate", "Duplicate", show=False, id="records.duplicate"),
+        Binding("ctrl+z", "undo", "Undo my last change", show=False, id="records.undo"),
         Binding("f5", "reload", "Refresh", show=False, id="records.refresh"),
         Binding("w", "save_view", "Save view", show=False, id="records.save-view"),
         Binding("v", "views", "Views", show=False, id="records.views"),
@@ -182,6 +186,8 @@ class RecordsScreen(FinanceScreen):
         self.filter_error = ""
         self._debounce: Timer | None = None
         self.last_form_defaults: dict[str, str] = {}
+        self._undo_running = False
+        self._undo_pending = 0
 
     # ---- layout ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -223,8 +229,10 @@ class RecordsScreen(FinanceScreen):
     # ---- permissions -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         writer = self.session.can(Permission.WRITE_RECORDS)
-        if action in ("new", "edit", "delete"):
+        if action in ("new", "edit", "delete", "duplicate"):
             return writer and not self.trash
+        if action == "undo":
+            return writer
         if action == "restore":
             return writer and self.trash
         if action == "trash":
@@ -236,6 +244,17 @@ class RecordsScreen(FinanceScreen):
     def palette_commands(self) -> Iterator[PaletteCommand]:
         if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
             yield PaletteCommand("New record", "Enter a new income or expense", self.action_new)
+            yield PaletteCommand(
+                "Duplicate record",
+                "A new record like the highlighted one, dated today (c)",
+                self.action_duplicate,
+            )
+        if self.session.can(Permission.WRITE_RECORDS):
+            yield PaletteCommand(
+                "Undo my last change",
+                "Reverse this session's newest record change, again for the one before (ctrl+z)",
+                self.action_undo,
+            )
         if self.session.can(Permission.VIEW_DELETED):
             label = "Leave trash" if self.trash else "Trash (deleted records)"
             yield PaletteCommand(label, "Show deleted records (restore with u)", self.action_trash)
@@ -560,7 +579,13 @@ class RecordsScreen(FinanceScreen):
             return
         self._open_form(row)
 
-    def _open_form(self, row: RecordRow | None) -> None:
+    def action_duplicate(self) -> None:
+        row = self.current_row()
+        if row is None or not self.check_action("duplicate", ()):
+            return
+        self._open_form(None, template=row)
+
+    def _open_form(self, row: RecordRow | None, *, template: RecordRow | None = None) -> None:
         from screens.record_form import RecordForm
 
         form = RecordForm(
@@ -568,6 +593,7 @@ class RecordsScreen(FinanceScreen):
             record=row,
             defaults=self.last_form_defaults,
             on_saved=self._saved,
+            template=template,
         )
         self.app.push_screen(form)
 
@@ -575,6 +601,11 @@ class RecordsScreen(FinanceScreen):
         """Reload with the saved record selected where the filter and sort put it: the
         window is read around it by key, at any depth."""
         self.last_form_defaults = defaults
+        self._select(row)
+
+    def _select(self, row: RecordRow) -> None:
+        """Reload with ``row`` selected where the filter and sort put it (if they show
+        it): the window is read around it by key, at any depth."""
         self._reseek_around(row, self.cursor_pos)
 
     def action_delete(self) -> None:
@@ -612,6 +643,42 @@ class RecordsScreen(FinanceScreen):
         from screens.import_export import export_records
 
         export_records(self, self.session, self.flt)
+
+    # ---- undo ------------------------------------------------------------------------
+    def action_undo(self) -> None:
+        """Undo this session's last record change; presses during one queue up, so each
+        press undoes exactly one change, in order."""
+        if not self.check_action("undo", ()):
+            return
+        self._undo_pending += 1
+        if not self._undo_running:
+            self._undo_next()
+
+    def _undo_next(self) -> None:
+        self._undo_pending -= 1
+        self._undo_running = True
+        session, today = self.session, self.shell.clock.today()
+
+        def done(result: UndoResult) -> None:
+            self._undo_running = False
+            self.app.notify(result.message, markup=False)
+            if self._undo_pending > 0:
+                self._undo_next()
+            else:
+                self._select(result.record)
+
+        def failed(exc: FinanceError) -> bool:
+            self._undo_running = False
+            self._undo_pending = 0  # stop at a refusal: the message needs reading first
+            self.reload(keep_position=True)
+            if isinstance(exc, NothingToUndo):
+                self.app.notify(str(exc), markup=False)
+                return True
+            return False
+
+        self.call_db(
+            lambda: session.undo.undo_last(today=today), done, on_error=failed, group="records-undo"
+        )
 
     def action_restore(self) -> None:
         row = self.current_row()

@@ -170,3 +170,9 @@ def test_views_picker_80x24(snap_compare, snap_sessions, tmp_path):
         viewer.views.save(name, fields, sort="amount", descending="Big" in name)
     app = make_app(tmp_path, viewer)
     assert snap_compare(app, terminal_size=SMALL, run_before=_runner("2", "v"))
+
+
+def test_duplicated_record_form_80x24(snap_compare, snap_sessions, tmp_path):
+    """`c` on the records screen: the highlighted record's values, dated today, whole at 80x24."""
+    app = make_app(tmp_path, snap_sessions["admin"])
+    assert snap_compare(app, terminal_size=SMALL, run_before=_runner("2", "down", "c"))

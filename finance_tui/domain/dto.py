@@ -46,6 +46,15 @@ class RecordRow:
 
 
 @dataclass(frozen=True)
+class UndoResult:
+    """What an undo did: the record as it is now and one sentence saying what changed."""
+
+    record: RecordRow
+    undone_action: str  # the audit action reversed: record_create, record_update, ...
+    message: str
+
+
+@dataclass(frozen=True)
 class UserRow:
     id: UUID
     username: str
@@ -76,6 +85,7 @@ class AuditRow:
     entity_id: str
     before: dict | None
     after: dict | None
+    undoes: int | None = None  # an undo (or a refused one): the event it reversed
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,14 @@ def record_event(
     before: dict | None = None,
     after: dict | None = None,
     actor_name: str | None = None,
-) -> None:
-    """Append one event. Call inside the transaction of the change it describes."""
-    AuditEvent.create(
+    undoes: int | None = None,
+) -> int:
+    """Append one event. Call inside the transaction of the change it describes.
+
+    The actor's session is stored with it: undo reverses only its own session's changes.
+    Returns the event's id.
+    """
+    event = AuditEvent.create(
         actor=actor.user_id if actor else None,
         actor_name=actor_name if actor_name is not None else (actor.username if actor else ""),
         action=action,
@@ -61,7 +66,10 @@ def record_event(
         entity_id=_storable(str(entity_id)),
         before=_dump(before),
         after=_dump(after),
+        session_jti=actor.session_jti if actor else None,
+        undoes=undoes,
     )
+    return int(event.id)
 
 
 def _to_row(event: AuditEvent) -> AuditRow:
@@ -74,6 +82,7 @@ def _to_row(event: AuditEvent) -> AuditRow:
         entity_id=event.entity_id,
         before=json.loads(event.before) if event.before else None,
         after=json.loads(event.after) if event.after else None,
+        undoes=event.undoes,
     )
 
 

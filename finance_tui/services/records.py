@@ -47,7 +47,7 @@ def snapshot(rec: Record) -> dict:
     }
 
 
-def _clean_of(rec: Record) -> CleanRecord:
+def clean_of(rec: Record) -> CleanRecord:
     return CleanRecord(rec.kind, rec.amount, rec.category_id, rec.date, rec.notes)
 
 
@@ -167,34 +167,10 @@ class RecordService:
         with write_transaction():
             rec = self._load_live(rid)
             self._check_version(rec, version)
-            clean = validate_record(changes, current=_clean_of(rec), today=today)
-            before = snapshot(rec)
-            if clean == _clean_of(rec):
+            clean = validate_record(changes, current=clean_of(rec), today=today)
+            if clean == clean_of(rec):
                 return fetch_rows(record_select().where(Record.id == rid))[0]
-            updated = (
-                Record.update(
-                    kind=clean.kind,
-                    amount=clean.amount_minor,
-                    category=clean.category_id,
-                    date=clean.date,
-                    notes=clean.notes,
-                    updated_by=principal.user_id,
-                    updated_at=utcnow(),
-                    version=Record.version + 1,
-                )
-                .where(Record.id == rid, Record.version == version)
-                .execute()
-            )
-            if updated != 1:
-                self._check_version(Record.get_by_id(rid), version)
-            summaries.apply(
-                [
-                    (rec.date, rec.category_id, rec.kind, -1, -rec.amount),
-                    (clean.date, clean.category_id, clean.kind, 1, clean.amount_minor),
-                ]
-            )
-            after = Record.get_by_id(rid)
-            record_event(principal, "record_update", "record", rid, before, snapshot(after))
+            write_values(principal, rec, clean)
         return self.get(rid)
 
     def delete(self, record_id: UUID | str, version: int | None = None) -> RecordRow:
@@ -216,26 +192,7 @@ class RecordService:
                 raise ValidationError({"record": f"is {state}"})
             if version is not None:
                 self._check_version(rec, version)
-            before = snapshot(rec)
-            updated = (
-                Record.update(
-                    is_deleted=deleted,
-                    deleted_at=utcnow() if deleted else None,
-                    deleted_by=principal.user_id if deleted else None,
-                    updated_by=principal.user_id,
-                    updated_at=utcnow(),
-                    version=Record.version + 1,
-                )
-                .where(Record.id == rid, Record.version == rec.version)
-                .execute()
-            )
-            if updated != 1:  # changed between our read and our write (PostgreSQL)
-                self._check_version(Record.get_by_id(rid), rec.version)
-            sign = -1 if deleted else 1
-            summaries.add_record(rec.date, rec.category_id, rec.kind, rec.amount, sign)
-            after = Record.get_by_id(rid)
-            action = "record_delete" if deleted else "record_restore"
-            record_event(principal, action, "record", rid, before, snapshot(after))
+            write_deleted(principal, rec, deleted)
         return fetch_rows(record_select().where(Record.id == rid))[0]
 
     @staticmethod
@@ -247,6 +204,80 @@ class RecordService:
 
     @staticmethod
     def _check_version(rec: Record, version: int) -> None:
-        if rec.version != version:
-            who = User.get_or_none(User.id == rec.updated_by_id) if rec.updated_by_id else None
-            raise ConflictError(who.username if who else None, rec.updated_at, rec.version)
+        check_version(rec, version)
+
+
+def check_version(rec: Record, version: int) -> None:
+    """Refuse a write based on ``version`` if the record has moved on since."""
+    if rec.version != version:
+        who = User.get_or_none(User.id == rec.updated_by_id) if rec.updated_by_id else None
+        raise ConflictError(who.username if who else None, rec.updated_at, rec.version)
+
+
+def write_values(
+    principal: Principal,
+    rec: Record,
+    clean: CleanRecord,
+    *,
+    action: str = "record_update",
+    undoes: int | None = None,
+) -> None:
+    """Write ``clean`` over ``rec`` if it is still at the version read, with its summaries
+    and audit event, in the caller's transaction (edits and undo share it)."""
+    before = snapshot(rec)
+    updated = (
+        Record.update(
+            kind=clean.kind,
+            amount=clean.amount_minor,
+            category=clean.category_id,
+            date=clean.date,
+            notes=clean.notes,
+            updated_by=principal.user_id,
+            updated_at=utcnow(),
+            version=Record.version + 1,
+        )
+        .where(Record.id == rec.id, Record.version == rec.version)
+        .execute()
+    )
+    if updated != 1:  # changed between our read and our write (PostgreSQL)
+        check_version(Record.get_by_id(rec.id), rec.version)
+    summaries.apply(
+        [
+            (rec.date, rec.category_id, rec.kind, -1, -rec.amount),
+            (clean.date, clean.category_id, clean.kind, 1, clean.amount_minor),
+        ]
+    )
+    after = snapshot(Record.get_by_id(rec.id))
+    record_event(principal, action, "record", rec.id, before, after, undoes=undoes)
+
+
+def write_deleted(
+    principal: Principal,
+    rec: Record,
+    deleted: bool,
+    *,
+    action: str | None = None,
+    undoes: int | None = None,
+) -> None:
+    """Soft delete or restore ``rec`` if it is still at the version read, with summaries
+    and audit event, in the caller's transaction (delete, restore and undo share it)."""
+    before = snapshot(rec)
+    updated = (
+        Record.update(
+            is_deleted=deleted,
+            deleted_at=utcnow() if deleted else None,
+            deleted_by=principal.user_id if deleted else None,
+            updated_by=principal.user_id,
+            updated_at=utcnow(),
+            version=Record.version + 1,
+        )
+        .where(Record.id == rec.id, Record.version == rec.version)
+        .execute()
+    )
+    if updated != 1:  # changed between our read and our write (PostgreSQL)
+        check_version(Record.get_by_id(rec.id), rec.version)
+    sign = -1 if deleted else 1
+    summaries.add_record(rec.date, rec.category_id, rec.kind, rec.amount, sign)
+    after = snapshot(Record.get_by_id(rec.id))
+    action = action or ("record_delete" if deleted else "record_restore")
+    record_event(principal, action, "record", rec.id, before, after, undoes=undoes)
