@@ -148,6 +148,7 @@ class RecordsScreen(FinanceScreen):
             id="records.next-page",
         ),
         Binding("n", "new", "New", id="records.new"),
+        Binding("a", "quick_add", "Quick add", show=False, id="records.quick-add"),
         Binding("e", "edit", "Edit", id="records.edit"),
         Binding("d", "delete", "Delete", id="records.delete"),
         Binding("t", "trash", "Trash", id="records.trash"),
@@ -210,7 +211,7 @@ class RecordsScreen(FinanceScreen):
     # ---- permissions -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         writer = self.session.can(Permission.WRITE_RECORDS)
-        if action in ("new", "edit", "delete"):
+        if action in ("new", "edit", "delete", "quick_add"):
             return writer and not self.trash
         if action == "restore":
             return writer and self.trash
@@ -223,6 +224,9 @@ class RecordsScreen(FinanceScreen):
     def palette_commands(self) -> Iterator[PaletteCommand]:
         if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
             yield PaletteCommand("New record", "Enter a new income or expense", self.action_new)
+            yield PaletteCommand(
+                "Quick add", "One line such as 12.50 fo lunch is a record", self.action_quick_add
+            )
         if self.session.can(Permission.VIEW_DELETED):
             label = "Leave trash" if self.trash else "Trash (deleted records)"
             yield PaletteCommand(label, "Show deleted records (restore with u)", self.action_trash)
@@ -517,6 +521,17 @@ class RecordsScreen(FinanceScreen):
         if not self.check_action("new", ()):
             return
         self._open_form(None)
+
+    def action_quick_add(self) -> None:
+        """One line per record (``12.50 fo lunch``); the list shows each one saved."""
+        if not self.check_action("quick_add", ()):
+            return
+        from screens.quick_add import QuickAddModal
+
+        def saved(row: RecordRow) -> None:
+            self._saved(row, self.last_form_defaults)  # the form keeps its own defaults
+
+        self.app.push_screen(QuickAddModal(self.session, on_saved=saved))
 
     def action_edit(self) -> None:
         row = self.current_row()
