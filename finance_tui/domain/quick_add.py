@@ -159,7 +159,7 @@ def close_names(typed: str, categories: Sequence[NamedKind]) -> list[str]:
     containing = [name for name in names if typed in name.lower()]
     similar = difflib.get_close_matches(typed, list(lowered), n=MAX_CANDIDATES, cutoff=0.6)
     found = containing + [lowered[n] for n in similar if lowered[n] not in containing]
-    return [visible(name) for name in found[:MAX_CANDIDATES]]
+    return sorted((visible(name) for name in found[:MAX_CANDIDATES]), key=str.lower)
 
 
 def _date(word: str, today: date) -> date:
@@ -182,7 +182,7 @@ def _kind(category: NamedKind, income: bool) -> str:
 
 
 def _names(categories: Sequence[NamedKind]) -> str:
-    names = [visible(c.name) for c in categories]
+    names = sorted((visible(c.name) for c in categories), key=str.lower)
     if len(names) > MAX_CANDIDATES:
         more = len(names) - MAX_CANDIDATES
         return ", ".join(names[:MAX_CANDIDATES]) + f" or {more} more"
