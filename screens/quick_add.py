@@ -103,7 +103,7 @@ class QuickAddModal(FinanceModal[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quick-add-dialog"):
-            yield Label(f"Quick add: {GRAMMAR}", id="quick-add-title")
+            yield Label(Text(f"Quick add — {GRAMMAR}"), id="quick-add-title")
             yield Input(placeholder=HINT, id="quick-add-line", select_on_focus=False)
             yield Static("", id="quick-add-preview")
             yield Static("", id="quick-add-saved")

@@ -154,3 +154,10 @@ def test_fits_the_terminal(snap_compare, snap_sessions, tmp_path, size, name, ke
     million_scale_totals()
     app = make_app(tmp_path, snap_sessions["admin"])
     assert snap_compare(app, terminal_size=size, run_before=_runner(*keys))
+
+
+def test_quick_add_with_live_preview_80x24(snap_compare, snap_sessions, tmp_path):
+    """The quick-add line under the records list, its meaning shown as it is typed."""
+    app = make_app(tmp_path, snap_sessions["admin"])
+    keys = ("2", "a", *"1,234.50 rent december rent -3")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_runner(*keys))
