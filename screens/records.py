@@ -123,7 +123,8 @@ class RecordsScreen(FinanceScreen):
         "Enter opens the highlighted record (in the form for admins). "
         "Filters apply as you type. Dates: 2026-11-25, today, yesterday, -3. "
         "Amounts: 1234.5 or 1,234.50. Several categories: food,rent. "
-        "Click a column header to sort by it."
+        "Click a column header to sort by it. Admins: a adds a record from one line "
+        "such as 12.50 fo lunch."
     )
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/", id="records.search"),

@@ -11,7 +11,13 @@ from screens.import_export import ExportModal
 from screens.record_form import RecordForm
 from screens.records import RecordsScreen
 
-RECORD_COMMANDS = {"New record", "Trash (deleted records)", "Export CSV", "Clear filters"}
+RECORD_COMMANDS = {
+    "New record",
+    "Quick add",
+    "Trash (deleted records)",
+    "Export CSV",
+    "Clear filters",
+}
 ALLOWED = {
     "viewer": {"Clear filters"},
     "analyst": {"Clear filters", "Export CSV"},
