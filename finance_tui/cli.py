@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "account",
     "backup",
     "csv_cmds",
+    "add",
     "doctor",
     "key",
     "budget",

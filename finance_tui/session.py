@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date
 
-    from finance_tui.domain.dto import RecurringRunReport
+    from finance_tui.domain.dto import RecordRow, RecurringRunReport
     from finance_tui.domain.filters import RecordFilter
     from finance_tui.services.analytics import AnalyticsService
     from finance_tui.services.audit import AuditService
@@ -318,6 +318,19 @@ class SessionController:
         from finance_tui.services.query import filter_from_strings
 
         return filter_from_strings(raw, today=today)
+
+    def quick_add(self, line: str, *, today: date) -> RecordRow:
+        """A record from one typed line (``12.50 fo lunch``), for admins.
+
+        The line is read against the active categories (finance_tui/domain/quick_add.py),
+        then saved by ``records.create``: the same validation and audit as the form.
+        Permission first, so a viewer learns that rather than a parse error.
+        """
+        from finance_tui.domain.quick_add import parse_quick_add
+
+        self.require(Permission.WRITE_RECORDS)
+        entry = parse_quick_add(line, self.categories.list(), today)
+        return self.records.create(entry.fields(), today=today)
 
     # ---- bound services ------------------------------------------------
     @functools.cached_property

@@ -136,7 +136,8 @@ class RecordsScreen(FinanceScreen):
         "Click a column header to sort by it. "
         "w saves the filter and sort as a view of yours; v (or Ctrl+P, View:) applies one. "
         "Admins: c copies the highlighted record into a new one dated today; "
-        "Ctrl+Z undoes your last change of this session (again for the one before)."
+        "Ctrl+Z undoes your last change of this session (again for the one before); "
+        "a adds a record from one line such as 12.50 fo lunch."
     )
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/", id="records.search"),
@@ -161,6 +162,7 @@ class RecordsScreen(FinanceScreen):
             id="records.next-page",
         ),
         Binding("n", "new", "New", id="records.new"),
+        Binding("a", "quick_add", "Quick add", show=False, id="records.quick-add"),
         Binding("e", "edit", "Edit", id="records.edit"),
         Binding("d", "delete", "Delete", id="records.delete"),
         Binding("t", "trash", "Trash", id="records.trash"),
@@ -229,7 +231,7 @@ class RecordsScreen(FinanceScreen):
     # ---- permissions -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         writer = self.session.can(Permission.WRITE_RECORDS)
-        if action in ("new", "edit", "delete", "duplicate"):
+        if action in ("new", "edit", "delete", "duplicate", "quick_add"):
             return writer and not self.trash
         if action == "undo":
             return writer
@@ -244,6 +246,9 @@ class RecordsScreen(FinanceScreen):
     def palette_commands(self) -> Iterator[PaletteCommand]:
         if self.session.can(Permission.WRITE_RECORDS) and not self.trash:
             yield PaletteCommand("New record", "Enter a new income or expense", self.action_new)
+            yield PaletteCommand(
+                "Quick add", "One line such as 12.50 fo lunch is a record", self.action_quick_add
+            )
             yield PaletteCommand(
                 "Duplicate record",
                 "A new record like the highlighted one, dated today (c)",
@@ -572,6 +577,17 @@ class RecordsScreen(FinanceScreen):
         if not self.check_action("new", ()):
             return
         self._open_form(None)
+
+    def action_quick_add(self) -> None:
+        """One line per record (``12.50 fo lunch``); the list shows each one saved."""
+        if not self.check_action("quick_add", ()):
+            return
+        from screens.quick_add import QuickAddModal
+
+        def saved(row: RecordRow) -> None:
+            self._saved(row, self.last_form_defaults)  # the form keeps its own defaults
+
+        self.app.push_screen(QuickAddModal(self.session, on_saved=saved))
 
     def action_edit(self) -> None:
         row = self.current_row()

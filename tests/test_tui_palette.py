@@ -12,7 +12,15 @@ from screens.record_form import RecordForm
 from screens.records import RecordsScreen
 
 EVERYONE = {"Clear filters", "Save view", "Saved views"}
-RECORD_COMMANDS = {"New record", "Trash (deleted records)", "Export CSV", *EVERYONE}
+RECORD_COMMANDS = {
+    "New record",
+    "Quick add",
+    "Duplicate record",
+    "Undo my last change",
+    "Trash (deleted records)",
+    "Export CSV",
+    *EVERYONE,
+}
 ALLOWED = {
     "viewer": EVERYONE,
     "analyst": EVERYONE | {"Export CSV"},

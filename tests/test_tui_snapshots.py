@@ -176,3 +176,10 @@ def test_duplicated_record_form_80x24(snap_compare, snap_sessions, tmp_path):
     """`c` on the records screen: the highlighted record's values, dated today, whole at 80x24."""
     app = make_app(tmp_path, snap_sessions["admin"])
     assert snap_compare(app, terminal_size=SMALL, run_before=_runner("2", "down", "c"))
+
+
+def test_quick_add_with_live_preview_80x24(snap_compare, snap_sessions, tmp_path):
+    """The quick-add line under the records list, its meaning shown as it is typed."""
+    app = make_app(tmp_path, snap_sessions["admin"])
+    keys = ("2", "a", *"1,234.50 rent december rent -3")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_runner(*keys))
