@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from test_tui_support import SIZE, TODAY, make_app, seed, settle
+from test_tui_support import open_records as _records
 from textual.widgets import Input, Static
 
 from finance_tui import dbpool
@@ -21,7 +22,7 @@ from finance_tui.services import query
 from finance_tui.services import records as records_service
 from finance_tui.services.bulk import NewRecord, insert_records
 from screens.record_form import RecordForm
-from screens.records import WINDOW, RecordsScreen
+from screens.records import WINDOW
 
 STAMP = datetime(2026, 11, 1, 9, 0, 0)
 
@@ -137,15 +138,6 @@ class Spy:
 
     def reset(self) -> None:
         self.round_trips, self.offsets, self.seeks, self.positions = 0, [], 0, 0
-
-
-async def _records(pilot) -> RecordsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordsScreen)
-    return screen
 
 
 def _status(screen) -> str:

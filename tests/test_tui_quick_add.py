@@ -17,21 +17,15 @@ from test_tui_support import (
     settle,
     write_fingerprint,
 )
+from test_tui_support import (
+    open_records as _records,
+)
 from textual.widgets import Input, Static
 
 from finance_tui.models import Record
 from screens.help import binding_rows
 from screens.quick_add import QuickAddModal
 from screens.records import RecordsScreen
-
-
-async def _records(pilot) -> RecordsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordsScreen)
-    return screen
 
 
 async def _open(pilot) -> tuple[RecordsScreen, QuickAddModal]:

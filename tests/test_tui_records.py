@@ -20,24 +20,18 @@ from test_tui_support import (
     table_column,
     write_fingerprint,
 )
+from test_tui_support import (
+    open_records as _records,
+)
 from textual.widgets import Input, Static
 
 from finance_tui.errors import PermissionDenied
 from finance_tui.models import Record
 from screens.record_form import KindToggle, RecordForm, RecordView
-from screens.records import WINDOW, RecordsScreen, RecordTable
+from screens.records import WINDOW, RecordTable
 from screens.widgets import ConfirmModal
 
 DEBOUNCE = 0.45
-
-
-async def _records(pilot) -> RecordsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordsScreen)
-    return screen
 
 
 async def _type_filter(pilot, screen, name: str, text: str) -> None:

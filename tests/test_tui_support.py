@@ -13,6 +13,7 @@ from finance_tui.db import write_transaction
 from finance_tui.models import Category, Record, User
 from finance_tui.services.bulk import NewRecord, insert_records
 from finance_tui.session import SessionController
+from screens.records import RecordsScreen
 
 SIZE = (120, 36)
 TODAY = date(2026, 11, 25)
@@ -118,3 +119,13 @@ def palette_titles(app: FinanceApp, screen) -> set[str]:
     """Every command the palette offers on ``screen``: the app's and the screen's own."""
     system = {c.title for c in app.get_system_commands(screen)}
     return system | {command.title for command in screen.palette_commands()}
+
+
+async def open_records(pilot: Pilot) -> RecordsScreen:
+    """Go to the records screen (key 2) once the app has settled; return it."""
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordsScreen)
+    return screen

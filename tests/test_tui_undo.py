@@ -15,21 +15,15 @@ from test_tui_support import (
     table_column,
     write_fingerprint,
 )
+from test_tui_support import (
+    open_records as _records,
+)
 from textual.widgets import Input
 
 from finance_tui.models import Record
 from screens.help import HelpScreen
 from screens.record_form import KindToggle, RecordForm
-from screens.records import RecordsScreen, RecordTable
-
-
-async def _records(pilot) -> RecordsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordsScreen)
-    return screen
+from screens.records import RecordTable
 
 
 async def _edit_first(pilot, screen, amount: str, notes: str) -> None:

@@ -9,25 +9,16 @@ import json
 import pytest
 from rich.cells import cell_len
 from test_tui_support import SIZE, TODAY, category_id, make_app, seed, settle, table_column
+from test_tui_support import open_records as _records
 from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input, Static
 
 from finance_tui.db import write_transaction
 from finance_tui.models import Category, SavedView
-from screens.records import RecordsScreen
 from screens.views import ViewNameModal, ViewsPicker
 from screens.widgets import ConfirmModal
 
 DEBOUNCE = 0.45
-
-
-async def _records(pilot) -> RecordsScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordsScreen)
-    return screen
 
 
 async def _filter(pilot, screen, name: str, text: str) -> None:
