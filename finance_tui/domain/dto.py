@@ -209,16 +209,11 @@ class SshKeyRow:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class BudgetLine:
-    """One category's budget for a month against what its expenses came to."""
+class BudgetFigures:
+    """What a budget line and a month's total both answer from ``budget`` and ``spent``."""
 
-    category_id: int
-    category: str
-    month: date
     budget: Decimal
     spent: Decimal
-    since: date  # the month this amount applies from
 
     @property
     def left(self) -> Decimal:
@@ -229,6 +224,18 @@ class BudgetLine:
     def over(self) -> bool:
         return self.spent > self.budget
 
+
+@dataclass(frozen=True)
+class BudgetLine(BudgetFigures):
+    """One category's budget for a month against what its expenses came to."""
+
+    category_id: int
+    category: str
+    month: date
+    budget: Decimal
+    spent: Decimal
+    since: date  # the month this amount applies from
+
     @property
     def used_pct(self) -> int:
         """Whole percent of the budget spent (0 when the budget is zero)."""
@@ -236,20 +243,12 @@ class BudgetLine:
 
 
 @dataclass(frozen=True)
-class BudgetMonth:
+class BudgetMonth(BudgetFigures):
     """A month's budgets added up, against the expenses of the budgeted categories."""
 
     month: date
     budget: Decimal
     spent: Decimal
-
-    @property
-    def left(self) -> Decimal:
-        return self.budget - self.spent
-
-    @property
-    def over(self) -> bool:
-        return self.spent > self.budget
 
 
 @dataclass(frozen=True)
