@@ -13,7 +13,8 @@ palette commands.
 - Database work runs in async Textual workers that await the pool. A loader that may
   be overtaken (the user pages or types on) is an ``@work(exclusive=True, group=...)``
   method: starting it again cancels the stale one, whose result is then never shown.
-  One-off calls (save, delete) use :meth:`FinanceScreen.call_db`.
+  One-off calls (save, delete) use :meth:`FinanceScreen.call_db`; such a loader awaits
+  :meth:`FinanceScreen.fetch`, which stops it when its screen went away meanwhile.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def call_db(
         try:
             result = await shell.run_db(call)
         except FinanceError as exc:
-            handled = on_error is not None and on_error(exc)
+            handled = node.is_attached and on_error is not None and on_error(exc)
             if not handled or isinstance(exc, DatabaseUnavailable):
                 notify_error(node, exc)
             return
@@ -200,6 +201,24 @@ class FinanceScreen(Screen[ResultT]):
     ) -> Worker[None]:
         """:func:`call_db` for this screen."""
         return call_db(self, call, on_done, **options)
+
+    async def fetch(self, call: Callable[[], T]) -> T:
+        """Await ``call`` on the database pool, for a loader worker of this screen.
+
+        The answer (or the error) may come after the screen was closed or the app began
+        to quit, when its widgets are gone; the worker then ends here, cancelled, instead
+        of updating widgets that no longer exist."""
+        try:
+            result = await self.shell.run_db(call)
+        except FinanceError:
+            self._stop_if_gone()
+            raise
+        self._stop_if_gone()
+        return result
+
+    def _stop_if_gone(self) -> None:
+        if not self.is_attached:
+            raise asyncio.CancelledError
 
 
 class FinanceModal(ModalScreen[ResultT]):

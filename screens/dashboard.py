@@ -326,7 +326,7 @@ class DashboardScreen(FinanceScreen):
             return data, month, budgets.for_month(month)
 
         try:
-            data, month, lines = await self.shell.run_db(call)
+            data, month, lines = await self.fetch(call)
         except ValidationError as exc:
             self._period_error(
                 " · ".join(f"{FIELD_NAMES.get(k, k)} {v}" for k, v in exc.fields.items())

@@ -313,7 +313,7 @@ class RecordsScreen(FinanceScreen):
         this one, and a result for another filter than the current one is dropped."""
         records = self.session.records
         try:
-            window = await self.shell.run_db(lambda: records.window(request))
+            window = await self.fetch(lambda: records.window(request))
         except FinanceError as exc:
             notify_error(self, exc)
             return
@@ -342,7 +342,7 @@ class RecordsScreen(FinanceScreen):
         and keys keep working (pages move by key, without the total)."""
         records = self.session.records
         try:
-            total = await self.shell.run_db(lambda: records.count(flt))
+            total = await self.fetch(lambda: records.count(flt))
         except FinanceError as exc:
             notify_error(self, exc)
             return
@@ -481,7 +481,7 @@ class RecordsScreen(FinanceScreen):
     async def _load_filter(self, request: WindowRequest) -> None:
         records = self.session.records
         try:
-            window = await self.shell.run_db(lambda: records.window(request))
+            window = await self.fetch(lambda: records.window(request))
         except ValidationError as exc:
             self._show_filter_errors(exc.fields)
             return

@@ -3,6 +3,8 @@ is reported on a line of its own at any terminal width, and the footer names the
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import date
 
 import pytest
@@ -119,3 +121,24 @@ async def test_period_choices_are_clickable_and_whole_at_80_columns(admin, tmp_p
         await pilot.click(PeriodChoices, offset=(plain.index("Year to date") + 2, 0))
         await settle(pilot)
         assert app.screen.period == "ytd"
+
+
+async def test_an_answer_after_the_app_began_to_quit_stops_the_loader(admin, tmp_path):
+    """A slow load (a database restarting) answers after the app began to quit, when
+    the screen's widgets are being removed: the loader stops there, cancelled, and
+    never reaches the widgets (the dashboard once failed on its range-error line)."""
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _dashboard(pilot)
+        answer = threading.Event()
+
+        def slow_call() -> int:
+            answer.wait(10)
+            return 1
+
+        load = asyncio.ensure_future(screen.fetch(slow_call))
+        await asyncio.sleep(0.05)
+        app.exit()
+        answer.set()
+        with pytest.raises(asyncio.CancelledError):
+            await load
