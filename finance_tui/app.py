@@ -242,8 +242,9 @@ class FinanceApp(App[int]):
     """The finance-tui terminal app. Constructor arguments exist for tests and snapshots."""
 
     TITLE = "finance-tui"
-    # Styles shared by every screen; each screen names its own in its CSS_PATH.
-    CSS_PATH = ["../styles/app.tcss", "../styles/widgets.tcss", "../styles/form.tcss"]
+    # The app-wide look and the login screen, the first frame; each screen names the
+    # shared sheets and its own in its CSS_PATH (``screens.base.SHARED_STYLES``).
+    CSS_PATH = ["../styles/app.tcss", "../styles/login.tcss"]
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("ctrl+t", "change_theme", "Theme", show=False, id="app.theme"),

@@ -24,7 +24,7 @@ from finance_tui.errors import (
     ValidationError,
 )
 from finance_tui.permissions import Permission
-from screens.base import FinanceModal, FinanceScreen
+from screens.base import SHARED_STYLES, FinanceModal, FinanceScreen
 from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, literal
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class AccountScreen(FinanceScreen):
     """Your account: who you are, change your password, log out."""
 
     TITLE = "Account"
-    CSS_PATH = "../styles/account.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/account.tcss"]
     AUTO_FOCUS = ""  # digits stay the app's navigation keys until Tab enters the form
     BINDINGS = [
         Binding("ctrl+s", "change_password", "Change password", id="account.change-password"),
@@ -167,7 +167,7 @@ class AccountScreen(FinanceScreen):
 class LockScreen(FinanceModal[bool]):
     """Idle lock: covers everything until the password is given again."""
 
-    CSS_PATH = "../styles/account.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/account.tcss"]
     BINDINGS = [
         Binding("ctrl+o", "log_out", "Log out", id="lock.log-out"),
         Binding(

@@ -32,7 +32,7 @@ from finance_tui.domain.values import DateError, parse_date
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.admin_widgets import pct_text, signed_money_text
-from screens.base import FinanceScreen, PaletteCommand
+from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
 from screens.chart import BarChart, budget_month_rows, month_rows
 from screens.widgets import (
     FitFooter,
@@ -69,7 +69,7 @@ class AnalyticsScreen(FinanceScreen):
     """Period comparison, trends and category drill-down. Needs VIEW_ANALYTICS."""
 
     TITLE = "Analytics"
-    CSS_PATH = "../styles/analytics.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/analytics.tcss"]
     BINDINGS = [
         Binding("c", "show_tab('compare')", "Compare", id="analytics.compare"),
         Binding("t", "show_tab('trends')", "Trends", id="analytics.trends"),

@@ -20,7 +20,7 @@ from finance_tui.domain.dto import AuditRow, Page
 from finance_tui.domain.filters import AuditFilter
 from finance_tui.domain.values import DateError, parse_date, search_text_problem
 from finance_tui.permissions import Permission
-from screens.base import FinanceScreen, PaletteCommand
+from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
 from screens.widgets import FitFooter, NavBar, ScreenTitle, fmt_dt, literal
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class AuditScreen(FinanceScreen):
     """Read-only audit trail. Needs ``Permission.VIEW_AUDIT``."""
 
     TITLE = "Audit log"
-    CSS_PATH = "../styles/audit.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/audit.tcss"]
     BINDINGS = [
         Binding("slash", "focus_filters", "Filter", id="audit.filter"),
         Binding("escape", "clear_filters", "Clear filters", id="audit.clear-filters"),

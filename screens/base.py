@@ -22,8 +22,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, TypeVar, cast
 
+from textual.app import CSSPathType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
@@ -36,6 +38,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 ResultT = TypeVar("ResultT")
+
+# Sheets for the widgets and dialogs every screen after the login may show; each
+# screen's CSS_PATH lists them before its own sheet. Not the app's CSS_PATH: the login
+# screen's first frame then parses only what it shows (Textual re-parses every sheet
+# loaded so far whenever a screen brings a new one, so fewer sheets before the first
+# frame is a shorter start-up). Paths are relative to the screen's module in screens/.
+SHARED_STYLES: list[str | PurePath] = ["../styles/widgets.tcss", "../styles/form.tcss"]
 
 
 class Clock(Protocol):
@@ -179,6 +188,7 @@ class FinanceScreen(Screen[ResultT]):
     """A main screen of the app: typed access to the shell, refresh and palette hooks."""
 
     COMMANDS = {ScreenCommands}
+    CSS_PATH: ClassVar[CSSPathType | None] = SHARED_STYLES
 
     @property
     def shell(self) -> ShellApp:
@@ -223,6 +233,8 @@ class FinanceScreen(Screen[ResultT]):
 
 class FinanceModal(ModalScreen[ResultT]):
     """A dialog of the app: the same typed access to the shell as :class:`FinanceScreen`."""
+
+    CSS_PATH: ClassVar[CSSPathType | None] = SHARED_STYLES
 
     @property
     def shell(self) -> ShellApp:

@@ -23,7 +23,7 @@ from finance_tui.domain.periods import first_of_month, first_of_next_month
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.admin_widgets import FormField, FormModal
-from screens.base import FinanceScreen, PaletteCommand
+from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
 from screens.chart import OVER, budget_track
 from screens.widgets import FitFooter, NavBar, Palette, ScreenTitle, literal
 
@@ -65,7 +65,7 @@ class BudgetsScreen(FinanceScreen):
     """A month's budgets; ``[`` / ``]`` move between months. Every role may look."""
 
     TITLE = "Budgets"
-    CSS_PATH = "../styles/budgets.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/budgets.tcss"]
     AUTO_FOCUS = "#budgets-table"
     HELP = (
         "A budget applies from its month on and replaces changes planned after it. "

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from finance_tui.domain.dto import CategoryRow
 from finance_tui.permissions import Permission
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
+from screens.base import SHARED_STYLES
 from screens.widgets import Palette, literal
 
 KIND_CHOICES = (("Income", "income"), ("Expense", "expense"), ("Both", "both"))
@@ -22,7 +23,7 @@ class CategoriesScreen(AdminTableScreen[CategoryRow]):
     """Category administration. Needs ``Permission.MANAGE_CATEGORIES``."""
 
     TITLE = "Categories"
-    CSS_PATH = "../styles/categories.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/categories.tcss"]
     BINDINGS = [
         Binding("n", "create", "Add", id="categories.add"),
         Binding("e", "rename", "Rename", id="categories.rename"),

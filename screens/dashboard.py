@@ -23,7 +23,7 @@ from finance_tui.domain.periods import PERIODS, first_of_month, resolve_period
 from finance_tui.domain.values import DateError, parse_date
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
-from screens.base import FinanceScreen, notify_error
+from screens.base import SHARED_STYLES, FinanceScreen, notify_error
 from screens.chart import BarChart, budget_bars, month_columns, ranked_bars
 from screens.widgets import (
     FitFooter,
@@ -138,7 +138,7 @@ class DashboardScreen(FinanceScreen):
     """KPIs for a period; needs ``Permission.VIEW_DASHBOARD`` (every role)."""
 
     TITLE = "Dashboard"
-    CSS_PATH = "../styles/dashboard.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/dashboard.tcss"]
     AUTO_FOCUS = "#dash-body"
     # KPI cards per row by terminal width: each card needs 23 cells to show a figure of
     # 12 digits whole ("+999,999,999,999.99" and its border and padding).

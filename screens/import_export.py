@@ -47,7 +47,7 @@ from finance_tui.domain.csv_options import (
 from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
-from screens.base import FinanceModal, FinanceScreen, PaletteCommand
+from screens.base import SHARED_STYLES, FinanceModal, FinanceScreen, PaletteCommand
 from screens.widgets import (
     ConfirmModal,
     FitFooter,
@@ -95,7 +95,7 @@ class ImportScreen(FinanceScreen):
     """Pick a file, check the column mapping, import with progress; see the report."""
 
     TITLE = "Import"
-    CSS_PATH = "../styles/import_export.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/import_export.tcss"]
     # Below 100 columns the options and the column mapping take their compact form.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     AUTO_FOCUS = "#import-file"
@@ -362,7 +362,7 @@ class ImportScreen(FinanceScreen):
 class ExportModal(FinanceModal[ExportReport | None]):
     """Export what the records screen's filter shows (every page) to a CSV file."""
 
-    CSS_PATH = "../styles/import_export.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/import_export.tcss"]
     BINDINGS = [Binding("escape", "close", "Cancel", id="export.cancel")]
 
     def __init__(

@@ -35,7 +35,9 @@ def _login(identifier: str, password: str) -> SessionController:
 class LoginScreen(FinanceScreen["SessionController | None"]):
     """The first screen: who are you, and which database is this."""
 
-    CSS_PATH = "../styles/login.tcss"
+    # Its sheet is in the app's CSS_PATH, parsed once before the first frame: a sheet
+    # of its own would make Textual parse every sheet again when it is pushed.
+    CSS_PATH = None
 
     BINDINGS = [Binding("escape", "clear", "Clear", id="login.clear")]
 

@@ -24,7 +24,7 @@ from finance_tui.domain.dto import CategoryRow, RecordRow
 from finance_tui.domain.quick_add import QuickAdd, QuickAddError, parse_quick_add
 from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.textsafety import visible
-from screens.base import FinanceModal
+from screens.base import SHARED_STYLES, FinanceModal
 from screens.widgets import FitFooter, Palette, literal
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class QuickAddModal(FinanceModal[None]):
     """The quick-add line. ``on_saved(row)`` runs after each save (the list reloads)."""
 
     TITLE = "Quick add"
-    CSS_PATH = "../styles/quick_add.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/quick_add.tcss"]
     HELP = (
         "Type AMOUNT CATEGORY [NOTES] [DATE], e.g. 12.50 fo lunch, and Enter saves it. "
         "The amount comes first (1,234.50 works; a leading + marks income for a category "

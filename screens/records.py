@@ -36,7 +36,7 @@ from finance_tui.domain.views import LoadedView, SavedViewRow
 from finance_tui.errors import FinanceError, NothingToUndo, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.textsafety import visible
-from screens.base import FinanceScreen, PaletteCommand, notify_error
+from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand, notify_error
 from screens.views import SavedViewCommands, ViewNameModal, ViewsPicker, quoted
 from screens.widgets import (
     ConfirmModal,
@@ -126,7 +126,7 @@ class RecordsScreen(FinanceScreen):
     """Browse, filter, sort; admins also write. Needs ``Permission.VIEW_RECORDS``."""
 
     TITLE = "Records"
-    CSS_PATH = "../styles/records.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/records.tcss"]
     COMMANDS = FinanceScreen.COMMANDS | {SavedViewCommands}
     AUTO_FOCUS = "#records-table"
     HELP = (

@@ -13,6 +13,7 @@ from textual.dom import DOMNode
 from finance_tui.domain.dto import RecurringRunReport, ScheduleRow
 from finance_tui.permissions import Permission
 from screens.admin_widgets import AdminTableScreen, FormField, FormModal
+from screens.base import SHARED_STYLES
 from screens.widgets import ConfirmModal, Palette, fmt_date, literal, money_text
 
 EVERY_CHOICES = (("Every month", "month"), ("Every week", "week"), ("Every year", "year"))
@@ -29,7 +30,7 @@ class RecurringScreen(AdminTableScreen[ScheduleRow]):
     """Schedule administration. Needs ``Permission.MANAGE_RECURRING``."""
 
     TITLE = "Recurring"
-    CSS_PATH = "../styles/recurring.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/recurring.tcss"]
     BINDINGS = [
         Binding("n", "create", "Add", id="recurring.add"),
         Binding("d,delete", "remove", "Remove", id="recurring.remove"),

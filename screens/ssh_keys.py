@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.domain.dto import SshKeyRow
 from finance_tui.errors import FinanceError, ValidationError
-from screens.base import FinanceModal
+from screens.base import SHARED_STYLES, FinanceModal
 from screens.widgets import ConfirmModal, fmt_dt, literal
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ HINT = "Enter adds the pasted key · Tab to the list, Delete removes the selecte
 class SshKeysDialog(FinanceModal[None]):
     """The keys of ``who`` (None: your own)."""
 
-    CSS_PATH = "../styles/ssh_keys.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/ssh_keys.tcss"]
     BINDINGS = [
         Binding("escape", "close", "Close", id="ssh-keys.close"),
         Binding("delete", "remove", "Remove key", id="ssh-keys.remove"),

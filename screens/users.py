@@ -13,6 +13,7 @@ from finance_tui.domain.dto import UserRow
 from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.permissions import Permission, Role
 from screens.admin_widgets import AdminTableScreen, ChoiceModal, FormField, FormModal
+from screens.base import SHARED_STYLES
 from screens.widgets import ConfirmModal, fmt_dt, literal
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class UsersScreen(AdminTableScreen[UserRow]):
     """Account administration. Needs ``Permission.MANAGE_USERS``."""
 
     TITLE = "Users"
-    CSS_PATH = "../styles/users.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/users.tcss"]
     BINDINGS = [
         Binding("n", "create", "New user", id="users.new-user"),
         Binding("r", "change_role", "Role", id="users.role"),

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from finance_tui.domain.views import MAX_VIEW_NAME, SavedViewRow
 from finance_tui.errors import FinanceError, ValidationError, ViewExists
 from finance_tui.textsafety import visible
-from screens.base import FinanceModal, shell_of
+from screens.base import SHARED_STYLES, FinanceModal, shell_of
 from screens.widgets import ConfirmModal, literal
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class ViewNameModal(FinanceModal[SavedViewRow | None]):
     other refusal stays in the dialog under the name, with what was typed kept.
     """
 
-    CSS_PATH = "../styles/view_name.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/view_name.tcss"]
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="view-name.cancel")]
 
     def __init__(
@@ -137,7 +137,7 @@ class ViewNameModal(FinanceModal[SavedViewRow | None]):
 class ViewsPicker(FinanceModal[str | None]):
     """The user's saved views; dismisses with the name of the one to apply."""
 
-    CSS_PATH = "../styles/views.tcss"
+    CSS_PATH = [*SHARED_STYLES, "../styles/views.tcss"]
     BINDINGS = [
         Binding("escape", "close", "Close", id="views.close"),
         Binding("r", "rename", "Rename", id="views.rename"),
