@@ -47,11 +47,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
 
 from finance_tui.clock import Clock
 from finance_tui.errors import DatabaseUnavailable, FinanceError
@@ -232,10 +231,8 @@ def default_state_path() -> Path:
 
 
 class Blank(Screen):
-    """Bottom of the stack; only visible for an instant between login and dashboard."""
-
-    def compose(self) -> ComposeResult:
-        yield Static("")
+    """Bottom of the stack; only visible for an instant between login and dashboard.
+    Empty: it is laid out once at start-up, before the login screen's first frame."""
 
 
 class FinanceApp(App[int]):
