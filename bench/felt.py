@@ -226,6 +226,19 @@ def report(sizes: list[int], results: dict[int, Timings]) -> None:
         print(f"| {name} | {' | '.join(cells)} | {ratio:.2f} |")
 
 
+def use_launch_environment(home: str) -> dict[str, str]:
+    """Set the environment every bench launch inherits (tmux starts from it): a fresh
+    home and state, a 256-colour terminal with colour on, and Python's bytecode cache
+    on. A shell may set PYTHONDONTWRITEBYTECODE; then every launch would compile each
+    module edited since its .pyc was written, which an installed app never does, so the
+    warm-up launch writes the .pyc files instead."""
+    env = {"HOME": home, "TERM": "xterm-256color", "XDG_STATE_HOME": f"{home}/state"}
+    os.environ.update(env)
+    for name in ("NO_COLOR", "PYTHONDONTWRITEBYTECODE"):
+        os.environ.pop(name, None)
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,1000000")
@@ -240,9 +253,7 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     urls = {size: ensure_database(args.work, size, args.prefix) for size in sizes}
     with tempfile.TemporaryDirectory() as home:
-        env = {"HOME": home, "TERM": "xterm-256color", "XDG_STATE_HOME": f"{home}/state"}
-        os.environ.update(env)
-        os.environ.pop("NO_COLOR", None)
+        env = use_launch_environment(home)
         results = {size: Timings({}) for size in sizes}
         for size in sizes:  # a warm-up launch per size: file cache, .pyc
             run_session(urls[size], size, 0, Timings({}), env)

@@ -145,10 +145,7 @@ def main() -> int:
     urls = {size: felt.ensure_database(args.work, size, args.prefix) for size in sizes}
     print(f"load average before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as home:
-        os.environ.update(
-            {"HOME": home, "TERM": "xterm-256color", "XDG_STATE_HOME": f"{home}/state"}
-        )
-        os.environ.pop("NO_COLOR", None)
+        felt.use_launch_environment(home)
         results: dict[int, list[dict[str, int]]] = {size: [] for size in sizes}
         for run in range(1, args.runs + 1):
             for size in sizes if run % 2 else reversed(sizes):

@@ -6,7 +6,8 @@ Both run the same way, with the same Python: a fresh process in tmux (120x40, it
 server socket), the pane polled every 5 ms until the first screen is painted ("Log in"
 on the login screen; "BARE-READY" for the bare app, an ``App`` with one ``Label``).
 The app opens the 1,000-record demo database of ``bench/felt.py`` (same ``--work``).
-Runs alternate after a warm-up launch of each. Prints the median (min-max) of both and
+Runs alternate after a warm-up launch of each, which also writes the .pyc files (see
+``felt.use_launch_environment``). Prints the median (min-max) of both and
 the ratio of the medians.
 """
 
@@ -69,10 +70,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         bare = Path(home) / "bare_app.py"
         bare.write_text(BARE_APP)
-        os.environ.update(
-            {"HOME": home, "TERM": "xterm-256color", "XDG_STATE_HOME": f"{home}/state"}
-        )
-        os.environ.pop("NO_COLOR", None)
+        felt.use_launch_environment(home)
         commands = {
             "app": (f"{sys.executable} -m finance_tui --db {url}", "Log in"),
             "bare": (f"{sys.executable} {bare}", "BARE-READY"),

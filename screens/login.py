@@ -65,14 +65,12 @@ class LoginScreen(FinanceScreen["SessionController | None"]):
             yield Label("Password", classes="login-label")
             yield Input(password=True, id="login-password")
             yield Static(literal(self.message), id="login-error")
-            yield LoadingIndicator(id="login-busy")
             yield Button("Log in", variant="primary", id="login-submit")
 
     def on_mount(self) -> None:
         # The footer (its keys laid out, measured, recomposed) comes just after the
         # first frame: the form is what a person starts typing into.
         self.call_after_refresh(self._add_footer)
-        self.query_one("#login-busy").display = False
         if not self.message:
             self.query_one("#login-error").display = False
 
@@ -107,7 +105,10 @@ class LoginScreen(FinanceScreen["SessionController | None"]):
             return
         self.busy = True
         self.show_error("")
-        self.query_one("#login-busy").display = True
+        # Mounted only while checking: not styled, laid out or animated before the first
+        # frame, and no timer ticking under a login screen left open.
+        busy = LoadingIndicator(id="login-busy")
+        self.query_one("#login-box").mount(busy, before="#login-submit")
         self.query_one("#login-submit", Button).disabled = True
 
         def failed(exc: FinanceError) -> bool:
@@ -132,7 +133,7 @@ class LoginScreen(FinanceScreen["SessionController | None"]):
 
     def _idle(self) -> None:
         self.busy = False
-        self.query_one("#login-busy").display = False
+        self.query("#login-busy").remove()
         self.query_one("#login-submit", Button).disabled = False
 
     def action_clear(self) -> None:

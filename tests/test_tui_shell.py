@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 from conftest import PASSWORD
 from test_tui_support import SIZE, TODAY, make_app, palette_titles, seed, settle
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
+import screens.login
 from finance_tui.app import SCREEN_REGISTRY, FinanceApp, run_app
 from finance_tui.db import write_transaction
 from finance_tui.models import Session, User, utcnow
@@ -40,6 +42,35 @@ async def test_login_lands_on_dashboard_and_shows_database(admin, tmp_path):
         await _login(pilot, "ROOT@example.com", PASSWORD)  # email, any case
         assert isinstance(app.screen, DashboardScreen)
         assert app.session is not None and app.session.principal.username == "root"
+
+
+async def test_the_busy_indicator_is_there_only_while_the_password_is_checked(
+    admin, tmp_path, monkeypatch
+):
+    """Not composed before the first frame (start-up), shown with the button disabled
+    while the check runs, and gone again after a refusal."""
+    checked = threading.Event()
+    real_login = screens.login._login
+
+    def slow_login(identifier: str, password: str):
+        checked.wait(10)
+        return real_login(identifier, password)
+
+    monkeypatch.setattr(screens.login, "_login", slow_login)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        login = app.screen
+        assert isinstance(login, LoginScreen)
+        assert not login.query("#login-busy")
+        await pilot.press(*"root", "enter", *"nope", "enter")
+        assert len(login.query("#login-busy")) == 1
+        assert login.query_one("#login-submit", Button).disabled
+        checked.set()
+        await settle(pilot)
+        assert _error(app) == "Invalid credentials"
+        assert not login.query("#login-busy")
+        assert not login.query_one("#login-submit", Button).disabled
 
 
 async def test_bad_password_is_reported_inline_and_input_kept(admin, tmp_path):
