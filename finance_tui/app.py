@@ -387,7 +387,10 @@ class FinanceApp(App[int]):
         if self.session is not None:
             self._after_login(self.session)
         else:
-            self.show_login()
+            # After the mount, not during it: Textual paints nothing while the app
+            # mounts, and a screen pushed then drew its first frame into that pause, so
+            # the login showed only when a later change (its footer) repainted it.
+            self.call_later(self.show_login)
         self.call_after_refresh(self._preload_modules)
 
     def _open_database(self) -> None:
