@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
 from finance_tui.models import (
     ALL_MODELS,
@@ -187,6 +187,22 @@ def _audit_undo_columns(db: Database) -> None:
     )
 
 
+def _search_count_index(db: Database) -> None:
+    """SQLite: counting a text search reads no record rows (~180 ms -> ~70 ms at 1M).
+
+    The search index lists candidate ``search_id``s; the count then confirms each with
+    ``is_deleted`` and the ``LIKE`` on notes (and, during an import, ``import_batch``).
+    This index holds them all, so SQLite reads them from it instead of fetching every
+    candidate's row (+27 MB, ~5 % of the file at 1M). PostgreSQL confirms from its
+    pg_trgm bitmap scan; a B-tree on notes would not help it.
+    """
+    if isinstance(db, SqliteDatabase):
+        db.execute_sql(
+            'CREATE INDEX IF NOT EXISTS "record_search_notes" ON "record" '
+            "(search_id, is_deleted, notes, import_batch)"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_search_and_indexes,
@@ -200,6 +216,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _saved_views,
     _recurring_schedules,
     _audit_undo_columns,
+    _search_count_index,
 ]
 
 

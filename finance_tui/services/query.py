@@ -486,16 +486,25 @@ def count_rows(flt: RecordFilter) -> int:
 
     The visibility test would make SQLite read every row even where a covering index
     answers the plain count (deleted included: ~50 ms instead of ~0.3 s at 100k); the
-    hidden rows are counted from the small partial index on ``import_batch`` instead.
+    hidden rows are subtracted. They are counted only while an import is unpublished
+    (``CASE WHEN EXISTS``): with a text filter SQLite plans that second count through the
+    search index too, which doubled the cost of every text count (~0.2 s at 1M).
     """
+    sql, params = count_statement(flt)
+    return int(database.execute_sql(sql, params).fetchone()[0])
+
+
+def count_statement(flt: RecordFilter) -> tuple[str, list]:
+    """The SQL and parameters of :func:`count_rows` (tests read its plan)."""
     conditions = where_clause(flt, visible_only=False)
     everything = Record.select(fn.COUNT(SQL("*")))
     hidden = Record.select(fn.COUNT(SQL("*"))).where(Record.import_batch.in_(hidden_batches()))
     if conditions:
         everything, hidden = everything.where(*conditions), hidden.where(*conditions)
     (sql1, params1), (sql2, params2) = everything.sql(), hidden.sql()
-    cursor = database.execute_sql(f"SELECT ({sql1}) - ({sql2})", [*params1, *params2])
-    return int(cursor.fetchone()[0])
+    sql3, params3 = hidden_batches().sql()
+    sql = f"SELECT ({sql1}) - CASE WHEN EXISTS ({sql3}) THEN ({sql2}) ELSE 0 END"
+    return sql, [*params1, *params3, *params2]
 
 
 def run_position(flt: RecordFilter, row: RecordRow) -> int | None:
