@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib.util
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -474,6 +475,7 @@ class FinanceApp(App[int]):
         from screens.login import LoginScreen
 
         self.push_screen(LoginScreen(self.db_label, message=message))
+        self.call_after_refresh(gc.enable)  # off since launch (``cli``): the frame is up
 
     def on_login_screen_logged_in(self, message: Any) -> None:
         from screens.login import LoginScreen
@@ -799,7 +801,10 @@ def run_app(db_url: str | None, *, connected: bool = False) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     app = FinanceApp(url, open_database=not connected)
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        gc.enable()  # also when the app ended before its login screen was painted
     if app.startup_error:
         print(f"error: {app.startup_error}", file=sys.stderr)
         return 1

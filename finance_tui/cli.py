@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import io
 import sys
@@ -137,6 +138,10 @@ def _open_tui(args: argparse.Namespace) -> int:
     from finance_tui.dburl import check_url, normalize_url
 
     url = check_url(normalize_url(getattr(args, "db", None)))
+    # No garbage-collection passes on the way to the first frame: importing Textual and
+    # composing the login screen make only long-lived objects, and each pass walks them
+    # all. The app turns collection back on once the login screen is painted.
+    gc.disable()
     try:
         from finance_tui.app import run_app
     except ModuleNotFoundError as exc:

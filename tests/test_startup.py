@@ -4,9 +4,11 @@ SQLite's heap, so several warm connections do not each grow to their own cache."
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,32 @@ def test_the_cli_starts_the_tui_without_the_database_layer(tmp_path):
     assert not (tmp_path / "team.db").exists()  # the app opens it, after its first frame
 
 
+def test_the_cli_starts_the_tui_with_garbage_collection_paused(tmp_path):
+    code = (
+        "import gc\n"
+        "import finance_tui.app as app\n"
+        "seen = []\n"
+        "app.run_app = lambda url, **options: seen.append(gc.isenabled()) or 0\n"
+        "from finance_tui.cli import main\n"
+        f"assert main(['--db', {str(tmp_path / 'team.db')!r}]) == 0\n"
+        "assert seen == [False], seen\n"
+    )
+    loaded_in_fresh_process(code)  # raises if an assertion in ``code`` failed
+
+
+async def test_garbage_collection_is_back_on_once_the_login_screen_is_painted(tmp_path):
+    """The CLI pauses collection on the way to the first frame; the app resumes it."""
+    gc.disable()
+    try:
+        app = _opening_app(f"sqlite:///{tmp_path / 'new.db'}", tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert type(app.screen).__name__ == "LoginScreen"
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def _opening_app(url: str, tmp_path: Path) -> FinanceApp:
     return FinanceApp(
         url,
@@ -107,9 +135,8 @@ async def test_a_database_that_cannot_open_ends_the_app_with_its_reason(tmp_path
     junk.write_text(content)
     app = _opening_app(f"sqlite:///{junk}", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(100):
-            if app.startup_error:
-                break
+        deadline = time.monotonic() + 30  # a busy machine: the failure comes, only later
+        while not app.startup_error and time.monotonic() < deadline:
             await pilot.pause(0.05)
     assert app.startup_error == f"Cannot open database {junk}: file is not a database"
     assert app.return_value == 1
