@@ -13,8 +13,8 @@ palette commands.
 - Database work runs in async Textual workers that await the pool. A loader that may
   be overtaken (the user pages or types on) is an ``@work(exclusive=True, group=...)``
   method: starting it again cancels the stale one, whose result is then never shown.
-  One-off calls (save, delete) use :meth:`FinanceScreen.call_db`; such a loader awaits
-  :meth:`FinanceScreen.fetch`, which stops it when its screen went away meanwhile.
+  It awaits :meth:`FinanceScreen.fetch`, which also stops it when its screen went away
+  meanwhile. One-off calls (save, delete) use :meth:`FinanceScreen.call_db`.
 """
 
 from __future__ import annotations
