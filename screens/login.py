@@ -75,6 +75,8 @@ class LoginScreen(FinanceScreen["SessionController | None"]):
             self.query_one("#login-error").display = False
 
     async def _add_footer(self) -> None:
+        if not self.is_attached:
+            return  # the app is quitting already (a database that cannot open)
         await self.mount(FitFooter())
         self.refresh_bindings()  # a footer that missed the first binding update
 
