@@ -166,6 +166,21 @@ async def test_delete_can_be_declined(admin, tmp_path):
     assert len(live_records()) == 2
 
 
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+async def test_the_record_write_keys_open_nothing_for_a_reader(sessions, tmp_path, role):
+    """No delete question, no form: the keys are hidden and inert (the core refuses the
+    writes anyway, see test_permissions)."""
+    seed(2, owner=sessions["admin"])
+    app = make_app(tmp_path, sessions[role])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _records(pilot)
+        for key in ("d", "e", "n", "c", "ctrl+n"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.screen is screen, key
+    assert len(live_records()) == 2
+
+
 # ---- filters ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "field,text,expected",
