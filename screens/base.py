@@ -114,6 +114,13 @@ def forget(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
+def gone(node: DOMNode) -> bool:
+    """Whether ``node`` went away while a database call was under way: the app is
+    quitting, or the node was removed. A screen's ``display`` turns False as soon as
+    Textual starts removing it (its widgets go first), before it is detached."""
+    return not node.is_attached or (isinstance(node, Screen) and not node.display)
+
+
 def call_db(
     node: DOMNode,
     call: Callable[[], T],
@@ -139,11 +146,11 @@ def call_db(
         try:
             result = await shell.run_db(call)
         except FinanceError as exc:
-            handled = node.is_attached and on_error is not None and on_error(exc)
+            handled = not gone(node) and on_error is not None and on_error(exc)
             if not handled or isinstance(exc, DatabaseUnavailable):
                 notify_error(node, exc)
             return
-        if not node.is_attached:
+        if gone(node):
             return
         if on_done is not None:
             on_done(result)
@@ -227,7 +234,7 @@ class FinanceScreen(Screen[ResultT]):
         return result
 
     def _stop_if_gone(self) -> None:
-        if not self.is_attached:
+        if gone(self):
             raise asyncio.CancelledError
 
 

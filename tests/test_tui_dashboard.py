@@ -11,6 +11,7 @@ import pytest
 from test_tui_support import SIZE, make_app, seed, settle
 from textual.widgets import Input, Static
 
+from screens.base import FinanceScreen
 from screens.dashboard import DashboardScreen, RangeInput
 from screens.records import RecordsScreen
 
@@ -142,3 +143,26 @@ async def test_an_answer_after_the_app_began_to_quit_stops_the_loader(admin, tmp
         answer.set()
         with pytest.raises(asyncio.CancelledError):
             await load
+
+
+async def test_an_answer_after_the_screen_was_closed_stops_the_loader(admin, tmp_path):
+    """The same when the screen is closed while its load is under way: the answer comes
+    while Textual removes the screen's widgets, or after."""
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await _dashboard(pilot)
+        probe = FinanceScreen()
+        await app.push_screen(probe)
+        answer = threading.Event()
+
+        def slow_call() -> int:
+            answer.wait(10)
+            return 1
+
+        load = asyncio.ensure_future(probe.fetch(slow_call))
+        await asyncio.sleep(0.05)
+        app.pop_screen()
+        answer.set()
+        with pytest.raises(asyncio.CancelledError):
+            await load
+        assert isinstance(app.screen, DashboardScreen)
