@@ -124,6 +124,23 @@ async def test_period_choices_are_clickable_and_whole_at_80_columns(admin, tmp_p
         assert app.screen.period == "ytd"
 
 
+async def _answer_after(screen: FinanceScreen, leave) -> None:
+    """Start a load on ``screen`` whose answer waits; ``leave()`` (quit, close), then
+    let the answer come: the loader must end cancelled."""
+    answer = threading.Event()
+
+    def slow_call() -> int:
+        answer.wait(10)
+        return 1
+
+    load = asyncio.ensure_future(screen.fetch(slow_call))
+    await asyncio.sleep(0.05)
+    leave()
+    answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await load
+
+
 async def test_an_answer_after_the_app_began_to_quit_stops_the_loader(admin, tmp_path):
     """A slow load (a database restarting) answers after the app began to quit, when
     the screen's widgets are being removed: the loader stops there, cancelled, and
@@ -131,18 +148,7 @@ async def test_an_answer_after_the_app_began_to_quit_stops_the_loader(admin, tmp
     app = make_app(tmp_path, admin)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _dashboard(pilot)
-        answer = threading.Event()
-
-        def slow_call() -> int:
-            answer.wait(10)
-            return 1
-
-        load = asyncio.ensure_future(screen.fetch(slow_call))
-        await asyncio.sleep(0.05)
-        app.exit()
-        answer.set()
-        with pytest.raises(asyncio.CancelledError):
-            await load
+        await _answer_after(screen, app.exit)
 
 
 async def test_an_answer_after_the_screen_was_closed_stops_the_loader(admin, tmp_path):
@@ -153,16 +159,5 @@ async def test_an_answer_after_the_screen_was_closed_stops_the_loader(admin, tmp
         await _dashboard(pilot)
         probe = FinanceScreen()
         await app.push_screen(probe)
-        answer = threading.Event()
-
-        def slow_call() -> int:
-            answer.wait(10)
-            return 1
-
-        load = asyncio.ensure_future(probe.fetch(slow_call))
-        await asyncio.sleep(0.05)
-        app.pop_screen()
-        answer.set()
-        with pytest.raises(asyncio.CancelledError):
-            await load
+        await _answer_after(probe, app.pop_screen)
         assert isinstance(app.screen, DashboardScreen)
