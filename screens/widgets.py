@@ -322,12 +322,35 @@ class FitFooter(Footer):
     (Textual's footer cuts the last one mid-word, "t Tra"); help (F1) and the palette
     still list them all, and every key works whether shown or not."""
 
+    _shown: tuple[object, ...] | None = None
+
     async def recompose(self) -> None:
+        """Textual rebuilds every key widget whenever the screen's bindings are updated,
+        which it does on each focus move even when the keys stay the same (moving through
+        a form). Rebuilding only when what the footer shows has changed saves that work on
+        every key, and the repaint of the footer over SSH."""
+        if not self.is_attached:
+            return
+        shown = self._what_is_shown()
+        if shown == self._shown and self.children:
+            return
+        self._shown = shown
         await super().recompose()
         self.call_after_refresh(self._hide_overflow)
 
+    def _what_is_shown(self) -> tuple[object, ...]:
+        """Everything ``Footer.compose`` reads: the bindings with their enabled state,
+        tooltip and key label, and the footer's own switches."""
+        app = self.app
+        keys = tuple(
+            (binding, enabled, tooltip, app.get_key_display(binding))
+            for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show or key == app.COMMAND_PALETTE_BINDING
+        )
+        return (self._bindings_ready, self.show_command_palette, self.compact, keys)
+
     def on_resize(self) -> None:
-        self.call_after_refresh(self.recompose)
+        self.call_after_refresh(self._hide_overflow)
 
     def _hide_overflow(self) -> None:
         """Widths from each key's own text, not from the layout: a footer under a dialog

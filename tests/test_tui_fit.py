@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
-from test_tui_support import TODAY, category_id, make_app, seed, settle
+from test_tui_support import SIZE, TODAY, category_id, make_app, seed, settle
 from textual.widgets import DataTable, Static
 
 from finance_tui.db import write_transaction
@@ -199,3 +199,61 @@ def test_status_parts_leave_out_the_optional_ones_last_first_until_they_fit():
     )
     # nothing optional left: the essential parts stay whole (the widget crops the line)
     assert fit_parts(parts, 10).startswith("1,000,000 records · #1 of 1,000,000")
+
+
+def _footer_keys(app) -> list:
+    from textual.widgets._footer import FooterKey
+
+    from screens.widgets import FitFooter
+
+    return list(app.screen.query_one(FitFooter).query(FooterKey))
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(admin, tmp_path):
+    """Textual re-announces the bindings on every focus move; the footer keeps its key
+    widgets while what they show is the same, and follows a real change (the trash
+    view swaps New/Edit/Delete for Restore)."""
+    seed(3)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        before = _footer_keys(app)
+        app.screen.refresh_bindings()  # what Textual does on every focus move
+        await settle(pilot)
+        assert all(a is b for a, b in zip(_footer_keys(app), before, strict=True))
+        await pilot.press("t")
+        await settle(pilot)
+        in_trash = {k.description for k in _footer_keys(app)}
+        assert "Restore" in in_trash and "New" not in in_trash
+        await pilot.press("t")
+        await settle(pilot)
+        assert [k.description for k in _footer_keys(app)] == [k.description for k in before]
+
+
+async def test_moving_between_the_login_fields_keeps_the_footer(admin, tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = _footer_keys(app)
+        assert before
+        await pilot.press("tab", "shift+tab", "tab")
+        await settle(pilot)
+        assert all(a is b for a, b in zip(_footer_keys(app), before, strict=True))
+
+
+async def test_the_footer_shows_the_keys_again_when_the_terminal_widens(admin, tmp_path):
+    seed(3)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert all(k.display for k in _footer_keys(app))
+        await pilot.resize_terminal(60, 30)
+        await settle(pilot, timers=0.1)
+        assert [k for k in _footer_keys(app) if not k.display]
+        await pilot.resize_terminal(120, 30)
+        await settle(pilot, timers=0.1)
+        assert all(k.display for k in _footer_keys(app))
