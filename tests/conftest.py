@@ -27,6 +27,19 @@ from finance_tui.session import SessionController  # noqa: E402
 from finance_tui.startup import connect  # noqa: E402
 
 
+def auto_workers(cpus: int) -> int:
+    """``pytest -n auto``: three workers for every two CPUs. A Textual pilot test spends
+    about a fifth of its time asleep (``Pilot.press`` waits twice 20 ms for the app to go
+    idle after each key), time in which one worker per CPU leaves that CPU unused."""
+    return max(2, cpus * 3 // 2)
+
+
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own reading of the variable
+    return auto_workers(len(os.sched_getaffinity(0)))
+
+
 def _worker_database(base_url: str) -> str:
     """Under pytest-xdist each worker gets its own PostgreSQL database (finance_test_gw0,
     ...), created fresh from the server named by ``base_url``, so the workers never reset
