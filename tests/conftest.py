@@ -34,6 +34,7 @@ def auto_workers(cpus: int) -> int:
     return max(2, cpus * 3 // 2)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist has no such hook
 def pytest_xdist_auto_num_workers(config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own reading of the variable
