@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from test_tui_support import SIZE, make_app, seed, settle
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandInput, CommandList, CommandPalette
 
 from screens.import_export import ExportModal
 from screens.record_form import RecordForm
@@ -35,6 +35,18 @@ async def _offered(pilot, query: str) -> list[str]:
     assert isinstance(pilot.app.screen, CommandPalette)
     await pilot.press(*query)
     await settle(pilot, timers=0.3)  # the palette searches in a worker after a debounce
+    return _titles(pilot)
+
+
+async def _searched(pilot, query: str) -> list[str]:
+    """Put ``query`` in the open palette's search box in one step (an ``Input.Changed``,
+    as typing it would end with) and return the titles the search offers."""
+    pilot.app.screen.query_one(CommandInput).value = query
+    await settle(pilot)  # the palette searches in a worker: settle waits for it
+    return _titles(pilot)
+
+
+def _titles(pilot) -> list[str]:
     options = pilot.app.screen.query_one(CommandList)
     prompts = [options.get_option_at_index(i).prompt for i in range(options.option_count)]
     return [getattr(p, "plain", str(p)).split("\n")[0] for p in prompts]
@@ -42,6 +54,9 @@ async def _offered(pilot, query: str) -> list[str]:
 
 @pytest.mark.parametrize("role", ["viewer", "analyst", "admin"])
 async def test_records_commands_follow_the_role(sessions, tmp_path, role):
+    """Each record command, searched by its whole title in the palette opened on the
+    records screen, is offered exactly when the role may use it. The search box is
+    filled in one step per title (typing into the palette has the tests below)."""
     seed(3)
     app = make_app(tmp_path, sessions[role])
     async with app.run_test(size=SIZE) as pilot:
@@ -49,12 +64,15 @@ async def test_records_commands_follow_the_role(sessions, tmp_path, role):
         await pilot.press("2")
         await settle(pilot)
         assert isinstance(app.screen, RecordsScreen)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
         for title in sorted(RECORD_COMMANDS):
-            offered = await _offered(pilot, title)
+            offered = await _searched(pilot, title)
             assert (title in offered) == (title in ALLOWED[role]), (role, title, offered)
-            await pilot.press("escape")
-            await settle(pilot)
-            assert isinstance(app.screen, RecordsScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordsScreen)
 
 
 @pytest.mark.parametrize(
