@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from finance_tui.app import FinanceApp
@@ -44,6 +46,31 @@ async def settle(pilot: Pilot, *, timers: float = 0.0) -> None:
             break
         await pilot.app.workers.wait_for_complete(running)
     await pilot.pause()
+
+
+async def type_text(pilot: Pilot, text: str) -> None:
+    """Type ``text`` into the focused widget as one burst of key events, as a terminal
+    delivers fast typing, and wait until every key is handled.
+
+    The key events are those ``pilot.press(*text)`` sends, but ``pilot.press`` idles at
+    least 40 ms after each key (and the screen redraws in between), which is most of
+    the cost of a test that types dates or names. Use it where the text, not the pace
+    of typing, matters, and only for text meant for one widget: without the app's
+    typeahead gate, headless Textual gives each key of a burst to the widget focused
+    when the key is read, so keys that move focus or open a screen (Enter, Tab, a
+    screen key) still go through ``pilot.press``.
+    """
+    app = pilot.app
+    for character in text:
+        name = character if character.isalnum() else _character_to_key(character)
+        event = events.Key(name, character)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    for _ in range(100):
+        await pilot.pause()
+        nodes = [app, *app.screen.walk_children(with_self=True)]
+        if not any(node.message_queue_size for node in nodes):
+            break
 
 
 def category_id(name: str) -> int:
