@@ -8,7 +8,16 @@ import json
 
 import pytest
 from rich.cells import cell_len
-from test_tui_support import SIZE, TODAY, category_id, make_app, seed, settle, table_column
+from test_tui_support import (
+    SIZE,
+    TODAY,
+    category_id,
+    make_app,
+    seed,
+    settle,
+    table_column,
+    type_text,
+)
 from test_tui_support import open_records as _records
 from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input, Static
@@ -22,18 +31,23 @@ DEBOUNCE = 0.45
 
 
 async def _filter(pilot, screen, name: str, text: str) -> None:
+    """Type ``text`` into a filter box (one burst of keys: these tests are about views,
+    not typing) and press Enter."""
     box = screen.query_one(f"#filter-{name}", Input)
     box.focus()
     box.value = ""
-    await pilot.press(*text, "enter")  # Enter applies and focuses the table
+    await type_text(pilot, text)
+    await pilot.press("enter")  # Enter applies and focuses the table
     await settle(pilot, timers=DEBOUNCE)
 
 
 async def _save(pilot, name: str) -> None:
+    """Save the current view as ``name``, typed in one burst into the name box."""
     await pilot.press("w")
     await settle(pilot)
     assert isinstance(pilot.app.screen, ViewNameModal)
-    await pilot.press(*name, "enter")
+    await type_text(pilot, name)
+    await pilot.press("enter")
     await settle(pilot)
 
 
