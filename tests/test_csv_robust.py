@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,10 @@ from hypothesis import strategies as st
 from finance_tui.domain.csv_options import CsvFormatError, ImportOptions
 from finance_tui.errors import FinanceError
 from finance_tui.models import AuditEvent, Category, Record
-from finance_tui.services import summaries
+from finance_tui.services import csv_import, imports, summaries
 from finance_tui.services.csv_import import CHUNK
 from finance_tui.services.csv_source import MAX_LINE_BYTES, _LineGuard
+from finance_tui.services.csv_steps import BatchWriter
 from finance_tui.session import SessionController
 from finance_tui.startup import connect
 
@@ -170,21 +172,30 @@ if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__])
 
 
-def test_memory_does_not_grow_with_the_file(admin, tmp_path):
-    """Python's peak allocation is the same for an 8-chunk and a 12-chunk file (streaming:
-    one insert batch, a fixed-size Bloom filter, bounded caches); SQLite's page cache is
-    bounded by its own setting.
+def test_memory_does_not_grow_with_the_file(admin, tmp_path, monkeypatch):
+    """Python's peak allocation is the same for a 2,000-row and an 8,000-row file
+    (streaming: one insert batch, one duplicate-lookup chunk, a fixed-size Bloom filter,
+    bounded caches); SQLite's page cache is bounded by its own setting.
 
-    Still as sharp with 12 chunks instead of 20: the bound is per extra row, 16 bytes
-    (the old 1 MiB over 60,000 extra rows was 17.5), less than a list slot plus one int
-    object (8 + 28), so keeping anything per row (a fingerprint set, the rows) fails. The
-    small file must stay at 8 chunks: the peak still rises up to about 40,000 rows, then
-    stays flat (measured: 2 chunks 23.5 MB, 5 chunks 32.2 MB, 8 and 20 chunks 36.6 MB,
-    within 30 KB of each other), so a smaller pair would measure the filling, not a leak.
+    The bound is per extra row, 16 bytes, less than a list slot plus one int object
+    (8 + 28), so keeping anything per row (a fingerprint set, the rows) fails. The import
+    runs under tracemalloc, which makes every allocation slow, so its bounded buffers
+    are pinned small through their module settings (a 500-row chunk and 500-row write
+    batches, the first one too): the peak then stops rising after about 1,500 rows
+    (measured: 1,500 rows 17.72 MB, 8,000 rows 17.74 MB, the 16 MB Bloom filter
+    included), so the 2,000-row file is past the filling, and 6,000 extra rows give a
+    96 KB bound (measured difference: 10 KB) that a per-row leak (216 KB at 36 bytes)
+    exceeds. At the default sizes the same holds only from about 40,000 rows, which took
+    50 s to trace.
     """
-    small = _write(tmp_path / "small.csv", 8 * CHUNK)
-    big = _write(tmp_path / "big.csv", 12 * CHUNK)
-    allowed = 16 * (12 - 8) * CHUNK
+    rows = 500
+    monkeypatch.setattr(csv_import, "CHUNK", rows)
+    monkeypatch.setattr(imports, "MIN_ROWS", rows)
+    monkeypatch.setattr(imports, "MAX_ROWS", rows)
+    monkeypatch.setattr(csv_import, "BatchWriter", partial(BatchWriter, first_batch=rows))
+    small = _write(tmp_path / "small.csv", 4 * rows)
+    big = _write(tmp_path / "big.csv", 16 * rows)
+    allowed = 16 * (16 - 4) * rows
 
     def peak(path: Path) -> int:
         tracemalloc.start()
@@ -196,7 +207,10 @@ def test_memory_does_not_grow_with_the_file(admin, tmp_path):
         assert report.imported > 0
         return top
 
-    peak(_write(tmp_path / "warm.csv", 10))  # from now on every chunk is checked for dedupe
+    # untraced, a first import of several chunks: from now on every chunk is checked for
+    # dedupe, and what only a first import allocates (90 KB) is not in the small peak
+    warm = _write(tmp_path / "warm.csv", 2 * rows)
+    admin.csv.import_file(warm, ImportOptions(create_categories=True))
     small_peak, big_peak = peak(small), peak(big)
     assert big_peak < small_peak + allowed, (small_peak, big_peak, allowed)
 
