@@ -23,7 +23,6 @@ from finance_tui.domain.csv_options import CsvFormatError, ImportOptions
 from finance_tui.errors import FinanceError
 from finance_tui.models import AuditEvent, Category, Record
 from finance_tui.services import csv_import, imports, summaries
-from finance_tui.services.csv_import import CHUNK
 from finance_tui.services.csv_source import MAX_LINE_BYTES, _LineGuard
 from finance_tui.services.csv_steps import BatchWriter
 from finance_tui.session import SessionController
@@ -101,11 +100,16 @@ def test_random_rows_under_a_valid_header(admin, tmp_path, header, rows, skip, c
     )
 
 
+KILL_ROWS = 500  # the child's progress and write batch size: several batches, few rows
 CHILD = textwrap.dedent(
-    """
+    f"""
     import sys
+    from functools import partial
+    from finance_tui.services import csv_import, csv_steps, imports
     from finance_tui.startup import connect
     from finance_tui.session import SessionController
+    csv_import.CHUNK = imports.MIN_ROWS = imports.MAX_ROWS = {KILL_ROWS}
+    csv_import.BatchWriter = partial(csv_steps.BatchWriter, first_batch={KILL_ROWS})
     connect(sys.argv[1])
     session = SessionController.login("root", sys.argv[3])
 
@@ -119,12 +123,14 @@ CHILD = textwrap.dedent(
 
 
 def test_kill_9_midway_leaves_the_database_as_before(admin, db_url, tmp_path):
+    """The child writes in batches of KILL_ROWS rows (not the default 2,500 and more),
+    so that several batches are written well before the end of a small file."""
     admin.records.create(
         {"kind": "income", "amount": "10", "category": "salary", "date": "2026-01-01"}
     )
     admin.csv.import_file(_write(tmp_path / "small.csv", 30), ImportOptions(create_categories=True))
     before = state()
-    big = _write(tmp_path / "big.csv", 8 * CHUNK)
+    big = _write(tmp_path / "big.csv", 16 * KILL_ROWS)
     env = {**os.environ, "PYTHONPATH": str(REPO), "FINANCE_TUI_BCRYPT_ROUNDS": "4"}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, db_url, str(big), PASSWORD],
@@ -136,7 +142,7 @@ def test_kill_9_midway_leaves_the_database_as_before(admin, db_url, tmp_path):
     try:
         for line in child.stdout:
             assert line.strip() != "finished", "the import finished before it was killed"
-            if int(line) >= 5 * CHUNK:  # several batches are written, not yet published
+            if int(line) >= 6 * KILL_ROWS:  # several batches are written, not yet published
                 break
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)
@@ -153,8 +159,8 @@ def test_kill_9_midway_leaves_the_database_as_before(admin, db_url, tmp_path):
         {"kind": "expense", "amount": "1", "category": "food", "date": "2026-02-02"}
     )
     report = session.csv.import_file(big)
-    assert report.imported == 8 * CHUNK and report.already_imported == 0
-    assert Record.select().count() == before[0] + 1 + 8 * CHUNK
+    assert report.imported == 16 * KILL_ROWS and report.already_imported == 0
+    assert Record.select().count() == before[0] + 1 + 16 * KILL_ROWS
     assert summaries.verify() == []
 
 
