@@ -137,11 +137,16 @@ def test_rows_of_a_running_import_cannot_be_read_edited_or_deleted(admin, tmp_pa
 
 
 # ---- (2) kill -9 mid-way: nothing visible; the next start removes the leftovers -------
+KILL_ROWS = 500  # the child's progress and write batch size: several batches, few rows
 CHILD = textwrap.dedent(
-    """
+    f"""
     import sys
+    from functools import partial
+    from finance_tui.services import csv_import, csv_steps, imports
     from finance_tui.startup import connect
     from finance_tui.session import SessionController
+    csv_import.CHUNK = imports.MIN_ROWS = imports.MAX_ROWS = {KILL_ROWS}
+    csv_import.BatchWriter = partial(csv_steps.BatchWriter, first_batch={KILL_ROWS})
     connect(sys.argv[1])
     session = SessionController.login("root", sys.argv[3])
 
@@ -180,12 +185,14 @@ def kill_midway(db_url: str, path: Path, rows: int) -> None:
 def test_kill_9_leaves_nothing_visible_and_the_next_start_removes_it(
     admin, db_url, tmp_path, run_cli, cleaner
 ):
+    """The child writes batches of KILL_ROWS rows (not the default 2,500 and more), so
+    several batches are written (and the rest of the file not yet) with a small file."""
     seed(admin)
     before, before_raw, before_fts = visible_view(admin), raw_count(), fts_matches()
-    kill_midway(db_url, write_csv(tmp_path / "big.csv", 40_000), 15_000)
+    kill_midway(db_url, write_csv(tmp_path / "big.csv", 16 * KILL_ROWS), 6 * KILL_ROWS)
 
     connect(db_url, migrate=False)  # what is on disk, before any clean-up
-    assert raw_count() > before_raw  # committed batches of the dead import...
+    assert raw_count() >= before_raw + 4 * KILL_ROWS  # committed batches of the dead import...
     assert visible_view(admin) == before  # ...that nobody sees
     assert ImportBatch.get().state == imports.PENDING
 
@@ -204,7 +211,7 @@ def test_kill_9_leaves_nothing_visible_and_the_next_start_removes_it(
     assert '"rows_removed": ' in event.after
     # and the same file imports in full afterwards
     session = SessionController.login("root", PASSWORD)
-    assert session.csv.import_file(tmp_path / "big.csv").imported == 40_000
+    assert session.csv.import_file(tmp_path / "big.csv").imported == 16 * KILL_ROWS
 
 
 def test_a_running_import_of_a_live_process_is_left_alone_and_blocks_a_second(admin, tmp_path):
