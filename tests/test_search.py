@@ -173,21 +173,26 @@ def test_verify_detects_and_rebuild_repairs_a_broken_index(admin, db):
 
 @pytest.mark.parametrize("text", ["lidl", "co", "zzzz", "groceries at", ""])
 def test_every_page_strategy_gives_the_same_rows(admin, monkeypatch, text):
-    """Prefix scan, substring index, grouped sorts and the plain query agree."""
+    """Prefix scan, substring index, grouped sorts and the plain query agree (on the
+    rows: the total is one count whatever the strategy, so it is not asked for here)."""
     _seed(admin, repeat=8)
+
+    def rows(flt: RecordFilter) -> list:
+        return run_query(flt, with_total=False).rows
+
     extras = [{}, {"kind": "expense", "amount_min": Decimal("1.10")}, {"date_to": date(2025, 6, 1)}]
     for sort, extra in itertools.product(SORT_FIELDS, extras):
         flt = RecordFilter(text=text, limit=5, sort=sort, descending=False, **extra)
         monkeypatch.setattr(query, "PREFIX_STAGES", ())
         monkeypatch.setattr(query, "GROUPED_MAX_PAGE", 0)
-        plain = run_query(flt).rows
+        plain = rows(flt)
         monkeypatch.setattr(query, "GROUPED_MAX_PAGE", 1000)
         for stages in ((12, 30), (2, 3), (2000,)):
             for rare in (0, 10**6):
                 monkeypatch.setattr(query, "PREFIX_STAGES", stages)
                 monkeypatch.setattr(query, "RARE_CANDIDATES", rare)
-                assert run_query(flt).rows == plain, (sort, stages, rare)
-                assert run_query(flt.page(3)).rows == run_query(flt.page(0, 8)).rows[3:]
+                assert rows(flt) == plain, (sort, stages, rare)
+                assert rows(flt.page(3)) == rows(flt.page(0, 8))[3:]
 
 
 def test_category_filter_pages_agree_whichever_index_serves_them(admin, monkeypatch):
