@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
-from test_tui_support import SIZE, TODAY, category_id, make_app, seed, settle
+from test_tui_support import SIZE, TODAY, category_id, make_app, open_records, seed, settle
 from textual.widgets import DataTable, Static
 
 from finance_tui.db import write_transaction
@@ -216,9 +216,7 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(admin, tmp_path):
     seed(3)
     app = make_app(tmp_path, admin)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
+        await open_records(pilot)
         before = _footer_keys(app)
         app.screen.refresh_bindings()  # what Textual does on every focus move
         await settle(pilot)
@@ -247,9 +245,7 @@ async def test_the_footer_shows_the_keys_again_when_the_terminal_widens(admin, t
     seed(3)
     app = make_app(tmp_path, admin)
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
+        await open_records(pilot)
         assert all(k.display for k in _footer_keys(app))
         await pilot.resize_terminal(60, 30)
         await settle(pilot, timers=0.1)
