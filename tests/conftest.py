@@ -38,7 +38,14 @@ def auto_workers(cpus: int) -> int:
 def pytest_xdist_auto_num_workers(config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own reading of the variable
-    return auto_workers(len(os.sched_getaffinity(0)))
+    return auto_workers(usable_cpus())
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _worker_database(base_url: str) -> str:
