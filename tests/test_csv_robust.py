@@ -11,20 +11,19 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
-from functools import partial
 from pathlib import Path
 
 import pytest
 from conftest import PASSWORD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from import_buffers import CHILD_PRELUDE, SMALL_ROWS, pin_small
 
 from finance_tui.domain.csv_options import CsvFormatError, ImportOptions
 from finance_tui.errors import FinanceError
 from finance_tui.models import AuditEvent, Category, Record
-from finance_tui.services import csv_import, imports, summaries
+from finance_tui.services import summaries
 from finance_tui.services.csv_source import MAX_LINE_BYTES, _LineGuard
-from finance_tui.services.csv_steps import BatchWriter
 from finance_tui.session import SessionController
 from finance_tui.startup import connect
 
@@ -100,16 +99,12 @@ def test_random_rows_under_a_valid_header(admin, tmp_path, header, rows, skip, c
     )
 
 
-KILL_ROWS = 500  # the child's progress and write batch size: several batches, few rows
-CHILD = textwrap.dedent(
-    f"""
+KILL_ROWS = SMALL_ROWS  # the child's progress and write batch size: several batches
+CHILD = CHILD_PRELUDE + textwrap.dedent(
+    """
     import sys
-    from functools import partial
-    from finance_tui.services import csv_import, csv_steps, imports
     from finance_tui.startup import connect
     from finance_tui.session import SessionController
-    csv_import.CHUNK = imports.MIN_ROWS = imports.MAX_ROWS = {KILL_ROWS}
-    csv_import.BatchWriter = partial(csv_steps.BatchWriter, first_batch={KILL_ROWS})
     connect(sys.argv[1])
     session = SessionController.login("root", sys.argv[3])
 
@@ -194,11 +189,8 @@ def test_memory_does_not_grow_with_the_file(admin, tmp_path, monkeypatch):
     exceeds. At the default sizes the same holds only from about 40,000 rows, which took
     50 s to trace.
     """
-    rows = 500
-    monkeypatch.setattr(csv_import, "CHUNK", rows)
-    monkeypatch.setattr(imports, "MIN_ROWS", rows)
-    monkeypatch.setattr(imports, "MAX_ROWS", rows)
-    monkeypatch.setattr(csv_import, "BatchWriter", partial(BatchWriter, first_batch=rows))
+    rows = SMALL_ROWS
+    pin_small(monkeypatch.setattr)
     small = _write(tmp_path / "small.csv", 4 * rows)
     big = _write(tmp_path / "big.csv", 16 * rows)
     allowed = 16 * (16 - 4) * rows

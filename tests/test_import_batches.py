@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD
+from import_buffers import CHILD_PRELUDE, SMALL_ROWS
 
 from finance_tui import search_index
 from finance_tui.db import is_sqlite
@@ -137,16 +138,12 @@ def test_rows_of_a_running_import_cannot_be_read_edited_or_deleted(admin, tmp_pa
 
 
 # ---- (2) kill -9 mid-way: nothing visible; the next start removes the leftovers -------
-KILL_ROWS = 500  # the child's progress and write batch size: several batches, few rows
-CHILD = textwrap.dedent(
-    f"""
+KILL_ROWS = SMALL_ROWS  # the child's progress and write batch size: several batches
+CHILD = CHILD_PRELUDE + textwrap.dedent(
+    """
     import sys
-    from functools import partial
-    from finance_tui.services import csv_import, csv_steps, imports
     from finance_tui.startup import connect
     from finance_tui.session import SessionController
-    csv_import.CHUNK = imports.MIN_ROWS = imports.MAX_ROWS = {KILL_ROWS}
-    csv_import.BatchWriter = partial(csv_steps.BatchWriter, first_batch={KILL_ROWS})
     connect(sys.argv[1])
     session = SessionController.login("root", sys.argv[3])
 
