@@ -155,7 +155,7 @@ class QuickAddModal(FinanceModal[None]):
 
     def _show(self, shown: Text) -> None:
         preview = self.query_one("#quick-add-preview", Static)
-        preview.update(shown)
+        preview.update(shown, layout=False)  # two lines high (quick_add.tcss)
         preview.set_class(shown.plain.startswith("✗"), "-error")
 
     # ---- saving --------------------------------------------------------------------

@@ -388,13 +388,13 @@ class RecordsScreen(FinanceScreen):
         return parts
 
     def _update_status(self) -> None:
+        """Runs on every cursor move. Both bars are one line high (records.tcss,
+        widgets.tcss), so new text is painted in place, without a layout of the screen."""
         status = self.query_one("#records-status", Static)
         width = status.content_region.width or self.app.size.width
-        self.query_one("#records-status", Static).update(
-            Text(fit_parts(self._status_parts(), width))
-        )
+        status.update(Text(fit_parts(self._status_parts(), width)), layout=False)
         self.query_one("#records-title", ScreenTitle).update(
-            "Records — trash" if self.trash else "Records"
+            "Records — trash" if self.trash else "Records", layout=False
         )
 
     def on_resize(self) -> None:

@@ -18,6 +18,8 @@ os.environ.pop("FINANCE_TUI_SECRET_KEY", None)
 os.environ.pop("FINANCE_TUI_DATABASE_URL", None)
 os.environ["FINANCE_TUI_KEYMAP"] = "/nonexistent/finance-tui-tests/keymap.toml"  # no user keymap
 
+from parsed_css import share_parsed_css  # noqa: E402
+
 from finance_tui.config import reset_settings  # noqa: E402
 from finance_tui.db import prepare_sqlite_file  # noqa: E402
 from finance_tui.migrations import SIGNING_KEY, apply_migrations  # noqa: E402
@@ -25,6 +27,8 @@ from finance_tui.models import ALL_MODELS, Meta, database  # noqa: E402
 from finance_tui.services.users import bootstrap_admin, insert_user  # noqa: E402
 from finance_tui.session import SessionController  # noqa: E402
 from finance_tui.startup import connect  # noqa: E402
+
+share_parsed_css()  # each style sheet parsed once per test process, not once per app
 
 
 def auto_workers(cpus: int) -> int:

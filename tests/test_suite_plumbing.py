@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import tomllib
 from pathlib import Path
+
+import pytest
+import textual.css.stylesheet as stylesheet_module
+from textual.css.stylesheet import Stylesheet, StylesheetParseError
 
 
 def test_worksteal_is_the_default_distribution():
@@ -28,3 +33,51 @@ def test_the_auto_hook_counts_this_machines_cpus_unless_told(monkeypatch):
     assert pytest_xdist_auto_num_workers(None) == auto_workers(usable_cpus())
     monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "7")
     assert pytest_xdist_auto_num_workers(None) is None  # xdist then reads the 7 itself
+
+
+# ---- parsed style sheets shared by the apps of a test process (tests/parsed_css.py) ----
+def _sheet(css: str, variables: dict[str, str] | None = None) -> Stylesheet:
+    sheet = Stylesheet(variables=variables or {})
+    sheet.add_source(css, read_from=("plumbing.tcss", ""))
+    return sheet
+
+
+def _counting_parser(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = stylesheet_module.parse
+
+    def counted(scope, css, *args, **kwargs):
+        calls.append(css)
+        return real(scope, css, *args, **kwargs)
+
+    monkeypatch.setattr(stylesheet_module, "parse", counted)
+    return calls
+
+
+def test_a_second_app_reuses_the_rules_the_first_parsed(monkeypatch):
+    calls = _counting_parser(monkeypatch)
+    css = f".only-here-{secrets.token_hex(4)} {{ height: 3; }}"
+    first, second = _sheet(css), _sheet(css)
+    first.parse()
+    second.parse()
+    assert calls == [css]
+    assert second.rules == first.rules
+    assert second.rules[0].styles.height.value == 3
+
+
+def test_a_sheet_with_an_error_fails_every_app_that_loads_it():
+    css = f".bad-{secrets.token_hex(4)} {{ height: nonsense; }}"
+    for _ in range(2):
+        with pytest.raises(StylesheetParseError):
+            _sheet(css).parse()
+
+
+def test_other_theme_variables_parse_the_sheet_again(monkeypatch):
+    calls = _counting_parser(monkeypatch)
+    css = f".themed-{secrets.token_hex(4)} {{ color: $accent; }}"
+    red, blue = _sheet(css, {"accent": "#ff0000"}), _sheet(css, {"accent": "#0000ff"})
+    red.parse()
+    blue.parse()
+    assert len(calls) == 2
+    assert red.rules[0].styles.color.hex == "#FF0000"
+    assert blue.rules[0].styles.color.hex == "#0000FF"
