@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, TypeVar, 
 from textual.app import CSSPathType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
+from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
@@ -191,11 +192,51 @@ class ScreenCommands(Provider):
                 )
 
 
+def breakpoint_classes(screen: Screen, size: Size) -> list[str]:
+    """The breakpoint classes Textual gives ``screen`` at ``size`` (the screen's own
+    ``HORIZONTAL_BREAKPOINTS``/``VERTICAL_BREAKPOINTS``, else the app's)."""
+    app = screen.app
+    horizontal = (
+        app.HORIZONTAL_BREAKPOINTS
+        if screen.HORIZONTAL_BREAKPOINTS is None
+        else screen.HORIZONTAL_BREAKPOINTS
+    )
+    vertical = (
+        app.VERTICAL_BREAKPOINTS
+        if screen.VERTICAL_BREAKPOINTS is None
+        else screen.VERTICAL_BREAKPOINTS
+    )
+    classes = []
+    for breakpoints, cells in ((horizontal or [], size.width), (vertical or [], size.height)):
+        fitting = [(at, name) for at, name in breakpoints if cells >= at]
+        if fitting:
+            classes.append(max(fitting)[1])
+    return classes
+
+
+def start_at_breakpoints(screen: Screen) -> None:
+    """Give a new screen its breakpoint classes for the terminal's size now.
+
+    Textual adds them at the screen's first Resize, after every widget of the screen
+    was styled, and then styles the whole screen again (81 widgets on the dashboard).
+    Added before the widgets are mounted, the Resize finds them there and changes
+    nothing. A screen made outside a running app is left to Textual."""
+    try:
+        size = screen.app.size
+    except RuntimeError:  # Textual's NoActiveAppError: no app is running
+        return
+    screen.add_class(*breakpoint_classes(screen, size), update=False)
+
+
 class FinanceScreen(Screen[ResultT]):
     """A main screen of the app: typed access to the shell, refresh and palette hooks."""
 
     COMMANDS = {ScreenCommands}
     CSS_PATH: ClassVar[CSSPathType | None] = SHARED_STYLES
+
+    def __init__(self, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        start_at_breakpoints(self)
 
     @property
     def shell(self) -> ShellApp:
@@ -242,6 +283,10 @@ class FinanceModal(ModalScreen[ResultT]):
     """A dialog of the app: the same typed access to the shell as :class:`FinanceScreen`."""
 
     CSS_PATH: ClassVar[CSSPathType | None] = SHARED_STYLES
+
+    def __init__(self, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        start_at_breakpoints(self)
 
     @property
     def shell(self) -> ShellApp:

@@ -7,11 +7,13 @@ import pytest
 from rich.cells import cell_len
 from rich.text import Text
 from test_tui_support import SIZE, TODAY, category_id, make_app, open_records, seed, settle
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from finance_tui.db import write_transaction
 from finance_tui.models import MonthlyTotal
 from screens.dashboard import DashboardScreen, compact_count
+from screens.record_form import RecordForm
 from screens.widgets import KpiCard
 
 MONTH = TODAY.replace(day=1)
@@ -253,3 +255,39 @@ async def test_the_footer_shows_the_keys_again_when_the_terminal_widens(admin, t
         await pilot.resize_terminal(120, 30)
         await settle(pilot, timers=0.1)
         assert all(k.display for k in _footer_keys(app))
+
+
+async def test_screens_open_with_their_breakpoint_classes_already_set(admin, tmp_path, monkeypatch):
+    """Textual adds a screen's breakpoint class at its first Resize, which styles every
+    widget of the screen a second time. The screens are made with the class the
+    terminal's size calls for, so that Resize changes no class; a later resize still
+    moves the screens to their other layout."""
+    changed: list[tuple[str, frozenset[str]]] = []
+    update_classes = Screen.update_classes
+
+    def watched(self, *args, **kwargs):
+        before = self.classes
+        result = update_classes(self, *args, **kwargs)
+        if self.classes != before:
+            changed.append((type(self).__name__, self.classes))
+        return result
+
+    monkeypatch.setattr(Screen, "update_classes", watched)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen) and "-cards-3" in dashboard.classes
+        await open_records(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordForm) and "-short" in app.screen.classes
+        assert changed == []
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert app.screen.classes >= {"-tall"} and "-short" not in app.screen.classes
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert "-cards-5" in dashboard.classes and "-cards-3" not in dashboard.classes
