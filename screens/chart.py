@@ -32,7 +32,7 @@ from textual.widgets import Static
 
 from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
-from screens.widgets import Palette
+from screens.widgets import Palette, laid_out_content
 
 Number = Decimal | int
 HORIZONTAL = " ▏▎▍▌▋▊▉"  # a cell filled from the left by 0..7 eighths
@@ -318,7 +318,7 @@ class BarChart(Static):
         text = Text(no_wrap=True, overflow="crop")
         if self.title:
             text.append(self.title + "\n", style="bold")
-        width, height = self.content_size.width, self.content_size.height
+        width, height = laid_out_content(self)
         if not self.data:
             text.append(self.empty, style=Palette.muted)
             return text

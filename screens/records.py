@@ -43,6 +43,7 @@ from screens.widgets import (
     FitFooter,
     NavBar,
     ScreenTitle,
+    laid_out_content,
     literal,
     record_cells,
 )
@@ -391,7 +392,7 @@ class RecordsScreen(FinanceScreen):
         """Runs on every cursor move. Both bars are one line high (records.tcss,
         widgets.tcss), so new text is painted in place, without a layout of the screen."""
         status = self.query_one("#records-status", Static)
-        width = status.content_region.width or self.app.size.width
+        width = laid_out_content(status)[0] or self.app.size.width
         status.update(Text(fit_parts(self._status_parts(), width)), layout=False)
         self.query_one("#records-title", ScreenTitle).update(
             "Records — trash" if self.trash else "Records", layout=False

@@ -147,6 +147,17 @@ def record_cells(row: RecordRow) -> list[Text | str]:
     ]
 
 
+def laid_out_content(widget: Widget) -> tuple[int, int]:
+    """The width and height of ``widget``'s content area, from the size the last layout
+    gave it. Textual's ``content_size`` and ``content_region`` look the widget up in
+    the screen's map of widgets instead, and that map is rebuilt (the whole screen
+    arranged again) when it is out of date: inside a layout that measures the widget,
+    or right after a change that asked for one. A new size repaints the widget."""
+    width, height = widget.outer_size
+    gutter = widget.styles.gutter
+    return max(0, width - gutter.width), max(0, height - gutter.height)
+
+
 class ScreenTitle(Static):
     """The one-line title bar at the top of each main screen."""
 
@@ -273,7 +284,7 @@ class NavBar(Static):
         """Whole labels only: at a narrow width the entries that do not fit are left
         out (the current screen always stays; number keys, help and the palette still
         reach the others), then the user's name if there is room for it."""
-        width = width if width is not None else (self.content_size.width or 10_000)
+        width = width if width is not None else (laid_out_content(self)[0] or 10_000)
         shell = shell_of(self)
         entries = shell.nav_entries()
         labels = {e.name: (f" {e.key} ", f"{e.title} ") for e in entries}
