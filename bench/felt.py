@@ -97,8 +97,16 @@ class Timings:
         self.values.setdefault(name, []).append(seconds)
 
 
+SETTLE = 0.3
+
+
 def press(key: str) -> float:
-    """Send one key and return its time stamp (the start of what it makes the user wait)."""
+    """Send one key and return its time stamp (the start of what it makes the user wait).
+
+    It waits ``SETTLE`` seconds first: the previous action's result is painted, but work
+    after its last frame (a footer update, a worker's end) may still run, and a key
+    that lands in it is measured from a screen that has not settled."""
+    time.sleep(SETTLE)
     start = time.perf_counter()
     keys(key)
     return start
@@ -111,8 +119,12 @@ def run_session(db_url: str, size: int, run: int, timings: Timings, env: dict[st
     tmux("new-session", "-d", "-s", "felt", "-x", "120", "-y", "40", command)
     try:
         wait_for(lambda s: "Username or email" in s, "the login screen")
-        keys(ADMIN[0], "Tab", ADMIN[1], "Enter")
-        wait_for(lambda s: re.search(r"[\d,]+ records", s) is not None, "the dashboard")
+        keys(ADMIN[0], "Tab", ADMIN[1])
+        start = press("Enter")  # after SETTLE: the typed password is not visible
+        timings.add(
+            "login Enter -> dashboard figures",
+            wait_for(lambda s: re.search(r"[\d,]+ records", s) is not None, "the figures", start),
+        )
         _records_actions(size, run, timings)
     finally:
         tmux("kill-server")
@@ -131,6 +143,12 @@ def _records_actions(size: int, run: int, timings: Timings) -> None:
     timings.add(
         "PageDown -> next page",
         wait_for(lambda s: (status(s) or (0, 1, 0))[1] > 1, "the cursor to move", start),
+    )
+    before = (status(pane()) or (0, 0, 0))[1]
+    start = press("Down")
+    timings.add(
+        "Down -> next row",
+        wait_for(lambda s: (status(s) or (0, 0, 0))[1] == before + 1, "the next row", start),
     )
     start = press("End")
     timings.add(
