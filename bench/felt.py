@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOCKET = "finance-felt"
 POLL = 0.005
+SETTLE = 0.3  # seconds between a painted result and the next measured key
 TIMEOUT = 60.0
 ADMIN = ("Demo_admin", "demo@admin2026")
 ROW = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s+(income|expense)\s", re.MULTILINE)
@@ -95,9 +96,6 @@ class Timings:
 
     def add(self, name: str, seconds: float) -> None:
         self.values.setdefault(name, []).append(seconds)
-
-
-SETTLE = 0.3
 
 
 def press(key: str) -> float:

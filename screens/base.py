@@ -196,19 +196,15 @@ def breakpoint_classes(screen: Screen, size: Size) -> list[str]:
     """The breakpoint classes Textual gives ``screen`` at ``size`` (the screen's own
     ``HORIZONTAL_BREAKPOINTS``/``VERTICAL_BREAKPOINTS``, else the app's)."""
     app = screen.app
-    horizontal = (
-        app.HORIZONTAL_BREAKPOINTS
-        if screen.HORIZONTAL_BREAKPOINTS is None
-        else screen.HORIZONTAL_BREAKPOINTS
-    )
-    vertical = (
-        app.VERTICAL_BREAKPOINTS
-        if screen.VERTICAL_BREAKPOINTS is None
-        else screen.VERTICAL_BREAKPOINTS
+    axes = (
+        (screen.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS, size.width),
+        (screen.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS, size.height),
     )
     classes = []
-    for breakpoints, cells in ((horizontal or [], size.width), (vertical or [], size.height)):
-        fitting = [(at, name) for at, name in breakpoints if cells >= at]
+    for own, default, cells in axes:
+        fitting = [
+            (at, name) for at, name in (default if own is None else own) or [] if cells >= at
+        ]
         if fitting:
             classes.append(max(fitting)[1])
     return classes

@@ -189,8 +189,8 @@ def test_memory_does_not_grow_with_the_file(admin, tmp_path, monkeypatch):
     224 KB bound (measured difference: 18 KB) that a per-row leak (504 KB at 36 bytes)
     exceeds. 6,000 extra rows once measured 104 KB on a busy worker, over their 96 KB
     bound: garbage awaiting collection counts too, so each traced import starts after a
-    collection, and the margin is wider. At the default sizes the same holds only from about 40,000 rows, which took
-    50 s to trace.
+    collection, and the margin is wider. At the default sizes the same holds only from
+    about 40,000 rows, which took 50 s to trace.
     """
     rows = SMALL_ROWS
     pin_small(monkeypatch.setattr)
