@@ -81,3 +81,68 @@ def test_other_theme_variables_parse_the_sheet_again(monkeypatch):
     assert len(calls) == 2
     assert red.rules[0].styles.color.hex == "#FF0000"
     assert blue.rules[0].styles.color.hex == "#0000FF"
+
+
+# ---- finer idle polls for the pilot (tests/idle_wait.py) ----
+def test_textual_still_polls_in_the_slices_the_idle_wait_module_assumes():
+    """``min_sleep`` keeps the stock slice (it was bound when Textual defined the
+    function): a Textual that changes its slice fails here, not silently."""
+    import inspect
+
+    import textual._wait
+    from idle_wait import SLICE, STOCK_SLICE
+
+    stock = inspect.signature(textual._wait.wait_for_idle).parameters["min_sleep"].default
+    assert stock == STOCK_SLICE
+    assert textual._wait.SLEEP_GRANULARITY == SLICE  # installed by conftest
+    assert textual._wait.SLEEP_IDLE == SLICE / 20
+
+
+async def test_an_idle_wait_still_waits_for_a_busy_thread():
+    """The finer clock does not make a busy process look idle: a database thread
+    working for 0.2 s holds the wait, which then ends within a few slices."""
+    import threading
+    import time
+
+    from textual._wait import wait_for_idle
+
+    started = threading.Event()
+
+    def busy() -> None:
+        started.set()
+        end = time.process_time() + 0.2
+        while time.process_time() < end:
+            pass
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    started.wait()
+    begin = time.monotonic()
+    await wait_for_idle(0)
+    waited = time.monotonic() - begin
+    thread.join()
+    assert waited >= 0.15
+    begin = time.monotonic()
+    await wait_for_idle(0)
+    assert time.monotonic() - begin < 0.5
+
+
+# ---- fewer young collections in the test processes (tests/young_gc.py) ----
+def test_the_test_processes_collect_young_objects_less_often():
+    import gc
+
+    from young_gc import STOCK, TEST_THRESHOLDS
+
+    assert STOCK[0] < TEST_THRESHOLDS[0]  # 700 on CPython 3.11 to 3.13
+    assert gc.get_threshold() == TEST_THRESHOLDS  # installed by conftest
+    assert gc.isenabled()
+
+
+def test_memory_is_measured_under_the_stock_thresholds():
+    import gc
+
+    from young_gc import STOCK, TEST_THRESHOLDS, stock_thresholds
+
+    with stock_thresholds():
+        assert gc.get_threshold() == STOCK
+    assert gc.get_threshold() == TEST_THRESHOLDS
