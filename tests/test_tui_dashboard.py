@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from screens.base import FinanceScreen
 from screens.dashboard import DashboardScreen, RangeInput
 from screens.records import RecordsScreen
+from screens.widgets import KpiCard
 
 
 async def _dashboard(pilot) -> DashboardScreen:
@@ -174,3 +175,18 @@ async def test_an_answer_after_the_screen_was_closed_stops_the_loader(admin, tmp
         await app.push_screen(probe)
         await _answer_after(probe, app.pop_screen)
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_the_cards_keep_their_width_whether_or_not_the_body_scrolls(admin, tmp_path):
+    """The body always keeps room for its scroll bar, so the bar coming or going (a
+    shorter terminal, another period) never re-flows the cards, charts and tables."""
+    seed(30)
+    widths = {}
+    for height in (36, 100):
+        app = make_app(tmp_path, admin)
+        async with app.run_test(size=(120, height)) as pilot:
+            screen = await _dashboard(pilot)
+            body = screen.query_one("#dash-body")
+            assert (body.max_scroll_y > 0) is (height == 36)
+            widths[height] = [card.size.width for card in screen.query(KpiCard)]
+    assert widths[36] == widths[100] and len(widths[36]) == 14
