@@ -25,7 +25,7 @@ from finance_tui.errors import (
 )
 from finance_tui.permissions import Permission
 from screens.base import SHARED_STYLES, FinanceModal, FinanceScreen
-from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, literal
+from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, TextInput, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -74,10 +74,12 @@ class AccountScreen(FinanceScreen):
             )
             yield Label("Change your password", id="account-form-title")
             yield FormRow(
-                "Current", Input(password=True, id="field-old_password"), name="old_password"
+                "Current", TextInput(password=True, id="field-old_password"), name="old_password"
             )
-            yield FormRow("New", Input(password=True, id="field-new_password"), name="new_password")
-            yield FormRow("Confirm", Input(password=True, id="field-confirm"), name="confirm")
+            yield FormRow(
+                "New", TextInput(password=True, id="field-new_password"), name="new_password"
+            )
+            yield FormRow("Confirm", TextInput(password=True, id="field-confirm"), name="confirm")
             yield Static(
                 "At least 8 characters. Your other sessions are signed out when it changes.",
                 id="account-hint",
@@ -191,7 +193,7 @@ class LockScreen(FinanceModal[bool]):
                 ),
                 id="lock-message",
             )
-            yield Input(password=True, placeholder="password", id="lock-password")
+            yield TextInput(password=True, placeholder="password", id="lock-password")
             yield Static("", id="lock-error")
             with Horizontal(id="lock-buttons"):
                 yield Button("Unlock", variant="primary", id="lock-unlock")

@@ -38,6 +38,7 @@ from screens.widgets import (
     FitFooter,
     NavBar,
     ScreenTitle,
+    TextInput,
     fmt_date,
     kind_text,
     literal,
@@ -116,8 +117,8 @@ class AnalyticsScreen(FinanceScreen):
                     yield Select(
                         PERIOD_CHOICES, value=self.period, allow_blank=False, id="compare-period"
                     )
-                    yield Input(placeholder="from (custom): YYYY-MM-DD", id="compare-from")
-                    yield Input(placeholder="to (custom): YYYY-MM-DD", id="compare-to")
+                    yield TextInput(placeholder="from (custom): YYYY-MM-DD", id="compare-from")
+                    yield TextInput(placeholder="to (custom): YYYY-MM-DD", id="compare-to")
                 yield Static("", id="compare-range")
                 yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Monthly trends", id="trends"):

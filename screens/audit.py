@@ -21,7 +21,7 @@ from finance_tui.domain.filters import AuditFilter
 from finance_tui.domain.values import DateError, parse_date, search_text_problem
 from finance_tui.permissions import Permission
 from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
-from screens.widgets import FitFooter, NavBar, ScreenTitle, fmt_dt, literal
+from screens.widgets import FitFooter, NavBar, ScreenTitle, TextInput, fmt_dt, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -102,9 +102,9 @@ class AuditScreen(FinanceScreen):
             return
         with Horizontal(id="audit-filters"):
             yield Select([], prompt="any action", id="audit-action")
-            yield Input(placeholder="actor (username)", id="audit-actor")
-            yield Input(placeholder="from: YYYY-MM-DD / -7", id="audit-from")
-            yield Input(placeholder="to: YYYY-MM-DD / today", id="audit-to")
+            yield TextInput(placeholder="actor (username)", id="audit-actor")
+            yield TextInput(placeholder="from: YYYY-MM-DD / -7", id="audit-from")
+            yield TextInput(placeholder="to: YYYY-MM-DD / today", id="audit-to")
         yield Static("", id="audit-status")
         with Horizontal(id="audit-body"):
             yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)

@@ -31,6 +31,7 @@ from screens.widgets import (
     NavBar,
     Palette,
     ScreenTitle,
+    TextInput,
     kind_text,
     literal,
     money_text,
@@ -82,7 +83,7 @@ def budget_month(data: DashboardData, today: date) -> date:
     return first_of_month(data.date_to or today)
 
 
-class RangeInput(Input):
+class RangeInput(TextInput):
     """A custom-range date box; the footer names its keys while it has focus."""
 
     BINDINGS = [

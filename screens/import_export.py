@@ -53,6 +53,7 @@ from screens.widgets import (
     FitFooter,
     NavBar,
     ScreenTitle,
+    TextInput,
     TickBox,
     literal,
 )
@@ -131,15 +132,15 @@ class ImportScreen(FinanceScreen):
         with Vertical(id="import-form"):
             with Horizontal(classes="import-row"):
                 yield Label("File", classes="import-label")
-                yield Input(placeholder="path/to/records.csv", id="import-file")
+                yield TextInput(placeholder="path/to/records.csv", id="import-file")
                 yield Button("Read columns", id="import-read")
             with Horizontal(classes="import-row"):
                 yield Label("Delimiter", classes="import-label")
-                yield Input(placeholder="auto", id="import-delimiter", classes="import-small")
+                yield TextInput(placeholder="auto", id="import-delimiter", classes="import-small")
                 yield Label("Encoding", classes="import-label")
-                yield Input(placeholder="auto", id="import-encoding", classes="import-small")
+                yield TextInput(placeholder="auto", id="import-encoding", classes="import-small")
                 yield Label("Date format", classes="import-label")
-                yield Input(placeholder="YYYY-MM-DD", id="import-date-format")
+                yield TextInput(placeholder="YYYY-MM-DD", id="import-date-format")
             with Horizontal(classes="import-row", id="import-checks"):
                 yield TickBox("Skip invalid rows", id="import-skip")
                 yield TickBox("Create categories", id="import-create")
@@ -382,7 +383,7 @@ class ExportModal(FinanceModal[ExportReport | None]):
             yield Static(literal(describe_filter(self.flt)), id="export-filter")
             with Horizontal(classes="import-row"):
                 yield Label("File", classes="import-label")
-                yield Input(self.default_path, id="export-file")
+                yield TextInput(self.default_path, id="export-file")
             yield TickBox(RAW_LABEL, id="export-raw")
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-rate")

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from finance_tui.errors import DatabaseUnavailable, FinanceError
 from screens.base import FinanceScreen
-from screens.widgets import FitFooter, literal
+from screens.widgets import FitFooter, TextInput, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -61,9 +61,9 @@ class LoginScreen(FinanceScreen["SessionController | None"]):
             yield Label("finance-tui", id="login-title")
             yield Static(literal(f"Database: {self.database}"), id="login-database")
             yield Label("Username or email", classes="login-label")
-            yield Input(placeholder="e.g. Demo_admin", id="login-identifier")
+            yield TextInput(placeholder="e.g. Demo_admin", id="login-identifier")
             yield Label("Password", classes="login-label")
-            yield Input(password=True, id="login-password")
+            yield TextInput(password=True, id="login-password")
             yield Static(literal(self.message), id="login-error")
             yield Button("Log in", variant="primary", id="login-submit")
 

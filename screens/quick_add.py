@@ -25,7 +25,7 @@ from finance_tui.domain.quick_add import QuickAdd, QuickAddError, parse_quick_ad
 from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.textsafety import visible
 from screens.base import SHARED_STYLES, FinanceModal
-from screens.widgets import FitFooter, Palette, literal
+from screens.widgets import FitFooter, Palette, TextInput, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -104,7 +104,7 @@ class QuickAddModal(FinanceModal[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="quick-add-dialog"):
             yield Label(Text(f"Quick add — {GRAMMAR}"), id="quick-add-title")
-            yield Input(placeholder=HINT, id="quick-add-line", select_on_focus=False)
+            yield TextInput(placeholder=HINT, id="quick-add-line", select_on_focus=False)
             yield Static("", id="quick-add-preview")
             yield Static("", id="quick-add-saved")
         yield FitFooter()

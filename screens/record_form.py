@@ -34,6 +34,7 @@ from screens.widgets import (
     FormRow,
     Palette,
     StoredInput,
+    TextInput,
     fmt_date,
     fmt_dt,
     literal,
@@ -96,7 +97,7 @@ class KindToggle(Widget, can_focus=True):
         self.action_toggle_kind()
 
 
-class DateInput(Input):
+class DateInput(TextInput):
     """Date field: ISO, ``today``, ``yesterday``, ``-3`` / ``+2`` days from today.
 
     Every character is typed (focus selects the remembered date, so ``-3`` replaces it);
@@ -245,7 +246,7 @@ class RecordForm(FinanceModal[RecordRow | None]):
         title = self._title()
         kind = KindToggle(id="field-kind")
         kind.value = start["kind"]
-        amount = Input(start["amount"], placeholder="1234.50 or 1,234.50", id="field-amount")
+        amount = TextInput(start["amount"], placeholder="1234.50 or 1,234.50", id="field-amount")
         category = StoredInput(
             start["category"],
             placeholder="start typing; → accepts the suggestion",

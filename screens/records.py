@@ -43,6 +43,7 @@ from screens.widgets import (
     FitFooter,
     NavBar,
     ScreenTitle,
+    TextInput,
     laid_out_content,
     literal,
     record_cells,
@@ -198,7 +199,7 @@ class RecordsScreen(FinanceScreen):
         yield NavBar("records")
         with Horizontal(id="filter-bar"):
             for name, placeholder, width in FILTER_FIELDS:
-                box = Input(placeholder=placeholder, id=f"filter-{name}", classes="filter")
+                box = TextInput(placeholder=placeholder, id=f"filter-{name}", classes="filter")
                 if width:
                     box.styles.width = width
                 yield box

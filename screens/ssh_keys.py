@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from finance_tui.domain.dto import SshKeyRow
 from finance_tui.errors import FinanceError, ValidationError
 from screens.base import SHARED_STYLES, FinanceModal
-from screens.widgets import ConfirmModal, fmt_dt, literal
+from screens.widgets import ConfirmModal, TextInput, fmt_dt, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -47,7 +47,7 @@ class SshKeysDialog(FinanceModal[None]):
         with Vertical(id="keys-dialog"):
             yield Label(literal(f"SSH keys of {owner}"), id="keys-title")
             yield DataTable(id="keys-table", cursor_type="row", zebra_stripes=True)
-            yield Input(
+            yield TextInput(
                 placeholder="Paste a public key line: ssh-ed25519 AAAA… you@host",
                 id="keys-input",
             )

@@ -26,7 +26,7 @@ from finance_tui.domain.views import MAX_VIEW_NAME, SavedViewRow
 from finance_tui.errors import FinanceError, ValidationError, ViewExists
 from finance_tui.textsafety import visible
 from screens.base import SHARED_STYLES, FinanceModal, shell_of
-from screens.widgets import ConfirmModal, literal
+from screens.widgets import ConfirmModal, TextInput, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -78,7 +78,7 @@ class ViewNameModal(FinanceModal[SavedViewRow | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="view-name-dialog"):
             yield Label(literal(self.dialog_title), id="view-name-title")
-            yield Input(
+            yield TextInput(
                 visible(self.initial),
                 placeholder="name of the view",
                 max_length=MAX_VIEW_NAME,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from textual.widgets import Checkbox
+from textual.widgets import Checkbox, Input
 
 from screens.record_form import KindToggle
-from screens.widgets import TickBox
+from screens.widgets import TextInput, TickBox
 
 
 class _Host(App[None]):
@@ -65,3 +65,65 @@ async def test_tickbox_reports_changes_and_marks_its_state() -> None:
         await pilot.press("space")
         await pilot.pause()
         assert (box.BUTTON_INNER, box.has_class("-on"), app.changes) == (" ", False, [True, False])
+
+
+# ---- TextInput: a key repaints the box, it does not lay out the screen ----------------
+class _TwoInputs(App[None]):
+    CSS = "Input { width: 12; }"
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="stock")
+        yield TextInput(id="ours")
+
+
+async def _type_counting_layouts(pilot, box_id: str, text: str, monkeypatch) -> int:
+    screen = pilot.app.screen
+    layouts: list[int] = []
+    real = type(screen)._refresh_layout
+
+    def counted(self, *args, **kwargs):
+        layouts.append(1)
+        return real(self, *args, **kwargs)
+
+    pilot.app.query_one(f"#{box_id}").focus()
+    await pilot.pause()
+    monkeypatch.setattr(type(screen), "_refresh_layout", counted)
+    await pilot.press(*text)
+    monkeypatch.setattr(type(screen), "_refresh_layout", real)
+    return len(layouts)
+
+
+async def test_a_key_in_a_stock_input_lays_out_the_whole_screen(monkeypatch) -> None:
+    """The stock behaviour TextInput works around: once Textual's Input stops asking
+    for a layout on each key, this test fails and TextInput can go."""
+    app = _TwoInputs()
+    async with app.run_test(size=(40, 8)) as pilot:
+        assert await _type_counting_layouts(pilot, "stock", "12345", monkeypatch) >= 5
+        assert await _type_counting_layouts(pilot, "ours", "12345", monkeypatch) == 0
+
+
+async def test_long_text_scrolls_the_same_in_both_boxes() -> None:
+    """Text wider than the box: the cursor stays in view as it is typed, Home and End
+    scroll back and forth, and both boxes paint the same characters."""
+    app = _TwoInputs()
+    text = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+    def painted(box: Input) -> str:
+        return "".join(box.render_line(y).text for y in range(box.size.height))
+
+    async with app.run_test(size=(40, 8)) as pilot:
+        stock, ours = app.query_one("#stock", Input), app.query_one("#ours", TextInput)
+        for box in (stock, ours):
+            box.focus()
+            await pilot.press(*text)
+        assert ours.value == stock.value == text
+        assert ours.scroll_x == stock.scroll_x > 0
+        assert painted(ours) == painted(stock)
+        assert "xyz" in painted(ours) and "012" not in painted(ours)
+        for key in ("home", "end"):
+            for box in (stock, ours):
+                box.focus()
+                await pilot.press(key)
+            assert ours.scroll_x == stock.scroll_x
+            assert painted(ours) == painted(stock)
+        assert ours.scroll_x > 0
