@@ -89,16 +89,19 @@ async def _type_counting_layouts(pilot, box_id: str, text: str, monkeypatch) -> 
     await pilot.pause()
     monkeypatch.setattr(type(screen), "_refresh_layout", counted)
     await pilot.press(*text)
+    await pilot.pause(0.05)  # a layout asked for by the last key has run by now
     monkeypatch.setattr(type(screen), "_refresh_layout", real)
     return len(layouts)
 
 
 async def test_a_key_in_a_stock_input_lays_out_the_whole_screen(monkeypatch) -> None:
     """The stock behaviour TextInput works around: once Textual's Input stops asking
-    for a layout on each key, this test fails and TextInput can go."""
+    for a layout when its value changes, this test fails and TextInput can go. (Keys
+    that arrive together share one layout, so the stock box's count is at least one,
+    not one per key.)"""
     app = _TwoInputs()
     async with app.run_test(size=(40, 8)) as pilot:
-        assert await _type_counting_layouts(pilot, "stock", "12345", monkeypatch) >= 5
+        assert await _type_counting_layouts(pilot, "stock", "12345", monkeypatch) >= 1
         assert await _type_counting_layouts(pilot, "ours", "12345", monkeypatch) == 0
 
 
