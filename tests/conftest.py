@@ -37,8 +37,9 @@ collect_young_less_often()  # a young collection per 10,000 new objects, not per
 
 def auto_workers(cpus: int) -> int:
     """``pytest -n auto``: three workers for every two CPUs. A Textual pilot test spends
-    about a fifth of its time asleep (``Pilot.press`` waits twice 20 ms for the app to go
-    idle after each key), time in which one worker per CPU leaves that CPU unused."""
+    about a quarter of its time off the CPU (the pilot's idle polls after each key,
+    debounce timers, database threads; 83.5 s for 61.0 s of CPU in the records and
+    dashboard files), time in which one worker per CPU leaves that CPU unused."""
     return max(2, cpus * 3 // 2)
 
 

@@ -5,8 +5,8 @@ objects by the hundred thousand. With CPython's default thresholds (700, 10, 10)
 collector ran about 80 young collections and 7 middle ones for each start of the app on
 its dashboard, each of them scanning what the app had built so far. Collecting only
 every 10,000 new objects cut ``tests/test_tui_records.py`` with
-``tests/test_tui_dashboard.py`` from 94.1 s (71.5 s of CPU) to 83.5 s (61.0 s) on one
-CPU.
+``tests/test_tui_dashboard.py`` from 94.1 s (71.5 s of CPU) to 83.5 s (61.0 s) in one
+process.
 
 As sharp as before: the collector still runs and still frees every cycle; only the
 number of new objects that starts a young collection is larger. Tests that measure
