@@ -20,7 +20,7 @@ os.environ["FINANCE_TUI_KEYMAP"] = "/nonexistent/finance-tui-tests/keymap.toml" 
 
 from idle_wait import quicken_idle_waits  # noqa: E402
 from parsed_css import share_parsed_css  # noqa: E402
-from young_gc import collect_young_less_often  # noqa: E402
+from young_gc import collect_young_less_often, settle_heap_for_shutdown  # noqa: E402
 
 from finance_tui.config import reset_settings  # noqa: E402
 from finance_tui.db import prepare_sqlite_file  # noqa: E402
@@ -48,6 +48,11 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own reading of the variable
     return auto_workers(usable_cpus())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session) -> None:
+    settle_heap_for_shutdown()  # a worker ends in well under execnet's 5 s
 
 
 def usable_cpus() -> int:

@@ -146,3 +146,17 @@ def test_memory_is_measured_under_the_stock_thresholds():
     with stock_thresholds():
         assert gc.get_threshold() == STOCK
     assert gc.get_threshold() == TEST_THRESHOLDS
+
+
+def test_the_heap_left_at_shutdown_is_frozen_after_one_collection():
+    import gc
+
+    from young_gc import settle_heap_for_shutdown
+
+    assert gc.get_freeze_count() == 0
+    try:
+        settle_heap_for_shutdown()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_count()[0] < 100  # just collected
+    finally:
+        gc.unfreeze()
