@@ -130,3 +130,20 @@ async def test_long_text_scrolls_the_same_in_both_boxes() -> None:
             assert ours.scroll_x == stock.scroll_x
             assert painted(ours) == painted(stock)
         assert ours.scroll_x > 0
+
+
+def test_every_input_box_of_the_screens_is_a_text_input() -> None:
+    """A new screen that builds Textual's Input itself would bring back a layout of the
+    whole screen per typed key; only TextInput may derive from it."""
+    import ast
+    from pathlib import Path
+
+    offenders = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "screens").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Input":
+                offenders.append(f"{path.name}:{node.lineno} Input(...)")
+            derives = isinstance(node, ast.ClassDef) and node.name != "TextInput"
+            if derives and any(getattr(b, "id", "") == "Input" for b in node.bases):
+                offenders.append(f"{path.name}:{node.lineno} class {node.name}(Input)")
+    assert offenders == []
