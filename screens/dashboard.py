@@ -62,6 +62,8 @@ KPIS = (
     ("top_category", "Top category"),
 )
 
+NAME_KPIS = {"most_frequent_category", "top_category"}  # category names, not figures
+
 
 def compact_count(count: int) -> str:
     """A count short enough for a card's hint line: ``9,999``, then three significant
@@ -142,13 +144,11 @@ class DashboardScreen(FinanceScreen):
     CSS_PATH = [*SHARED_STYLES, "../styles/dashboard.tcss"]
     AUTO_FOCUS = "#dash-body"
     # KPI cards per row by terminal width: each card needs 23 cells to show a figure of
-    # 12 digits whole ("+999,999,999,999.99" and its border and padding).
-    HORIZONTAL_BREAKPOINTS = [
-        (0, "-cards-3"),
-        (94, "-cards-4"),
-        (117, "-cards-5"),
-        (163, "-cards-7"),
-    ]
+    # 12 digits whole ("+999,999,999,999.99" and its border and padding). Wider figures
+    # (totals past a trillion) take fewer cards per row (``_fit_cards``). Below 120
+    # columns the tables stack too (the classes, in styles/dashboard.tcss).
+    CARDS_PER_ROW = ((0, 3), (94, 4), (117, 5), (163, 7))
+    HORIZONTAL_BREAKPOINTS = [(least, f"-cards-{cards}") for least, cards in CARDS_PER_ROW]
     HELP = (
         "p / P cycles the period (all time, this month, last month, last 30 days, "
         "year to date, custom). c edits a custom range: type the dates (ISO, today, -30; "
@@ -187,7 +187,7 @@ class DashboardScreen(FinanceScreen):
         with VerticalScroll(id="dash-body"):
             with Grid(id="kpi-grid"):
                 for key, title in KPIS:
-                    yield KpiCard(title, id=f"kpi-{key}")
+                    yield KpiCard(title, names=key in NAME_KPIS, id=f"kpi-{key}")
             with Horizontal(id="dash-charts"):
                 yield BarChart(month_columns, empty=NO_RECORDS, id="monthly-chart")
                 yield BarChart(
@@ -217,6 +217,19 @@ class DashboardScreen(FinanceScreen):
         breakdown.add_column(Text("Total", justify="right"), width=19)
         self._show_custom_inputs()
         self.reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_cards(event.size.width)
+
+    def _fit_cards(self, width: int) -> None:
+        """As many cards per row as ``CARDS_PER_ROW`` gives the width, fewer if a figure
+        shown needs more room than that leaves it: a figure is never cut."""
+        per_row = max(cards for least, cards in self.CARDS_PER_ROW if width >= least)
+        room = width - self.query_one("#dash-body").styles.scrollbar_size_vertical
+        need = max(card.needed_width for card in self.query(KpiCard))
+        while per_row > 1 and room // per_row < need:
+            per_row -= 1
+        self.query_one("#kpi-grid").styles.grid_size_columns = per_row
 
     # ---- period -------------------------------------------------------------------
     def _show_custom_inputs(self) -> None:
@@ -388,6 +401,7 @@ class DashboardScreen(FinanceScreen):
             top.category if top else "N/A",
             money_text(top.total, top.kind) if top else "",  # the sign tells the kind
         )  # fmt: skip
+        self._fit_cards(self.size.width)
         self.query_one("#monthly-chart", BarChart).plot(data.monthly[-CHART_MONTHS:])
         self.query_one("#top-categories", BarChart).plot(data.top_categories)
 

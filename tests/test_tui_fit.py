@@ -20,18 +20,28 @@ MONTH = TODAY.replace(day=1)
 HUGE = 99_999_999_999_999  # 999,999,999,999.99 in cents: a twelve-digit total
 
 
-def million_scale_totals() -> None:
+def million_scale_totals(income: int = HUGE) -> None:
     """Summary rows as a big shared database has them (the dashboard reads these)."""
     with write_transaction():
         MonthlyTotal.delete().where(MonthlyTotal.month == MONTH).execute()
         for name, kind, count, total in (
-            ("salary", "income", 1_050_775, HUGE),
+            ("salary", "income", 1_050_775, income),
             ("food", "expense", 949_225, HUGE // 2),
             ("rent", "expense", 2_000_000, HUGE // 3),
         ):
             MonthlyTotal.insert(
                 month=MONTH, category=category_id(name), kind=kind, count=count, total=total
             ).execute()
+
+
+def assert_figures_whole(cards: list[KpiCard], width: int) -> None:
+    """Each card's figures (value and hint) fit its line; names may be cut with "…"."""
+    assert len(cards) == 14
+    for card in cards:
+        room = card.content_region.width
+        for text in (card.hint_text, *([] if card.names else [card.value_text])):
+            assert cell_len(text) <= room, (width, card.id, text)
+        assert card.content_region.height >= 3, (width, card.id)
 
 
 @pytest.mark.parametrize("width", [80, 93, 94, 100, 116, 117, 120, 162, 163, 200])
@@ -43,14 +53,26 @@ async def test_every_kpi_figure_is_whole_on_one_line(admin, tmp_path, width):
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         cards = list(app.screen.query(KpiCard))
-        assert len(cards) == 14
         assert any("999,999,999,999.99" in c.value_text for c in cards)  # the fixture shows
-        for card in cards:
-            for part in (".kpi-value", ".kpi-hint"):
-                widget = card.query_one(part, Static)
-                text = widget.content.plain if isinstance(widget.content, Text) else ""
-                assert cell_len(text) <= widget.content_region.width, (width, card.id, text)
-                assert widget.content_region.height >= 1
+        assert_figures_whole(cards, width)
+
+
+@pytest.mark.parametrize(("width", "per_row"), [(94, 3), (120, 4), (200, 7)])
+async def test_a_total_past_a_trillion_takes_fewer_cards_per_row(admin, tmp_path, width, per_row):
+    """Thirteen digits do not fit the cards the width alone gives at 94 and 120 columns
+    (4 and 5 per row cut "+1,000,000,000,000.00"): the row holds fewer, wider cards
+    there; at 200 columns seven still fit."""
+    seed(12)
+    million_scale_totals(income=HUGE + 1)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=(width, 40)) as pilot:
+        await settle(pilot)
+        cards = list(app.screen.query(KpiCard))
+        income = app.screen.query_one("#kpi-total_income", KpiCard)
+        assert income.value_text.startswith("+1,000,000,000,0")
+        assert_figures_whole(cards, width)
+        assert len({card.region.y for card in cards[:per_row]}) == 1
+        assert cards[per_row].region.y > cards[0].region.y
 
 
 async def test_breakdown_totals_and_counts_fit_their_columns(admin, tmp_path):
