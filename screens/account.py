@@ -25,7 +25,8 @@ from finance_tui.errors import (
 )
 from finance_tui.permissions import Permission
 from screens.base import SHARED_STYLES, FinanceModal, FinanceScreen
-from screens.widgets import FitFooter, FormRow, NavBar, ScreenTitle, TextInput, literal
+from screens.footer import FitFooter
+from screens.widgets import FormRow, NavBar, ScreenTitle, TextInput, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController

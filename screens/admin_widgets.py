@@ -35,8 +35,8 @@ from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.base import FinanceModal, FinanceScreen, PaletteCommand
+from screens.footer import FitFooter
 from screens.widgets import (
-    FitFooter,
     FormRow,
     NavBar,
     Palette,

@@ -34,8 +34,8 @@ from finance_tui.permissions import Permission
 from screens.admin_widgets import pct_text, signed_money_text
 from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
 from screens.chart import BarChart, budget_month_rows, month_rows
+from screens.footer import FitFooter
 from screens.widgets import (
-    FitFooter,
     NavBar,
     ScreenTitle,
     TextInput,

@@ -21,7 +21,8 @@ from finance_tui.domain.filters import AuditFilter
 from finance_tui.domain.values import DateError, parse_date, search_text_problem
 from finance_tui.permissions import Permission
 from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
-from screens.widgets import FitFooter, NavBar, ScreenTitle, TextInput, fmt_dt, literal
+from screens.footer import FitFooter
+from screens.widgets import NavBar, ScreenTitle, TextInput, fmt_dt, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController

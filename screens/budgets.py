@@ -25,7 +25,8 @@ from finance_tui.permissions import Permission
 from screens.admin_widgets import FormField, FormModal
 from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
 from screens.chart import OVER, budget_track
-from screens.widgets import FitFooter, NavBar, Palette, ScreenTitle, literal
+from screens.footer import FitFooter
+from screens.widgets import NavBar, Palette, ScreenTitle, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController

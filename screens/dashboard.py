@@ -25,8 +25,8 @@ from finance_tui.errors import FinanceError, ValidationError
 from finance_tui.money import format_decimal
 from screens.base import SHARED_STYLES, FinanceScreen, notify_error
 from screens.chart import BarChart, budget_bars, month_columns, ranked_bars
+from screens.footer import FitFooter
 from screens.widgets import (
-    FitFooter,
     KpiCard,
     NavBar,
     Palette,

@@ -48,9 +48,9 @@ from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import FinanceError
 from finance_tui.permissions import Permission
 from screens.base import SHARED_STYLES, FinanceModal, FinanceScreen, PaletteCommand
+from screens.footer import FitFooter
 from screens.widgets import (
     ConfirmModal,
-    FitFooter,
     NavBar,
     ScreenTitle,
     TextInput,

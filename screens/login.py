@@ -18,7 +18,8 @@ from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from finance_tui.errors import DatabaseUnavailable, FinanceError
 from screens.base import FinanceScreen
-from screens.widgets import FitFooter, TextInput, literal
+from screens.footer import FitFooter
+from screens.widgets import TextInput, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController

@@ -25,7 +25,8 @@ from finance_tui.domain.quick_add import QuickAdd, QuickAddError, parse_quick_ad
 from finance_tui.errors import FinanceError, SessionExpired, ValidationError
 from finance_tui.textsafety import visible
 from screens.base import SHARED_STYLES, FinanceModal
-from screens.widgets import FitFooter, Palette, TextInput, literal
+from screens.footer import FitFooter
+from screens.widgets import Palette, TextInput, literal
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController

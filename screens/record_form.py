@@ -28,9 +28,9 @@ from finance_tui.domain.values import DateError, parse_date, text_problem
 from finance_tui.errors import ConflictError, FinanceError, SessionExpired, ValidationError
 from finance_tui.textsafety import visible
 from screens.base import FinanceModal
+from screens.footer import FitFooter
 from screens.widgets import (
     ConfirmModal,
-    FitFooter,
     FormRow,
     Palette,
     StoredInput,

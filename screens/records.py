@@ -37,10 +37,10 @@ from finance_tui.errors import FinanceError, NothingToUndo, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.textsafety import visible
 from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand, notify_error
+from screens.footer import FitFooter
 from screens.views import SavedViewCommands, ViewNameModal, ViewsPicker, quoted
 from screens.widgets import (
     ConfirmModal,
-    FitFooter,
     NavBar,
     ScreenTitle,
     TextInput,

@@ -31,11 +31,12 @@ from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
 from screens.base import FinanceModal, shell_of
+from screens.footer import FitFooter
 
 if TYPE_CHECKING:
     from finance_tui.domain.dto import RecordRow
@@ -380,57 +381,3 @@ class TickBox(Checkbox):
         self.BUTTON_INNER = "✓" if self.value else " "
         super().watch_value()
         self.refresh()
-
-
-class FitFooter(Footer):
-    """The footer with whole labels only: keys that do not fit the width are left out
-    (Textual's footer cuts the last one mid-word, "t Tra"); help (F1) and the palette
-    still list them all, and every key works whether shown or not."""
-
-    _shown: tuple[object, ...] | None = None
-
-    async def recompose(self) -> None:
-        """Textual rebuilds every key widget whenever the screen's bindings are updated,
-        which it does on each focus move even when the keys stay the same (moving through
-        a form). Rebuilding only when what the footer shows has changed saves that work on
-        every key, and the repaint of the footer over SSH."""
-        if not self.is_attached:
-            return
-        shown = self._what_is_shown()
-        if shown == self._shown and self.children:
-            return
-        self._shown = shown
-        await super().recompose()
-        self.call_after_refresh(self._hide_overflow)
-
-    def _what_is_shown(self) -> tuple[object, ...]:
-        """Everything ``Footer.compose`` reads: the bindings with their enabled state,
-        tooltip and key label, and the footer's own switches."""
-        app = self.app
-        keys = tuple(
-            (binding, enabled, tooltip, app.get_key_display(binding))
-            for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
-            if binding.show or key == app.COMMAND_PALETTE_BINDING
-        )
-        return (self._bindings_ready, self.show_command_palette, self.compact, keys)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._hide_overflow)
-
-    def _hide_overflow(self) -> None:
-        """Widths from each key's own text, not from the layout: a footer under a dialog
-        is recomposed while its screen is in the background and not laid out."""
-        room = self.size.width
-        palette = [c for c in self.children if c.has_class("-command-palette")]
-        room -= sum(self._width(c) for c in palette)
-        for child in self.children:
-            if child in palette:
-                continue
-            room -= self._width(child)
-            child.display = room >= 0
-
-    @staticmethod
-    def _width(widget: Widget) -> int:
-        none = Size(0, 0)
-        styles = widget.styles
-        return widget.get_content_width(none, none) + styles.gutter.width + styles.margin.width

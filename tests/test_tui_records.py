@@ -603,15 +603,14 @@ async def test_the_saved_record_is_selected_in_the_list(admin, tmp_path):
 
 
 async def test_the_form_has_its_own_footer_and_help(admin, tmp_path):
-    from textual.widgets import Footer
-
+    from screens.footer import FitFooter
     from screens.help import HelpScreen
 
     app = make_app(tmp_path, admin)
     async with app.run_test(size=SIZE) as pilot:
         await _records(pilot)
         form = await _open_new_form(pilot)
-        assert form.query(Footer)
+        assert form.query(FitFooter)
         shown = {k: b.binding.description for k, b in form.active_bindings.items()}
         shown = {k: d for k, d in shown.items() if form.active_bindings[k].binding.show}
         assert shown == {
