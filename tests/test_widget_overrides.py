@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from textual.widgets import Checkbox, Input
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widgets import Checkbox, Input, Static
 
 from screens.record_form import KindToggle
+from screens.single_layout import SingleLayoutScreen
 from screens.widgets import TextInput, TickBox
 
 
@@ -147,3 +150,56 @@ def test_every_input_box_of_the_screens_is_a_text_input() -> None:
             if derives and any(getattr(b, "id", "") == "Input" for b in node.bases):
                 offenders.append(f"{path.name}:{node.lineno} class {node.name}(Input)")
     assert offenders == []
+
+
+class _Plain(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("a line")
+
+
+class _Ours(SingleLayoutScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("a line")
+
+
+class _Opens(App[None]):
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__()
+        self.first = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.first)
+
+
+async def _resize_layouts(screen: Screen[None], monkeypatch) -> tuple[list[bool], Size]:
+    """For each layout a Resize asked of ``screen``: was it at the size it already had?
+    Then the screen's size after a real resize of the terminal."""
+    same_size: list[bool] = []
+    stock = Screen._screen_resized
+
+    def watched(self, size):
+        if self is screen:
+            same_size.append(size == self._compositor.size)
+        return stock(self, size)
+
+    monkeypatch.setattr(Screen, "_screen_resized", watched)
+    app = _Opens(screen)
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        opened = list(same_size)
+        await pilot.resize_terminal(70, 12)
+        await pilot.pause()
+        return opened, screen.size
+
+
+async def test_textual_lays_a_screen_out_again_at_the_same_size_and_ours_does_not(
+    monkeypatch,
+):
+    """The stock screen's first layout sends the screen a Resize to the same size, and
+    Textual lays it out again; when this assertion fails, Textual stopped doing that and
+    ``screens/single_layout.py`` can go. A real resize still lays ours out."""
+    stock, _ = await _resize_layouts(_Plain(), monkeypatch)
+    ours, resized = await _resize_layouts(_Ours(), monkeypatch)
+    assert True in stock
+    assert True not in ours
+    assert resized == Size(70, 12)
