@@ -33,7 +33,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from finance_tui.errors import DatabaseUnavailable, FinanceError, SessionExpired
-from screens.single_layout import SingleLayoutScreen
+from screens.screen_open import OpenOnceScreen
 
 if TYPE_CHECKING:
     from finance_tui.session import SessionController
@@ -225,7 +225,7 @@ def start_at_breakpoints(screen: Screen) -> None:
     screen.add_class(*breakpoint_classes(screen, size), update=False)
 
 
-class FinanceScreen(SingleLayoutScreen[ResultT]):
+class FinanceScreen(OpenOnceScreen[ResultT]):
     """A main screen of the app: typed access to the shell, refresh and palette hooks."""
 
     COMMANDS = {ScreenCommands}

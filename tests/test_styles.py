@@ -17,7 +17,7 @@ import screens
 from finance_tui.app import FinanceApp
 from screens.base import FinanceModal, FinanceScreen
 from screens.login import LoginScreen
-from screens.single_layout import SingleLayoutScreen
+from screens.screen_open import OpenOnceScreen
 
 REPO = Path(__file__).resolve().parent.parent
 STYLES = REPO / "styles"
@@ -89,7 +89,7 @@ def test_the_first_frame_loads_only_the_app_and_login_stylesheets():
 def test_every_screen_after_the_login_brings_the_shared_stylesheets_first():
     """A screen's own sheet comes after the shared ones, so it may override them."""
     for cls in styled_classes():
-        if cls in (FinanceApp, LoginScreen, SingleLayoutScreen):  # the last: FinanceScreen's base
+        if cls in (FinanceApp, LoginScreen, OpenOnceScreen):  # the last: FinanceScreen's base
             continue
         assert issubclass(cls, FinanceScreen | FinanceModal), cls
         assert resolved_css_path(cls)[:2] == [STYLES / "widgets.tcss", STYLES / "form.tcss"], cls

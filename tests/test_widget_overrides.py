@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Input, Static
 
 from screens.record_form import KindToggle
-from screens.single_layout import SingleLayoutScreen
+from screens.screen_open import OpenOnceScreen
 from screens.widgets import TextInput, TickBox
 
 
@@ -157,7 +157,7 @@ class _Plain(Screen[None]):
         yield Static("a line")
 
 
-class _Ours(SingleLayoutScreen[None]):
+class _Ours(OpenOnceScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static("a line")
 
@@ -197,9 +197,40 @@ async def test_textual_lays_a_screen_out_again_at_the_same_size_and_ours_does_no
 ):
     """The stock screen's first layout sends the screen a Resize to the same size, and
     Textual lays it out again; when this assertion fails, Textual stopped doing that and
-    ``screens/single_layout.py`` can go. A real resize still lays ours out."""
+    ``screens/screen_open.py`` can go. A real resize still lays ours out."""
     stock, _ = await _resize_layouts(_Plain(), monkeypatch)
     ours, resized = await _resize_layouts(_Ours(), monkeypatch)
     assert True in stock
     assert True not in ours
     assert resized == Size(70, 12)
+
+
+async def _resume_restyles(screen: Screen[None], monkeypatch) -> list[bool]:
+    """``refresh_styles`` of each ScreenResume Textual's handler got for ``screen``:
+    opened, then shown again after another screen."""
+    seen: list[bool] = []
+    stock = Screen._on_screen_resume
+
+    def watched(self, event):
+        if self is screen:
+            seen.append(event.refresh_styles)
+        return stock(self, event)
+
+    monkeypatch.setattr(Screen, "_on_screen_resume", watched)
+    app = _Opens(screen)
+    async with app.run_test(size=(60, 10)) as pilot:
+        await pilot.pause()
+        app.install_screen(screen, "first")
+        app.install_screen(_Plain(), "other")
+        await app.switch_screen("other")
+        await pilot.pause()
+        await app.switch_screen("first")
+        await pilot.pause()
+    return seen
+
+
+async def test_textual_restyles_a_screen_it_just_styled_and_ours_does_not(monkeypatch):
+    """The first ScreenResume of a stock screen restyles every widget it has just
+    styled at their mount; ours does not, and later ones restyle as in Textual."""
+    assert await _resume_restyles(_Plain(), monkeypatch) == [True, True]
+    assert await _resume_restyles(_Ours(), monkeypatch) == [False, True]
