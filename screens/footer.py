@@ -100,12 +100,12 @@ class FitFooter(Widget, can_focus=False):
         keys: dict[str, ShownKey] = {}  # the first binding of each action
         palette = None
         for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items():
-            shown = ShownKey(key, app.get_key_display(binding), binding.description,
-                              enabled, tooltip or binding.tooltip)  # fmt: skip
+            display = app.get_key_display(binding)
             if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
-                palette = ShownKey(shown.key, shown.key_display, shown.description,
-                                    enabled, binding.tooltip or binding.description)  # fmt: skip
+                tip = binding.tooltip or binding.description
+                palette = ShownKey(key, display, binding.description, enabled, tip)
             elif binding.show:
+                shown = ShownKey(key, display, binding.description, enabled, tooltip)
                 keys.setdefault(binding.action, shown)
         new = tuple(keys.values())
         if (new, palette) != (self.keys, self.palette_key):
@@ -165,7 +165,7 @@ class FitFooter(Widget, can_focus=False):
         key = self.key_at(event.x)
         if key != self._hovered:
             self._hovered = key
-            self.tooltip = key.tooltip or None if key else None
+            self.tooltip = (key.tooltip or None) if key else None
             self.refresh()
 
     def on_leave(self) -> None:
