@@ -30,6 +30,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.worker import Worker
 
 from finance_tui.errors import DatabaseUnavailable, FinanceError, SessionExpired
@@ -191,6 +192,17 @@ class ScreenCommands(Provider):
                 yield Hit(
                     score, matcher.highlight(command.title), command.callback, help=command.help
                 )
+
+
+def laid_out_content(widget: Widget) -> tuple[int, int]:
+    """The width and height of ``widget``'s content area, from the size the last layout
+    gave it. Textual's ``content_size`` and ``content_region`` look the widget up in
+    the screen's map of widgets instead, and that map is rebuilt (the whole screen
+    arranged again) when it is out of date: inside a layout that measures the widget,
+    or right after a change that asked for one. A new size repaints the widget."""
+    width, height = widget.outer_size
+    gutter = widget.styles.gutter
+    return max(0, width - gutter.width), max(0, height - gutter.height)
 
 
 def breakpoint_classes(screen: Screen, size: Size) -> list[str]:

@@ -32,7 +32,8 @@ from textual.widgets import Static
 
 from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
-from screens.widgets import Palette, laid_out_content
+from screens.base import laid_out_content
+from screens.widgets import Palette
 
 Number = Decimal | int
 HORIZONTAL = " ▏▎▍▌▋▊▉"  # a cell filled from the left by 0..7 eighths

@@ -28,6 +28,8 @@ from textual import events
 from textual.screen import Screen
 from textual.widget import Widget
 
+from screens.base import laid_out_content
+
 SEPARATOR = "▏"  # before the palette key: Textual's "vkey" border on the left
 
 
@@ -130,8 +132,7 @@ class FitFooter(Widget, can_focus=False):
         return FooterLine(tuple(shown), (), palette)
 
     def render(self) -> Text:
-        width = self.content_size.width
-        line = self.arrange_keys(width)
+        line = self.arrange_keys(laid_out_content(self)[0])
         text = Text(no_wrap=True, overflow="crop", end="")
         for _start, _end, key in line.shown:
             text.append_text(self._label(key, compact=False))
@@ -157,7 +158,7 @@ class FitFooter(Widget, can_focus=False):
         return text
 
     def key_at(self, x: int) -> ShownKey | None:
-        line = self.arrange_keys(self.content_size.width)
+        line = self.arrange_keys(laid_out_content(self)[0])
         spans = [*line.shown, *([line.palette] if line.palette else [])]
         return next((key for start, end, key in spans if start <= x < end), None)
 

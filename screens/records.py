@@ -36,7 +36,13 @@ from finance_tui.domain.views import LoadedView, SavedViewRow
 from finance_tui.errors import FinanceError, NothingToUndo, ValidationError
 from finance_tui.permissions import Permission
 from finance_tui.textsafety import visible
-from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand, notify_error
+from screens.base import (
+    SHARED_STYLES,
+    FinanceScreen,
+    PaletteCommand,
+    laid_out_content,
+    notify_error,
+)
 from screens.footer import FitFooter
 from screens.views import SavedViewCommands, ViewNameModal, ViewsPicker, quoted
 from screens.widgets import (
@@ -44,7 +50,6 @@ from screens.widgets import (
     NavBar,
     ScreenTitle,
     TextInput,
-    laid_out_content,
     literal,
     record_cells,
 )

@@ -35,7 +35,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from finance_tui.money import format_decimal
 from finance_tui.textsafety import visible
-from screens.base import FinanceModal, shell_of
+from screens.base import FinanceModal, laid_out_content, shell_of
 from screens.footer import FitFooter
 
 if TYPE_CHECKING:
@@ -166,17 +166,6 @@ def record_cells(row: RecordRow) -> list[Text | str]:
         money_text(row.amount, row.kind),
         literal(row.notes),
     ]
-
-
-def laid_out_content(widget: Widget) -> tuple[int, int]:
-    """The width and height of ``widget``'s content area, from the size the last layout
-    gave it. Textual's ``content_size`` and ``content_region`` look the widget up in
-    the screen's map of widgets instead, and that map is rebuilt (the whole screen
-    arranged again) when it is out of date: inside a layout that measures the widget,
-    or right after a change that asked for one. A new size repaints the widget."""
-    width, height = widget.outer_size
-    gutter = widget.styles.gutter
-    return max(0, width - gutter.width), max(0, height - gutter.height)
 
 
 class ScreenTitle(Static):
