@@ -18,6 +18,7 @@ os.environ.pop("FINANCE_TUI_SECRET_KEY", None)
 os.environ.pop("FINANCE_TUI_DATABASE_URL", None)
 os.environ["FINANCE_TUI_KEYMAP"] = "/nonexistent/finance-tui-tests/keymap.toml"  # no user keymap
 
+from headless_paint import MARKER, paint_only_what_is_looked_at, painting_every_frame  # noqa: E402
 from idle_wait import quicken_idle_waits  # noqa: E402
 from parsed_css import share_parsed_css  # noqa: E402
 from young_gc import collect_young_less_often, settle_heap_for_shutdown  # noqa: E402
@@ -31,8 +32,19 @@ from finance_tui.session import SessionController  # noqa: E402
 from finance_tui.startup import connect  # noqa: E402
 
 share_parsed_css()  # each style sheet parsed once per test process, not once per app
+paint_only_what_is_looked_at()  # headless apps paint when a test looks, not every frame
 quicken_idle_waits()  # the pilot polls for an idle app every 5 ms, not every 20 ms
 collect_young_less_often()  # a young collection per 10,000 new objects, not per 700
+
+
+@pytest.fixture(autouse=True)
+def _paint_every_frame_when_marked(request) -> Iterator[None]:
+    """``@pytest.mark.paints_every_frame``: the test's headless apps paint every frame."""
+    if request.node.get_closest_marker(MARKER) is None:
+        yield
+        return
+    with painting_every_frame():
+        yield
 
 
 def auto_workers(cpus: int) -> int:

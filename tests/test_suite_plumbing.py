@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 import textual.css.stylesheet as stylesheet_module
+from textual.app import App, ComposeResult
 from textual.css.stylesheet import Stylesheet, StylesheetParseError
+from textual.strip import Strip
+from textual.widget import Widget
 
 
 def test_worksteal_is_the_default_distribution():
@@ -160,3 +163,97 @@ def test_the_heap_left_at_shutdown_is_frozen_after_one_collection():
         assert gc.get_count()[0] < 100  # just collected
     finally:
         gc.unfreeze()
+
+
+# ---- headless apps paint what a test looks at (tests/headless_paint.py) ----
+class Counter(Widget):
+    """A widget that counts its paints, and can be told it cannot paint."""
+
+    DEFAULT_CSS = "Counter { height: 1; }"
+    can_focus = True
+    BINDINGS = [("n", "next", "Next")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.value = 0
+        self.paints = 0
+        self.broken = False
+
+    def action_next(self) -> None:
+        self.value += 1
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        if self.broken:
+            raise ZeroDivisionError("cannot paint this state")
+        self.paints += 1
+        return Strip.blank(self.size.width)
+
+
+class CounterApp(App):
+    def compose(self) -> ComposeResult:
+        yield Counter()
+
+
+async def _paints_while_pressing(app) -> tuple[int, int]:
+    """(paints while three keys were pressed, paints once the app had shut down)."""
+    async with app.run_test(size=(20, 3)) as pilot:
+        counter = app.query_one(Counter)
+        before = counter.paints
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        assert counter.value == 3
+        during = counter.paints - before
+    return during, counter.paints - before - during
+
+
+async def test_a_headless_app_paints_its_last_screen_only():
+    import os
+
+    from headless_paint import (
+        EVERY_FRAME,
+        EVERY_FRAME_VARIABLE,
+        every_frame_painted,
+        painting_every_frame,
+    )
+
+    with painting_every_frame(False):
+        during, at_shutdown = await _paints_while_pressing(CounterApp())
+    assert (during, at_shutdown) == (0, 1)
+    # the suite's default, unless the variable asks for every frame
+    assert every_frame_painted() == (os.environ.get(EVERY_FRAME_VARIABLE) == EVERY_FRAME)
+
+
+async def test_marked_runs_paint_every_frame():
+    from headless_paint import painting_every_frame
+
+    with painting_every_frame():
+        during, at_shutdown = await _paints_while_pressing(CounterApp())
+    assert during >= 3  # a frame for each key at least
+    assert at_shutdown == 0
+
+
+@pytest.mark.parametrize("every_frame", [False, True])
+async def test_a_state_the_app_cannot_paint_still_fails_the_test(every_frame):
+    from headless_paint import painting_every_frame
+
+    app = CounterApp()
+    with (
+        painting_every_frame(every_frame),
+        pytest.raises(ZeroDivisionError, match="cannot paint this state"),
+    ):
+        async with app.run_test(size=(20, 3)) as pilot:
+            await pilot.press("n")
+            assert app.query_one(Counter).value == 1
+            app.query_one(Counter).broken = True  # and the next key asks for a paint
+            await pilot.press("n")
+
+
+def test_the_monkey_walks_and_ci_paint_every_frame():
+    import test_tui_monkey
+    from headless_paint import EVERY_FRAME, EVERY_FRAME_VARIABLE, MARKER
+
+    marks = {mark.name for mark in test_tui_monkey.test_random_keys.pytestmark}
+    assert MARKER in marks
+    ci_run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert f"{EVERY_FRAME_VARIABLE}={EVERY_FRAME}" in ci_run

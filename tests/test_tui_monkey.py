@@ -11,6 +11,9 @@ check beyond the dashboard, the records screen and the record form. A change tha
 dialog unreachable, or a seed that stops covering one, fails here instead of silently
 testing less.
 
+Unlike the other pilot tests (``tests/headless_paint.py``), the walks paint every frame:
+a state the app cannot paint is one it cannot handle, and that is what they look for.
+
 The walks run at 80×24, the smallest terminal the app supports and the one where its
 layouts are tightest (wider terminals have their own tests): a frame there has 45% of the
 cells of 120×36, which cut the three walks from 73 s to 58 s of CPU.
@@ -84,6 +87,7 @@ async def _press(pilot, key: str) -> None:
         await asyncio.sleep(0.03)  # a human pause: the new screen composes and lays out
 
 
+@pytest.mark.paints_every_frame  # a state the app cannot paint is one it cannot handle
 @pytest.mark.parametrize("role", ["viewer", "analyst", "admin"])
 async def test_random_keys(sessions, tmp_path, monkeypatch, role, db_url):
     if not db_url.startswith("sqlite"):
