@@ -224,7 +224,7 @@ async def test_a_headless_app_paints_its_last_screen_only():
     assert every_frame_painted() == (os.environ.get(EVERY_FRAME_VARIABLE) == EVERY_FRAME)
 
 
-async def test_marked_runs_paint_every_frame():
+async def test_painting_every_frame_paints_a_frame_per_key():
     from headless_paint import painting_every_frame
 
     with painting_every_frame():
@@ -257,3 +257,10 @@ def test_the_monkey_walks_and_ci_paint_every_frame():
     assert MARKER in marks
     ci_run = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert f"{EVERY_FRAME_VARIABLE}={EVERY_FRAME}" in ci_run
+
+
+@pytest.mark.paints_every_frame
+def test_the_marker_paints_every_frame_in_its_test():
+    from headless_paint import every_frame_painted
+
+    assert every_frame_painted()
