@@ -131,8 +131,12 @@ class FitFooter(Widget, can_focus=False):
             x = end
         return FooterLine(tuple(shown), (), palette)
 
+    def _line(self) -> FooterLine:
+        """The keys arranged on the width of the last layout."""
+        return self.arrange_keys(laid_out_content(self)[0])
+
     def render(self) -> Text:
-        line = self.arrange_keys(laid_out_content(self)[0])
+        line = self._line()
         text = Text(no_wrap=True, overflow="crop", end="")
         for _start, _end, key in line.shown:
             text.append_text(self._label(key, compact=False))
@@ -158,7 +162,7 @@ class FitFooter(Widget, can_focus=False):
         return text
 
     def key_at(self, x: int) -> ShownKey | None:
-        line = self.arrange_keys(laid_out_content(self)[0])
+        line = self._line()
         spans = [*line.shown, *([line.palette] if line.palette else [])]
         return next((key for start, end, key in spans if start <= x < end), None)
 

@@ -87,7 +87,7 @@ async def _press(pilot, key: str) -> None:
         await asyncio.sleep(0.03)  # a human pause: the new screen composes and lays out
 
 
-@pytest.mark.paints_every_frame  # a state the app cannot paint is one it cannot handle
+@pytest.mark.paints_every_frame  # see the module's docstring
 @pytest.mark.parametrize("role", ["viewer", "analyst", "admin"])
 async def test_random_keys(sessions, tmp_path, monkeypatch, role, db_url):
     if not db_url.startswith("sqlite"):
