@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import (
     Button,
     DataTable,
@@ -36,6 +36,7 @@ from finance_tui.money import format_decimal
 from finance_tui.permissions import Permission
 from screens.base import FinanceModal, FinanceScreen, PaletteCommand
 from screens.footer import FitFooter
+from screens.scroll_pane import ScrollPane
 from screens.widgets import (
     FormRow,
     NavBar,
@@ -124,7 +125,7 @@ class FormModal(FinanceModal[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-dialog"):
             yield Label(literal(self.form_title), id="form-title")
-            with VerticalScroll(id="form-fields"):
+            with ScrollPane(id="form-fields"):
                 for f in self.fields:
                     field: StoredInput | Select
                     if f.choices:

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import (
     DataTable,
     Input,
@@ -35,6 +35,7 @@ from screens.admin_widgets import pct_text, signed_money_text
 from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
 from screens.chart import BarChart, budget_month_rows, month_rows
 from screens.footer import FitFooter
+from screens.scroll_pane import ScrollPane
 from screens.widgets import (
     NavBar,
     ScreenTitle,
@@ -123,20 +124,20 @@ class AnalyticsScreen(FinanceScreen):
                 yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Monthly trends", id="trends"):
                 yield Static("", id="trend-info")
-                with VerticalScroll(id="trend-scroll"):
+                with ScrollPane(id="trend-scroll"):
                     yield BarChart(month_rows, id="trend-chart")
                 yield Static("", id="trend-total")
             with TabPane("Category drill-down", id="drill"):
                 with Horizontal(id="drill-controls"):
                     yield Select([], prompt="Choose a category", id="drill-category")
                     yield Static("", id="drill-summary")
-                with VerticalScroll(id="drill-scroll"):
+                with ScrollPane(id="drill-scroll"):
                     yield BarChart(month_rows, empty="Choose a category above", id="drill-chart")
                     yield Static("Largest records in the window", id="drill-largest-title")
                     yield DataTable(id="drill-largest", cursor_type="row", zebra_stripes=True)
             with TabPane("Budgets", id="budgets"):
                 yield Static("", id="budget-trend-info")
-                with VerticalScroll(id="budget-trend-scroll"):
+                with ScrollPane(id="budget-trend-scroll"):
                     yield BarChart(budget_month_rows, id="budget-trend-chart")
         yield FitFooter()
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static
 
 from finance_tui.domain.dto import AuditRow, Page
@@ -22,6 +22,7 @@ from finance_tui.domain.values import DateError, parse_date, search_text_problem
 from finance_tui.permissions import Permission
 from screens.base import SHARED_STYLES, FinanceScreen, PaletteCommand
 from screens.footer import FitFooter
+from screens.scroll_pane import ScrollPane
 from screens.widgets import NavBar, ScreenTitle, TextInput, fmt_dt, literal
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class AuditScreen(FinanceScreen):
         yield Static("", id="audit-status")
         with Horizontal(id="audit-body"):
             yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="audit-detail-pane"):
+            with ScrollPane(id="audit-detail-pane"):
                 yield Static("", id="audit-detail")
         yield FitFooter()
 

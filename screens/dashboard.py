@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from finance_tui.config import settings
@@ -26,6 +26,7 @@ from finance_tui.money import format_decimal
 from screens.base import SHARED_STYLES, FinanceScreen, notify_error
 from screens.chart import BarChart, budget_bars, month_columns, ranked_bars
 from screens.footer import FitFooter
+from screens.scroll_pane import ScrollPane
 from screens.widgets import (
     KpiCard,
     NavBar,
@@ -184,7 +185,7 @@ class DashboardScreen(FinanceScreen):
                 Text("Enter apply · Tab other date · Esc cancel", style="dim"), id="range-hint"
             )
         yield Static("", id="period-error")
-        with VerticalScroll(id="dash-body"):
+        with ScrollPane(id="dash-body"):
             with Grid(id="kpi-grid"):
                 for key, title in KPIS:
                     yield KpiCard(title, names=key in NAME_KPIS, id=f"kpi-{key}")

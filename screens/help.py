@@ -10,11 +10,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
 from screens.base import FinanceModal
+from screens.scroll_pane import ScrollPane
 
 # Keys of built-in widgets (cursor movement inside inputs) are not worth listing.
 _SKIP_ACTIONS = {"app.focus_next", "app.focus_previous", "focus_next", "focus_previous"}
@@ -80,7 +81,7 @@ class HelpScreen(FinanceModal[None]):
             table.add_row(Text(key), Text(description), Text(binding_id))
         with Vertical(id="help-dialog"):
             yield Label(f"Keys — {self.screen_title}", id="help-title")
-            with VerticalScroll(id="help-scroll"):
+            with ScrollPane(id="help-scroll"):
                 yield Static(table, id="help-table")
                 if self.extra:
                     yield Static(Text(self.extra), id="help-extra")

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 from textual.app import App, ComposeResult
+from textual.color import Color
+from textual.containers import VerticalScroll
+from textual.css.model import CombinatorType, RuleSet, Selector, SelectorType
+from textual.css.stylesheet import Stylesheet
 from textual.geometry import Size
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Static
 
 from screens.record_form import KindToggle
 from screens.screen_open import OpenOnceScreen
+from screens.scroll_pane import ScrollPane
 from screens.widgets import TextInput, TickBox
+
+SCREENS = Path(__file__).resolve().parent.parent / "screens"
+STYLES = SCREENS.parent / "styles"
 
 
 class _Host(App[None]):
@@ -139,10 +152,9 @@ def test_every_input_box_of_the_screens_is_a_text_input() -> None:
     """A new screen that builds Textual's Input itself would bring back a layout of the
     whole screen per typed key; only TextInput may derive from it."""
     import ast
-    from pathlib import Path
 
     offenders = []
-    for path in sorted((Path(__file__).resolve().parent.parent / "screens").glob("*.py")):
+    for path in sorted(SCREENS.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Input":
                 offenders.append(f"{path.name}:{node.lineno} Input(...)")
@@ -234,3 +246,107 @@ async def test_textual_restyles_a_screen_it_just_styled_and_ours_does_not(monkey
     styled at their mount; ours does not, and later ones restyle as in Textual."""
     assert await _resume_restyles(_Plain(), monkeypatch) == [True, True]
     assert await _resume_restyles(_Ours(), monkeypatch) == [False, True]
+
+
+class _Panes(App[None]):
+    CSS = "ScrollPane:focus { background: red; }"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="stock"):
+            yield Static("one")
+            yield Static("two")
+        with ScrollPane(id="pane"):
+            yield Static("three")
+            yield Static("four")
+
+
+async def test_textual_restyles_all_a_focused_container_holds_and_a_pane_only_itself(
+    monkeypatch,
+):
+    """The stock container restyles its children as it gains and loses focus; when this
+    assertion fails, Textual stopped doing that and ``screens/scroll_pane.py`` can go.
+    The pane restyles itself only, and still takes its ``:focus`` style."""
+    restyled: list[list[str]] = []
+    stock = Stylesheet.update_nodes
+
+    def watched(self, nodes, animate=False):
+        nodes = list(nodes)
+        restyled.append([str(node.id or type(node).__name__) for node in nodes])
+        return stock(self, nodes, animate)
+
+    app = _Panes()
+    async with app.run_test(size=(40, 10)) as pilot:
+        stock_box, pane = app.query_one("#stock"), app.query_one("#pane", ScrollPane)
+        monkeypatch.setattr(Stylesheet, "update_nodes", watched)
+        for widget in (stock_box, pane, stock_box):
+            widget.focus()
+            await pilot.pause()
+        assert app.focused is stock_box
+        assert pane.styles.background != Color.parse("red")
+        pane.focus()
+        await pilot.pause()
+        assert pane.styles.background == Color.parse("red")
+    assert ["stock", "Static", "Static"] in restyled
+    assert ["pane"] in restyled
+    assert not any("pane" in nodes and len(nodes) > 1 for nodes in restyled)
+
+
+def _widget_classes() -> list[type[Widget]]:
+    """Every widget class the app's screens define or use (and all of Textual's)."""
+    import textual.widgets as stock_widgets
+
+    for module in pkgutil.iter_modules([str(SCREENS)]):
+        importlib.import_module(f"screens.{module.name}")
+    for name in stock_widgets.__all__:
+        getattr(stock_widgets, name)
+    found: list[type[Widget]] = []
+    todo: list[type[Widget]] = [Widget]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def _all_rules() -> list[RuleSet]:
+    """The rules of every style sheet in styles/ and of every widget's DEFAULT_CSS."""
+    sheet = Stylesheet(variables=App().get_css_variables())
+    for path in sorted(STYLES.glob("*.tcss")):
+        sheet.add_source(path.read_text(encoding="utf-8"), read_from=(str(path), ""))
+    for cls in _widget_classes():
+        css = cls.__dict__.get("DEFAULT_CSS", "")
+        if css:
+            scope = cls._css_type_name if cls.SCOPED_CSS else ""
+            sheet.add_source(
+                css, read_from=(cls.__name__, "DEFAULT_CSS"), is_default_css=True, scope=scope
+            )
+    sheet.parse()
+    return sheet.rules
+
+
+def _outer_focus_compounds(selectors: list[Selector]) -> list[list[Selector]]:
+    """The compounds of a selector chain before its last one that ask for ``:focus``."""
+    compounds: list[list[Selector]] = []
+    for selector in selectors:
+        if compounds and selector.combinator == CombinatorType.SAME:
+            compounds[-1].append(selector)
+        else:
+            compounds.append([selector])
+    return [c for c in compounds[:-1] if any("focus" in s.pseudo_classes for s in c)]
+
+
+def test_no_rule_styles_what_a_focused_pane_holds():
+    """A rule that styles a widget by the focus of a pane around it would go stale with
+    :class:`ScrollPane` (its focus restyles the pane only). A compound naming a type the
+    pane is not cannot match it; any other (an id, a class, ``*``) might."""
+    pane_types = ScrollPane._css_type_names
+    offenders = []
+    rules = _all_rules()
+    for rule in rules:
+        for selector_set in rule.selector_set:
+            for compound in _outer_focus_compounds(selector_set.selectors):
+                types = {s.name for s in compound if s.type == SelectorType.TYPE}
+                if types <= pane_types:
+                    offenders.append(selector_set.css)
+    assert len(rules) > 200  # the parse found the sheets
+    assert offenders == []
