@@ -48,11 +48,13 @@ def _paint_every_frame_when_marked(request) -> Iterator[None]:
 
 
 def auto_workers(cpus: int) -> int:
-    """``pytest -n auto``: three workers for every two CPUs. A Textual pilot test spends
-    about a quarter of its time off the CPU (the pilot's idle polls after each key,
-    debounce timers, database threads; 83.5 s for 61.0 s of CPU in the records and
-    dashboard files), time in which one worker per CPU leaves that CPU unused."""
-    return max(2, cpus * 3 // 2)
+    """``pytest -n auto``: two workers per CPU. A Textual pilot test spends more than
+    half of its time off the CPU (the pilot's idle polls after each key, debounce
+    timers, database threads: 149 s of CPU in 320 s of the tui files' tests), and the
+    tests of real processes (SSH, web, browser, pty) wait on their children; one worker
+    per CPU leaves that CPU unused meanwhile. On 2 CPUs, one after the other on a quiet
+    machine: 3 workers 184 and 190 s, 4 workers 176 s, 6 workers 178 s."""
+    return max(2, cpus * 2)
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist has no such hook

@@ -1,8 +1,12 @@
 """Many terminal sessions at once (docs/ARCHITECTURE.md: Imports that do not block others): several OS processes write to one database
 concurrently; no write is lost, summaries stay exact, "database is locked" never escapes.
 
-Workers are started with ``spawn`` (a clean interpreter each, like separate SSH logins)
-and report every exception back as text instead of dying silently.
+Each writer is a process of its own with its own connection, like separate SSH logins,
+and reports every exception back as text instead of dying silently. They are forked
+from a ``forkserver`` that has imported the app once and never touched a database, so
+each starts clean without paying Python's start and the app's imports again. Running
+this file took 7.3 and 7.5 s of CPU with ``spawn``, 4.9 and 5.1 s with ``forkserver``
+(whole machine, alternating).
 """
 
 from __future__ import annotations
@@ -76,8 +80,12 @@ def _increment_worker(url: str, username: str, password: str, record_id: str, st
         out.put(("error", traceback.format_exc()))
 
 
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["finance_tui.session", "finance_tui.startup", __name__])
+
+
 def _run(target, args_per_process) -> list:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = _CONTEXT
     out = ctx.Queue()
     start = ctx.Barrier(len(args_per_process))
     procs = [ctx.Process(target=target, args=(*args, start, out)) for args in args_per_process]

@@ -20,10 +20,10 @@ def test_worksteal_is_the_default_distribution():
     assert options["addopts"].split() == ["-q", "--dist", "worksteal"]
 
 
-def test_auto_runs_three_workers_for_every_two_cpus():
+def test_auto_runs_two_workers_per_cpu():
     from conftest import auto_workers
 
-    assert [auto_workers(n) for n in (1, 2, 4, 8)] == [2, 3, 6, 12]
+    assert [auto_workers(n) for n in (1, 2, 4, 8)] == [2, 4, 8, 16]
 
 
 def test_the_auto_hook_counts_this_machines_cpus_unless_told(monkeypatch):
