@@ -119,31 +119,97 @@ def sqlite_template(tmp_path_factory) -> Path:
     running all migrations per test cost far more than a file copy. Checkpointed and
     closed, so the copy needs no -wal/-shm file to be complete."""
     path = tmp_path_factory.mktemp("template") / "finance.db"
-    db = connect(f"sqlite:///{path}")
-    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    leftovers = [p.name for p in path.parent.iterdir() if p != path]
-    assert not leftovers, f"template left journal files behind: {leftovers}"
+    connect(f"sqlite:///{path}")
+    _close_complete(path)
     return path
 
 
-def _fresh_sqlite(template: Path, path: Path) -> str:
-    """A private copy of the migrated template at ``path``, with its own signing key
-    (as a newly created database would have), connected and bound to the models."""
+def _close_complete(path: Path) -> None:
+    """Checkpoint and close the database at ``path``: the file alone is then complete."""
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"template left journal files behind: {leftovers}"
+
+
+Roles = tuple[str, ...]
+USERS_OF: dict[str, Roles] = {  # the fixture a test uses -> the users it logs in
+    "sessions": ("admin", "viewer", "analyst"),
+    "admin": ("admin",),
+    "make_user": ("admin",),
+}
+
+
+def _roles_needed(request) -> Roles:
+    """The logged-in users the test's fixtures ask for, most first (``sessions`` holds
+    the admin's too)."""
+    return next((USERS_OF[f] for f in USERS_OF if f in request.fixturenames), ())
+
+
+def _log_in(roles: Roles) -> dict[str, SessionController]:
+    """Create and log in the users: "root" the bootstrapped admin, then one user per other
+    role named after it and its place ("viewer1", "analyst2"), all with PASSWORD."""
+    logged_in: dict[str, SessionController] = {}
+    for place, role in enumerate(roles):
+        if place == 0:
+            bootstrap_admin("root", "root@example.com", PASSWORD)
+            username = "root"
+        else:
+            username = f"{role}{place}"
+            with database.atomic():
+                insert_user(username, f"{username}@example.com", PASSWORD, role)
+        logged_in[role] = SessionController.login(username, PASSWORD)
+    return logged_in
+
+
+class SqliteTemplates:
+    """Migrated SQLite files to copy, one per set of logged-in users, each built once
+    per worker: creating and logging in three users cost 26 ms per test, four times the
+    copy. A copy holds their open sessions; their tokens resume on it (verified there),
+    and the copy keeps the signing key the tokens were signed with."""
+
+    def __init__(self, migrated: Path, tmp_path_factory: pytest.TempPathFactory):
+        self._files: dict[Roles, tuple[Path, dict[str, str]]] = {(): (migrated, {})}
+        self._tmp_path_factory = tmp_path_factory
+
+    def file(self, roles: Roles) -> tuple[Path, dict[str, str]]:
+        """The template for ``roles`` and the token of each role's session in it."""
+        if roles not in self._files:
+            path = self._tmp_path_factory.mktemp("template-" + "-".join(roles)) / "finance.db"
+            shutil.copyfile(self._files[()][0], path)
+            connect(f"sqlite:///{path}")
+            tokens = {role: session.token for role, session in _log_in(roles).items()}
+            _close_complete(path)
+            self._files[roles] = (path, tokens)
+        return self._files[roles]
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(sqlite_template, tmp_path_factory) -> SqliteTemplates:
+    return SqliteTemplates(sqlite_template, tmp_path_factory)
+
+
+def _fresh_sqlite(template: Path, path: Path, *, new_key: bool) -> str:
+    """A private copy of the template at ``path``, connected and bound to the models;
+    ``new_key``: with its own signing key, as a newly created database would have."""
     prepare_sqlite_file(path)  # the app's own private file modes; copyfile keeps them
     shutil.copyfile(template, path)
     url = f"sqlite:///{path}"
     connect(url)
-    Meta.update(value=secrets.token_hex(32)).where(Meta.key == SIGNING_KEY).execute()
+    if new_key:
+        Meta.update(value=secrets.token_hex(32)).where(Meta.key == SIGNING_KEY).execute()
     return url
 
 
 @pytest.fixture(params=ENGINES)
 def db_url(request, tmp_path) -> Iterator[str]:
-    """URL of a fresh, migrated database for this test (tests may reconnect to it)."""
+    """URL of a fresh, migrated database for this test (tests may reconnect to it);
+    on SQLite already holding the users that the test's ``admin`` or ``sessions`` asks for."""
     reset_settings()
     if request.param == "sqlite":
-        url = _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "finance.db")
+        roles = _roles_needed(request)
+        template, _ = request.getfixturevalue("sqlite_templates").file(roles)
+        url = _fresh_sqlite(template, tmp_path / "finance.db", new_key=not roles)
     else:
         _reset_postgres()
         url = PG_URL
@@ -160,15 +226,25 @@ def db(db_url):
 
 
 @pytest.fixture
-def admin(db) -> SessionController:
-    bootstrap_admin("root", "root@example.com", PASSWORD)
-    return SessionController.login("root", PASSWORD)
+def logged_in(request, db_url) -> dict[str, SessionController]:
+    """The sessions of the users the test asks for: resumed from the SQLite template's
+    tokens, or created and logged in on PostgreSQL."""
+    roles = _roles_needed(request)
+    if not db_url.startswith("sqlite"):
+        return _log_in(roles)
+    _, tokens = request.getfixturevalue("sqlite_templates").file(roles)
+    return {role: SessionController.resume(token) for role, token in tokens.items()}
 
 
 @pytest.fixture
-def make_user(admin) -> Callable[..., SessionController]:
+def admin(logged_in) -> SessionController:
+    return logged_in["admin"]
+
+
+@pytest.fixture
+def make_user(logged_in) -> Callable[..., SessionController]:
     """``make_user("analyst")`` → a logged-in session of a new user with that role."""
-    counter = {"n": 0}
+    counter = {"n": len(logged_in) - 1}  # the users logged in already ("viewer1", ...)
 
     def factory(role: str = "viewer", name: str | None = None) -> SessionController:
         counter["n"] += 1
@@ -181,8 +257,8 @@ def make_user(admin) -> Callable[..., SessionController]:
 
 
 @pytest.fixture
-def sessions(admin, make_user) -> dict[str, SessionController]:
-    return {"viewer": make_user("viewer"), "analyst": make_user("analyst"), "admin": admin}
+def sessions(logged_in) -> dict[str, SessionController]:
+    return logged_in
 
 
 def table_counts() -> dict[str, int]:
