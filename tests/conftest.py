@@ -153,19 +153,23 @@ def _log_in(roles: Roles) -> dict[str, SessionController]:
     for place, role in enumerate(roles):
         if place == 0:
             bootstrap_admin("root", "root@example.com", PASSWORD)
-            username = "root"
+            logged_in[role] = SessionController.login("root", PASSWORD)
         else:
-            username = f"{role}{place}"
-            with database.atomic():
-                insert_user(username, f"{username}@example.com", PASSWORD, role)
-        logged_in[role] = SessionController.login(username, PASSWORD)
+            logged_in[role] = _new_user(f"{role}{place}", role)
     return logged_in
+
+
+def _new_user(username: str, role: str) -> SessionController:
+    """A new user with PASSWORD, logged in."""
+    with database.atomic():
+        insert_user(username, f"{username}@example.com", PASSWORD, role)
+    return SessionController.login(username, PASSWORD)
 
 
 class SqliteTemplates:
     """Migrated SQLite files to copy, one per set of logged-in users, each built once
-    per worker: creating and logging in three users cost 26 ms per test, four times the
-    copy. A copy holds their open sessions; their tokens resume on it (verified there),
+    per worker: creating and logging in three users cost 26 ms of CPU per test, five
+    times the copy. A copy holds their open sessions; their tokens resume on it (verified there),
     and the copy keeps the signing key the tokens were signed with."""
 
     def __init__(self, migrated: Path, tmp_path_factory: pytest.TempPathFactory):
@@ -248,10 +252,7 @@ def make_user(logged_in) -> Callable[..., SessionController]:
 
     def factory(role: str = "viewer", name: str | None = None) -> SessionController:
         counter["n"] += 1
-        username = name or f"{role}{counter['n']}"
-        with database.atomic():
-            insert_user(username, f"{username}@example.com", PASSWORD, role)
-        return SessionController.login(username, PASSWORD)
+        return _new_user(name or f"{role}{counter['n']}", role)
 
     return factory
 
