@@ -169,8 +169,8 @@ def _new_user(username: str, role: str) -> SessionController:
 class SqliteTemplates:
     """Migrated SQLite files to copy, one per set of logged-in users, each built once
     per worker: creating and logging in three users cost 26 ms of CPU per test, five
-    times the copy. A copy holds their open sessions; their tokens resume on it (verified there),
-    and the copy keeps the signing key the tokens were signed with."""
+    times the copy. A copy holds their open sessions, their tokens resume on it
+    (verified there), and it keeps the signing key the tokens were signed with."""
 
     def __init__(self, migrated: Path, tmp_path_factory: pytest.TempPathFactory):
         self._files: dict[Roles, tuple[Path, dict[str, str]]] = {(): (migrated, {})}
