@@ -48,13 +48,15 @@ def _paint_every_frame_when_marked(request) -> Iterator[None]:
 
 
 def auto_workers(cpus: int) -> int:
-    """``pytest -n auto``: two workers per CPU. A Textual pilot test spends more than
-    half of its time off the CPU (the pilot's idle polls after each key, debounce
+    """``pytest -n auto``: five workers per two CPUs. A Textual pilot test spends more
+    than half of its time off the CPU (the pilot's idle polls after each key, debounce
     timers, database threads: 149 s of CPU in 320 s of the tui files' tests), and the
     tests of real processes (SSH, web, browser, pty) wait on their children; one worker
-    per CPU leaves that CPU unused meanwhile. On 2 CPUs, one after the other on a quiet
-    machine: 3 workers 184 and 190 s, 4 workers 176 s, 6 workers 178 s."""
-    return max(2, cpus * 2)
+    per CPU leaves that CPU unused meanwhile. On 2 CPUs, alternating on 2026-12-03 (the
+    machine drifted about 2.5 s slower a run): 5 workers 153.8 and 161.4 s, 4 workers
+    168.0 and 175.7 s, 6 workers 175.7 and 184.1 s. Earlier, 3 workers took 184 and 190 s
+    where 4 took 176 s."""
+    return max(2, cpus * 5 // 2)
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist has no such hook

@@ -20,10 +20,10 @@ def test_worksteal_is_the_default_distribution():
     assert options["addopts"].split() == ["-q", "--dist", "worksteal"]
 
 
-def test_auto_runs_two_workers_per_cpu():
+def test_auto_runs_five_workers_per_two_cpus():
     from conftest import auto_workers
 
-    assert [auto_workers(n) for n in (1, 2, 4, 8)] == [2, 4, 8, 16]
+    assert [auto_workers(n) for n in (1, 2, 4, 8)] == [2, 5, 10, 20]
 
 
 def test_the_auto_hook_counts_this_machines_cpus_unless_told(monkeypatch):
