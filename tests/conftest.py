@@ -21,6 +21,7 @@ os.environ["FINANCE_TUI_KEYMAP"] = "/nonexistent/finance-tui-tests/keymap.toml" 
 from headless_paint import MARKER, paint_only_what_is_looked_at, painting_every_frame  # noqa: E402
 from idle_wait import quicken_idle_waits  # noqa: E402
 from parsed_css import share_parsed_css  # noqa: E402
+from screen_wait import wait_only_for_busy_nodes  # noqa: E402
 from young_gc import collect_young_less_often, settle_heap_for_shutdown  # noqa: E402
 
 from finance_tui.config import reset_settings  # noqa: E402
@@ -34,6 +35,7 @@ from finance_tui.startup import connect  # noqa: E402
 share_parsed_css()  # each style sheet parsed once per test process, not once per app
 paint_only_what_is_looked_at()  # headless apps paint when a test looks, not every frame
 quicken_idle_waits()  # the pilot polls for an idle app every 5 ms, not every 20 ms
+wait_only_for_busy_nodes()  # after a key, the pilot waits for the nodes with work only
 collect_young_less_often()  # a young collection per 10,000 new objects, not per 700
 
 

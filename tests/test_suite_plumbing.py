@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import tomllib
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 import textual.css.stylesheet as stylesheet_module
 from textual.app import App, ComposeResult
 from textual.css.stylesheet import Stylesheet, StylesheetParseError
+from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -128,6 +131,76 @@ async def test_an_idle_wait_still_waits_for_a_busy_thread():
     begin = time.monotonic()
     await wait_for_idle(0)
     assert time.monotonic() - begin < 0.5
+
+
+# ---- the pilot waits for the nodes with work (tests/screen_wait.py) ----
+class SlowToHandle(Widget):
+    """Its handler of ``Go`` awaits for a while before it is done."""
+
+    class Go(Message):
+        pass
+
+    handled = False
+
+    async def on_slow_to_handle_go(self) -> None:
+        await asyncio.sleep(0.3)
+        self.handled = True
+
+
+class TwentyWidgetsApp(App):
+    def compose(self) -> ComposeResult:
+        yield SlowToHandle()
+        for _ in range(20):
+            yield Widget()
+
+
+def _count_callbacks(monkeypatch) -> list[MessagePump]:
+    posted: list[MessagePump] = []
+    stock = MessagePump.call_later
+
+    def counting(self, callback, *args, **kwargs):
+        posted.append(self)
+        return stock(self, callback, *args, **kwargs)
+
+    monkeypatch.setattr(MessagePump, "call_later", counting)
+    return posted
+
+
+async def test_the_stock_wait_sends_every_node_a_message_and_ours_only_busy_ones(monkeypatch):
+    """What the module works around: Textual's wait posts a callback to each node of the
+    screen after every key. A Textual that stops doing so fails here, and the module
+    can go."""
+    from screen_wait import STOCK_WAIT, may_have_work
+
+    app = TwentyWidgetsApp()
+    async with app.run_test(size=(20, 5)) as pilot:
+        await pilot.pause()
+        nodes = [app, *app.screen.walk_children(with_self=True)]
+        assert len(nodes) == 23
+        assert not [node for node in nodes if may_have_work(node)]
+        posted = _count_callbacks(monkeypatch)
+        assert await STOCK_WAIT(pilot)
+        assert len(posted) == 23
+        posted.clear()
+        assert await pilot._wait_for_screen()
+        assert posted == []
+
+
+async def test_the_wait_still_waits_for_a_queued_message_and_a_handler_under_way():
+    from screen_wait import may_have_work
+
+    app = TwentyWidgetsApp()
+    async with app.run_test(size=(20, 5)) as pilot:
+        await pilot.pause()
+        slow = app.query_one(SlowToHandle)
+        slow.post_message(SlowToHandle.Go())
+        assert may_have_work(slow)  # a message queued
+        await asyncio.sleep(0.05)
+        assert slow._message_queue.empty() and not slow.handled
+        assert may_have_work(slow)  # its handler awaits, with the queue empty
+        assert await pilot._wait_for_screen()
+        assert slow.handled
+        assert not may_have_work(slow)
 
 
 # ---- fewer young collections in the test processes (tests/young_gc.py) ----
