@@ -209,6 +209,25 @@ def _fresh_sqlite(template: Path, path: Path, *, new_key: bool) -> str:
     return url
 
 
+def save_sqlite_copy(path: Path, to: Path) -> None:
+    """Copy the connected SQLite database at ``path`` to ``to``, complete in one file,
+    and connect to ``path`` again."""
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    shutil.copyfile(path, to)
+    connect(f"sqlite:///{path}")
+
+
+def restore_sqlite_copy(saved: Path, path: Path) -> None:
+    """Replace the connected SQLite database at ``path`` with the copy ``saved`` (file
+    modes stay those of ``path``), and connect to it."""
+    database.close()
+    for journal in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        journal.unlink(missing_ok=True)
+    shutil.copyfile(saved, path)
+    connect(f"sqlite:///{path}")
+
+
 @pytest.fixture(params=ENGINES)
 def db_url(request, tmp_path) -> Iterator[str]:
     """URL of a fresh, migrated database for this test (tests may reconnect to it);

@@ -10,12 +10,12 @@ exactly one ``permission_denied`` audit event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, restore_sqlite_copy, save_sqlite_copy
 
 from finance_tui.db import write_transaction
 from finance_tui.domain.filters import AuditFilter, RecordFilter
@@ -180,9 +180,11 @@ def _state() -> dict[str, list[tuple]]:
     return out
 
 
-@pytest.fixture
-def world(sessions, tmp_path) -> World:
-    admin = sessions["admin"]
+IMPORT_CSV = "date,kind,amount,category,notes\n2026-11-03,expense,4.20,food,imported\n"
+_saved_worlds: dict[str, tuple[Path, World]] = {}  # this process's SQLite world: file, ids
+
+
+def _build_world(admin: SessionController, csv_path: str) -> World:
     live = admin.records.create(
         {"kind": "expense", "amount": "12.00", "category": "food", "date": "2026-11-01"}
     )
@@ -192,8 +194,6 @@ def world(sessions, tmp_path) -> World:
     admin.records.delete(gone.id)
     with write_transaction():
         other = insert_user("target", "target@example.com", PASSWORD, "analyst")
-    csv_path = tmp_path / "in.csv"
-    csv_path.write_text("date,kind,amount,category,notes\n2026-11-03,expense,4.20,food,imported\n")
     schedule = admin.recurring.add(
         {
             "every": "week",
@@ -210,9 +210,30 @@ def world(sessions, tmp_path) -> World:
         gone.id,
         Category.get(Category.name_lower == "food").id,
         other.id,
-        str(csv_path),
+        csv_path,
         schedule.id,
     )
+
+
+@pytest.fixture
+def world(sessions, db_url, tmp_path, tmp_path_factory) -> World:
+    """The same world in every test, in the test's own database. On SQLite it is built
+    once per test process and copied (building it was 43% of this file's CPU); the
+    copy holds the template's sessions, so ``sessions`` act on it unchanged."""
+    csv_path = tmp_path / "in.csv"
+    csv_path.write_text(IMPORT_CSV)
+    if not db_url.startswith("sqlite"):
+        return _build_world(sessions["admin"], str(csv_path))
+    path = Path(db_url.removeprefix("sqlite:///"))
+    if "sqlite" not in _saved_worlds:
+        built = _build_world(sessions["admin"], "")
+        saved = tmp_path_factory.mktemp("permissions-world") / "finance.db"
+        save_sqlite_copy(path, saved)
+        _saved_worlds["sqlite"] = (saved, built)
+    else:
+        saved, built = _saved_worlds["sqlite"]
+        restore_sqlite_copy(saved, path)
+    return replace(built, csv_path=str(csv_path))
 
 
 @pytest.mark.parametrize("role", ROLES)
