@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import textual.css.stylesheet as stylesheet_module
@@ -48,16 +50,21 @@ def _sheet(css: str, variables: dict[str, str] | None = None) -> Stylesheet:
     return sheet
 
 
-def _counting_parser(monkeypatch) -> list[str]:
-    calls: list[str] = []
-    real = stylesheet_module.parse
+def _record_calls(monkeypatch, owner: object, name: str, pick: Callable[..., Any]) -> list[Any]:
+    """Patch ``owner.name`` to call through, recording ``pick(*args)`` of each call."""
+    calls: list[Any] = []
+    real = getattr(owner, name)
 
-    def counted(scope, css, *args, **kwargs):
-        calls.append(css)
-        return real(scope, css, *args, **kwargs)
+    def recording(*args, **kwargs):
+        calls.append(pick(*args))
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(stylesheet_module, "parse", counted)
+    monkeypatch.setattr(owner, name, recording)
     return calls
+
+
+def _counting_parser(monkeypatch) -> list[str]:
+    return _record_calls(monkeypatch, stylesheet_module, "parse", lambda _scope, css, *_: css)
 
 
 def test_a_second_app_reuses_the_rules_the_first_parsed(monkeypatch):
@@ -155,15 +162,7 @@ class TwentyWidgetsApp(App):
 
 
 def _count_callbacks(monkeypatch) -> list[MessagePump]:
-    posted: list[MessagePump] = []
-    stock = MessagePump.call_later
-
-    def counting(self, callback, *args, **kwargs):
-        posted.append(self)
-        return stock(self, callback, *args, **kwargs)
-
-    monkeypatch.setattr(MessagePump, "call_later", counting)
-    return posted
+    return _record_calls(monkeypatch, MessagePump, "call_later", lambda node, *_: node)
 
 
 async def test_the_stock_wait_sends_every_node_a_message_and_ours_only_busy_ones(monkeypatch):
