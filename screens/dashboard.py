@@ -268,6 +268,7 @@ class DashboardScreen(FinanceScreen):
         self.period = name
         self.query_one(PeriodChoices).show(name)
         self._show_custom_inputs()
+        self._period_error("")
         self.reload()
 
     @on(Input.Submitted, ".period-date")
@@ -297,6 +298,7 @@ class DashboardScreen(FinanceScreen):
             self._period_error(" · ".join(errors) + " — the range was not changed")
             return
         self.custom_from, self.custom_to = values["from"], values["to"]
+        self._period_error("")
         if event.input.id == "period-from":
             self.query_one("#period-to", Input).focus()
         else:
@@ -350,7 +352,9 @@ class DashboardScreen(FinanceScreen):
         except FinanceError as exc:
             notify_error(self, exc)
             return
-        self._period_error("")
+        # No clearing of the range error here: it is cleared when a range or period is
+        # chosen. A load still under way when the next date was refused must not take
+        # that refusal off the screen as it lands.
         self.show(data)
         self.show_budgets(month, lines)
 

@@ -121,6 +121,35 @@ async def test_a_bad_range_date_is_shown_at_every_width(admin, tmp_path, width):
         assert screen.query_one("#period-to", Input).value == ""  # the refused date dropped
 
 
+async def test_a_load_landing_after_a_refused_range_leaves_the_refusal_shown(
+    admin, tmp_path, monkeypatch
+):
+    """A fast typist on a slow database: the From date's load is still under way when
+    the To date is refused. When that load lands, the refusal stays on the screen
+    (it once cleared it, so "the range was not changed" flashed and was gone)."""
+    seed(10)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _dashboard(pilot)
+        answer = threading.Event()
+        summary = admin.dashboard.summary
+
+        def slow_summary(*args, **kwargs):
+            answer.wait(10)
+            return summary(*args, **kwargs)
+
+        monkeypatch.setattr(admin.dashboard, "summary", slow_summary)
+        await _enter_date(pilot, "c", "2026-11-20")  # applied: its load waits
+        await _enter_date(pilot, "2026-11-01")  # To before From: refused
+        error = screen.query_one("#period-error", Static)
+        refusal = "To must not be before the start date — the range was not changed"
+        assert error.display and error.content.plain == refusal
+        answer.set()
+        await settle(pilot)
+        assert screen.data.period_label.startswith("2026-11-20")  # the load landed
+        assert error.display and error.content.plain == refusal
+
+
 async def test_period_choices_are_clickable_and_whole_at_80_columns(admin, tmp_path):
     from screens.dashboard import PeriodChoices
 
