@@ -192,6 +192,9 @@ class RecordsScreen(FinanceScreen):
         self.window_start = 0
         self.rows: list[RecordRow] = []
         self.cursor_pos = 0
+        # Where a key move is taking the cursor while its window loads: the next key
+        # moves on from there, not from the row the cursor leaves (see ``move_by``).
+        self.moving_to: int | None = None
         self.filter_error = ""
         self._debounce: Timer | None = None
         self.last_form_defaults: dict[str, str] = {}
@@ -302,6 +305,7 @@ class RecordsScreen(FinanceScreen):
             return
         count = "no" if not recount and self.counted else "cheap"
         self.counted = self.counted and count == "no"
+        self.moving_to = None
         self._load(self._request("first", count=count), 0)
 
     def _request(self, anchor: str, **fields: Any) -> WindowRequest:
@@ -312,6 +316,7 @@ class RecordsScreen(FinanceScreen):
         key; the rows on screen place it without counting (see :func:`known_positions`)."""
         known = known_positions(self.rows, self.window_start, row)
         request = self._request("around", row=row, before_rows=WINDOW // 4, known=known)
+        self.moving_to = None
         self._load(request, target)
 
     @work(exclusive=True, group="records-load")
@@ -322,6 +327,7 @@ class RecordsScreen(FinanceScreen):
         try:
             window = await self.fetch(lambda: records.window(request))
         except FinanceError as exc:
+            self.moving_to = None
             notify_error(self, exc)
             return
         if window.flt == self.flt:
@@ -365,6 +371,7 @@ class RecordsScreen(FinanceScreen):
         for row in rows:
             table.add_row(*self._cells(row), key=str(row.id))
         self.cursor_pos = position
+        self.moving_to = None
         if rows:
             table.move_cursor(row=max(0, min(position - offset, len(rows) - 1)), animate=False)
         self._update_status()
@@ -409,7 +416,10 @@ class RecordsScreen(FinanceScreen):
 
     # ---- cursor over the whole result --------------------------------------------
     def move_by(self, delta: int) -> None:
-        self.jump_to(max(0, min(self.cursor_pos + delta, self.total - 1)))
+        """Move from where the cursor is going: ``[`` twice while the first page loads
+        goes two pages back, not one."""
+        start = self.cursor_pos if self.moving_to is None else self.moving_to
+        self.jump_to(max(0, min(start + delta, self.total - 1)))
 
     def jump_to(self, position: int) -> None:
         if self.total <= 0:
@@ -418,6 +428,9 @@ class RecordsScreen(FinanceScreen):
             position = self.total - 1
         position = max(0, min(position, self.total - 1))
         if self.window_start <= position < self.window_start + len(self.rows):
+            if self.moving_to is not None:  # back inside the rows shown: that load is moot
+                self.workers.cancel_group(self, "records-load")
+                self.moving_to = None
             self.cursor_pos = position
             self.query_one(RecordTable).move_cursor(row=position - self.window_start, animate=False)
             self._update_status()
@@ -438,6 +451,7 @@ class RecordsScreen(FinanceScreen):
         else:
             request = self._request(anchor)
         self._load(replace(request, count="no"), position)
+        self.moving_to = position
 
     def action_page(self, direction: int) -> None:
         self.move_by(direction * WINDOW)

@@ -180,6 +180,40 @@ async def test_paging_deep_in_the_result_reads_by_key_in_one_round_trip(
         assert screen.current_row().notes == f"note {screen.cursor_pos}"
 
 
+async def test_page_keys_pressed_while_a_window_loads_add_up(admin, tmp_path, monkeypatch):
+    """``[`` twice while the first page is still loading (a slow database, a fast
+    typist): the second moves on from where the first is going, two pages in all (it
+    once moved from the row the cursor was leaving, one page in all). ``]`` back into
+    the rows on screen meanwhile cancels the load it made moot."""
+    total = 5 * WINDOW
+    seed(total)
+    app = make_app(tmp_path, admin)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _records(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        assert screen.cursor_pos == total - 1
+        answer = threading.Event()
+        window = admin.records.window
+
+        def slow_window(request):
+            answer.wait(10)
+            return window(request)
+
+        monkeypatch.setattr(admin.records, "window", slow_window)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        answer.set()
+        await settle(pilot)
+        assert screen.cursor_pos == total - 1 - 2 * WINDOW
+        assert screen.current_row().notes == f"note {screen.cursor_pos}"
+        answer.clear()
+        await pilot.press("left_square_bracket", "right_square_bracket")
+        answer.set()
+        await settle(pilot)
+        assert screen.cursor_pos == total - 1 - 2 * WINDOW
+        assert screen.current_row().notes == f"note {screen.cursor_pos}"
+
+
 async def test_a_save_deep_in_the_result_reseeks_around_the_record_by_key(
     admin, tmp_path, monkeypatch
 ):
