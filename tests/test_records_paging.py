@@ -144,6 +144,15 @@ def _status(screen) -> str:
     return screen.query_one("#records-status", Static).content.plain
 
 
+async def _at_the_last_record(pilot, total: int):
+    """The records screen with the cursor on the last of ``total`` records (``End``)."""
+    screen = await _records(pilot)
+    await pilot.press("end")
+    await settle(pilot)
+    assert screen.cursor_pos == total - 1
+    return screen
+
+
 async def test_paging_deep_in_the_result_reads_by_key_in_one_round_trip(
     admin, tmp_path, monkeypatch
 ):
@@ -152,10 +161,7 @@ async def test_paging_deep_in_the_result_reads_by_key_in_one_round_trip(
     spy = Spy(monkeypatch)
     app = make_app(tmp_path, admin)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _records(pilot)
-        await pilot.press("end")
-        await settle(pilot)
-        assert screen.cursor_pos == total - 1
+        screen = await _at_the_last_record(pilot, total)
         for _ in range(5):
             await pilot.press("left_square_bracket")
             await settle(pilot)
@@ -189,10 +195,7 @@ async def test_page_keys_pressed_while_a_window_loads_add_up(admin, tmp_path, mo
     seed(total)
     app = make_app(tmp_path, admin)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _records(pilot)
-        await pilot.press("end")
-        await settle(pilot)
-        assert screen.cursor_pos == total - 1
+        screen = await _at_the_last_record(pilot, total)
         answer = threading.Event()
         window = admin.records.window
 
