@@ -128,10 +128,15 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-def _close_complete(path: Path) -> None:
-    """Checkpoint and close the database at ``path``: the file alone is then complete."""
+def _checkpoint_and_close() -> None:
+    """Move the write-ahead log into the main file and close: that file is complete."""
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
+
+
+def _close_complete(path: Path) -> None:
+    """Checkpoint and close the database at ``path``: the file alone is then complete."""
+    _checkpoint_and_close()
     leftovers = [p.name for p in path.parent.iterdir() if p != path]
     assert not leftovers, f"template left journal files behind: {leftovers}"
 
@@ -212,8 +217,7 @@ def _fresh_sqlite(template: Path, path: Path, *, new_key: bool) -> str:
 def save_sqlite_copy(path: Path, to: Path) -> None:
     """Copy the connected SQLite database at ``path`` to ``to``, complete in one file,
     and connect to ``path`` again."""
-    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.close()
+    _checkpoint_and_close()
     shutil.copyfile(path, to)
     connect(f"sqlite:///{path}")
 

@@ -48,8 +48,6 @@ async def _wait_for_busy_nodes(self: Pilot, timeout: float = 30.0) -> bool:
     except Exception:
         return False
     nodes = [node for node in (app, *screen.walk_children(with_self=True)) if may_have_work(node)]
-    if not nodes:
-        return True
     outstanding = 0
     all_handled = asyncio.Event()
 
