@@ -7,7 +7,9 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import bcrypt
 import jwt
@@ -16,6 +18,9 @@ from finance_tui.config import settings
 from finance_tui.errors import SessionExpired, ValidationError
 from finance_tui.migrations import SIGNING_KEY
 from finance_tui.models import Meta, Session, utcnow
+
+if TYPE_CHECKING:
+    from peewee import Select
 
 ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = 8
@@ -99,13 +104,21 @@ def dummy_hash(rounds: int | None = None) -> str:
     return _dummy_hash(rounds or settings().bcrypt_rounds)
 
 
-def signing_key() -> str:
+def configured_key() -> str | None:
+    """FINANCE_TUI_SECRET_KEY when set (refused if too short); None means the stored key."""
     configured = settings().secret_key
-    if configured:
-        if len(configured.encode("utf-8")) < 32:
-            raise SessionExpired("FINANCE_TUI_SECRET_KEY must be at least 32 bytes")
-        return configured
-    return Meta.get(Meta.key == SIGNING_KEY).value
+    if configured and len(configured.encode("utf-8")) < 32:
+        raise SessionExpired("FINANCE_TUI_SECRET_KEY must be at least 32 bytes")
+    return configured or None
+
+
+def stored_key() -> Select:
+    """The database's signing key as a subquery, so a session check reads it with its row."""
+    return Meta.select(Meta.value).where(Meta.key == SIGNING_KEY)
+
+
+def signing_key() -> str:
+    return configured_key() or stored_key().scalar()
 
 
 SECRET_CLAIM = "secret"
@@ -156,24 +169,46 @@ def issue_token(user_id: str) -> tuple[str, str, datetime]:
     return jwt.encode(claims, signing_key(), algorithm=ALGORITHM), jti, expires
 
 
-def decode_token(token: str) -> dict:
-    """Verify signature and expiry (HS256 only; ``alg: none`` is refused).
+INVALID_SESSION = "Invalid session; please log in again"
+EXPIRED_SESSION = "Your session has expired; please log in again"
 
-    The secret claim is checked against the registry by the caller
-    (:func:`secret_matches`); it is not required here so that a token from before
-    secrets existed gets the "log in again" message rather than "invalid".
+
+def decode_token(token: str, key: str | None = None) -> dict:
+    """Verify signature and expiry under ``key`` (default: the current signing key).
+
+    HS256 only; ``alg: none`` is refused. The secret claim is checked against the
+    registry by the caller (:func:`secret_matches`); it is not required here so that a
+    token from before secrets existed gets the "log in again" message, not "invalid".
     """
     try:
         return jwt.decode(
             token,
-            signing_key(),
+            signing_key() if key is None else key,
             algorithms=[ALGORITHM],
             options={"require": ["sub", "jti", "iat", "exp"]},
         )
     except jwt.ExpiredSignatureError:
-        raise SessionExpired("Your session has expired; please log in again") from None
+        raise SessionExpired(EXPIRED_SESSION) from None
     except jwt.PyJWTError:
-        raise SessionExpired("Invalid session; please log in again") from None
+        raise SessionExpired(INVALID_SESSION) from None
+
+
+def unverified_jti(token: str) -> str:
+    """The token's jti before its signature is checked: only to find the row whose key
+    and secret then check it. Anything that is not a token is refused here already."""
+    try:
+        jti = jwt.decode(token, options={"verify_signature": False}).get("jti")
+    except jwt.PyJWTError:
+        raise SessionExpired(INVALID_SESSION) from None
+    if not isinstance(jti, str):
+        raise SessionExpired(INVALID_SESSION)
+    return jti
+
+
+def refuse_if_expired(claims: dict) -> None:
+    """The expiry check of :func:`decode_token`, for claims it verified earlier."""
+    if claims["exp"] <= time.time():  # as PyJWT compares, with no leeway
+        raise SessionExpired(EXPIRED_SESSION)
 
 
 def _epoch(moment: datetime) -> float:

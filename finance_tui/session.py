@@ -9,23 +9,25 @@ database, never the token), and audits refusals.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from peewee import SQL, fn
 
 from finance_tui import auth, throttle
+from finance_tui.compiled import CompiledSelect
 from finance_tui.config import settings
 from finance_tui.db import database_errors as database_errors  # for screens' workers
 from finance_tui.db import write_transaction
 from finance_tui.domain.dto import Principal
 from finance_tui.errors import AccountLocked, AuthError, PermissionDenied, SessionExpired
-from finance_tui.models import Session, User, utcnow
+from finance_tui.models import Meta, Session, User, utcnow
 from finance_tui.permissions import Permission, role_allows
 from finance_tui.services.audit import record_event
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import date
+    from datetime import date, datetime
+    from uuid import UUID
 
     from finance_tui.domain.dto import RecordRow, RecurringRunReport
     from finance_tui.domain.filters import RecordFilter
@@ -158,12 +160,48 @@ def run_recurring_unattended(today: date) -> RecurringRunReport:
     return run_due(today, None)
 
 
+class SessionCheck(NamedTuple):
+    """What a session check reads: the registry row, its user, the stored signing key."""
+
+    jti: str
+    secret_hash: str | None
+    revoked_at: datetime | None
+    expires_at: datetime
+    user_id: UUID
+    username: str
+    email: str
+    role: str
+    is_active: bool
+    signing_key: str
+
+
+CHECK_COLUMNS = (
+    Session.jti,
+    Session.secret_hash,
+    Session.revoked_at,
+    Session.expires_at,
+    User.id,
+    User.username,
+    User.email,
+    User.role,
+    User.is_active,
+)
+SESSION_CHECK = CompiledSelect(  # SessionCheck's fields, in order
+    lambda jti: (
+        Session.select(*CHECK_COLUMNS, auth.stored_key()).join(User).where(Session.jti == jti)
+    ),
+    (*CHECK_COLUMNS, Meta.value),
+)
+
+
 class SessionController:
     """One logged-in user's session. Create with :meth:`login` or :meth:`resume`."""
 
     def __init__(self, token: str):
         self.token = token
         self._principal: Principal | None = None
+        self._verified: tuple[str, dict] | None = None  # (signing key, claims it verified)
+        self._unverified_jti: str | None = None
 
     # ---- construction -------------------------------------------------
     @classmethod
@@ -223,21 +261,49 @@ class SessionController:
         return controller
 
     # ---- verification -------------------------------------------------
-    def _session_row(self) -> Session:
+    def _session_row(self) -> SessionCheck:
         """This token's registry row, once the token proves it holds the row's secret.
 
         A valid signature is not enough: the signing key and the jti may both have been
-        read from the database, the secret only ever existed in the token.
+        read from the database, the secret only ever existed in the token. This runs
+        before every service call, so one narrow query reads the row, its user and the
+        current signing key.
         """
-        claims = auth.decode_token(self.token)
-        row = Session.select(Session, User).join(User).where(Session.jti == claims["jti"]).first()
-        if row is None or str(row.user.id) != claims["sub"]:
-            raise SessionExpired("Invalid session; please log in again")
+        configured = auth.configured_key()
+        found = SESSION_CHECK.first(self._jti())
+        if found is None:
+            raise SessionExpired(auth.INVALID_SESSION)
+        row = SessionCheck(*found)
+        claims = self._claims_under(configured or row.signing_key)
+        if str(row.user_id) != claims["sub"]:
+            raise SessionExpired(auth.INVALID_SESSION)
         if row.secret_hash is None:
             raise SessionExpired(auth.UPGRADED_SESSION)
         if not auth.secret_matches(claims, row.secret_hash):
-            raise SessionExpired("Invalid session; please log in again")
+            raise SessionExpired(auth.INVALID_SESSION)
         return row
+
+    def _jti(self) -> str:
+        """The token's jti, read unverified (once: the token never changes) to find the
+        row whose key and secret then check the token."""
+        if self._unverified_jti is None:
+            self._unverified_jti = auth.unverified_jti(self.token)
+        return self._unverified_jti
+
+    def _claims_under(self, key: str) -> dict:
+        """The token's claims verified under ``key``, decoded once per key.
+
+        The token never changes and a signature depends only on token and key, so a
+        decode under the same key would give the same answer; only expiry moves on. A
+        new key (rotated, or FINANCE_TUI_SECRET_KEY changed) is checked afresh.
+        """
+        if self._verified is not None and self._verified[0] == key:
+            claims = self._verified[1]
+            auth.refuse_if_expired(claims)
+            return claims
+        claims = auth.decode_token(self.token, key)
+        self._verified = (key, claims)
+        return claims
 
     def verify(self) -> Principal:
         """Check signature, secret, expiry and revocation; reload the user from the database."""
@@ -245,11 +311,10 @@ class SessionController:
         if row.revoked_at is not None:
             raise SessionExpired("You have been signed out; please log in again")
         if row.expires_at <= utcnow():
-            raise SessionExpired("Your session has expired; please log in again")
-        user = row.user
-        if not user.is_active:
+            raise SessionExpired(auth.EXPIRED_SESSION)
+        if not row.is_active:
             raise SessionExpired("This account has been deactivated")
-        self._principal = Principal(user.id, user.username, user.email, user.role, row.jti)
+        self._principal = Principal(row.user_id, row.username, row.email, row.role, row.jti)
         return self._principal
 
     @property

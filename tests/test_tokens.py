@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import secrets
 import time
 from datetime import timedelta
@@ -15,6 +16,7 @@ from conftest import PASSWORD
 
 from finance_tui import auth
 from finance_tui.config import reset_settings
+from finance_tui.db import current_database
 from finance_tui.domain.filters import RecordFilter
 from finance_tui.errors import AuthError, PermissionDenied, SessionExpired
 from finance_tui.migrations import SIGNING_KEY
@@ -366,3 +368,47 @@ def test_reader_cannot_forge_with_environment_key_either(db, monkeypatch):
     finally:
         monkeypatch.undo()
         reset_settings()
+
+
+# ---- the check before every call -------------------------------------------------------
+def _statements_of(action, monkeypatch) -> list[str]:
+    database = current_database()
+    statements: list[str] = []
+    real = database.execute_sql
+
+    def counting(sql, *args, **kwargs):
+        statements.append(sql)
+        return real(sql, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(database, "execute_sql", counting)
+        action()
+    return statements
+
+
+def test_a_session_check_is_one_statement(admin, monkeypatch):
+    """It runs before every service call: the row, its user and the key in one query."""
+    assert len(_statements_of(SessionController(admin.token).verify, monkeypatch)) == 1
+    assert len(_statements_of(admin.verify, monkeypatch)) == 1
+
+
+def test_a_checked_session_is_refused_once_the_stored_key_changes(admin):
+    admin.verify()
+    Meta.update(value=secrets.token_hex(32)).where(Meta.key == SIGNING_KEY).execute()
+    with pytest.raises(SessionExpired, match="Invalid session"):
+        admin.verify()
+    with pytest.raises(SessionExpired, match="Invalid session"):
+        admin.records.count(RecordFilter())
+
+
+def test_a_checked_session_is_refused_once_its_token_expires(admin):
+    """The registry row may outlive the token (say, a longer TTL set since): the token's
+    own expiry still ends the session at the next call after it passed."""
+    claims = _claims(admin.token)
+    claims["exp"] = math.ceil(time.time()) + 1
+    session = SessionController(jwt.encode(claims, _db_key(), algorithm="HS256"))
+    assert session.verify().username == "root"
+    while time.time() < claims["exp"]:
+        time.sleep(0.05)
+    with pytest.raises(SessionExpired, match="expired"):
+        session.verify()
