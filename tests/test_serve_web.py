@@ -157,6 +157,14 @@ def one_session_server(web_db, tmp_path) -> Iterator[WebServer]:
     yield from _server(web_db, tmp_path, "--max-sessions", "1")
 
 
+@pytest.fixture(scope="module")
+def appless_server(tmp_path_factory) -> Iterator[WebServer]:
+    """One server for the module's tests that start no app on it (a page load, refused
+    websockets): each checks that no app process runs, so none can hide another's."""
+    folder = tmp_path_factory.mktemp("appless-web")
+    yield from _server(f"sqlite:///{folder / 'finance.db'}", folder)
+
+
 async def _open_app(session: aiohttp.ClientSession, server: WebServer, origin: str):
     return await session.ws_connect(
         f"{server.url}/ws?width=100&height=30", headers={"Origin": origin}
@@ -179,16 +187,19 @@ async def _read_until(ws: aiohttp.ClientWebSocketResponse, text: bytes, timeout:
     return await asyncio.wait_for(read(), timeout)
 
 
-def test_page_loads_with_headers_that_forbid_framing(server):
+def test_page_loads_with_headers_that_forbid_framing(appless_server):
+    server = appless_server
     status, headers, body = http_get(f"{server.url}/")
     assert status == 200
     assert f'data-session-websocket-url="ws://127.0.0.1:{server.port}/ws"' in body
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert server.children() == []  # a page is not a session: no app process yet
 
 
 @pytest.mark.parametrize("origin", [EVIL, None, "null", "http://localhost:{port}"])
-async def test_websocket_from_another_origin_is_refused(server, origin):
+async def test_websocket_from_another_origin_is_refused(appless_server, origin):
+    server = appless_server
     headers = {} if origin is None else {"Origin": origin.format(port=server.port)}
     async with aiohttp.ClientSession() as session:
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
