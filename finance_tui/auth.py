@@ -195,14 +195,19 @@ def decode_token(token: str, key: str | None = None) -> dict:
 
 def unverified_jti(token: str) -> str:
     """The token's jti before its signature is checked: only to find the row whose key
-    and secret then check it. Anything that is not a token is refused here already."""
+    and secret then check it. Anything that is not a token is refused here already, and
+    so is a jti no session could have (it reaches the database unsigned: PostgreSQL
+    refuses a NUL in a text value with an error of its own)."""
     try:
         jti = jwt.decode(token, options={"verify_signature": False}).get("jti")
     except jwt.PyJWTError:
         raise SessionExpired(INVALID_SESSION) from None
-    if not isinstance(jti, str):
+    if not isinstance(jti, str) or not _JTI_RE.fullmatch(jti):
         raise SessionExpired(INVALID_SESSION)
     return jti
+
+
+_JTI_RE = re.compile(r"[!-~]{1,64}")  # printable ASCII, no space, as long as the column
 
 
 def refuse_if_expired(claims: dict) -> None:

@@ -16,7 +16,7 @@ from peewee import Database, Field, Select
 from finance_tui.db import current_database
 
 # Stands in for the value while the SQL is generated; it never reaches the database.
-_SLOT = "\x00finance-tui-slot\x00"
+SLOT = "finance-tui-compiled-select-slot-7d3f9a"
 
 
 class CompiledSelect:
@@ -47,8 +47,8 @@ class CompiledSelect:
     def _for(self, database: Database) -> tuple[Database, str, list[Any], int]:
         compiled = self._compiled
         if compiled is None or compiled[0] is not database:
-            sql, params = self._build(_SLOT).sql()
-            compiled = (database, sql, list(params), list(params).index(_SLOT))
+            sql, params = self._build(SLOT).sql()
+            compiled = (database, sql, list(params), list(params).index(SLOT))
             self._compiled = compiled
         return compiled
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from finance_tui.compiled import CompiledSelect
+from finance_tui.compiled import SLOT, CompiledSelect
 from finance_tui.models import Session, User
 from finance_tui.startup import connect
 
@@ -28,7 +28,11 @@ def test_rows_are_what_peewee_gives(admin):
 
 def test_the_value_is_a_parameter_never_sql(admin):
     compiled = CompiledSelect(_query, COLUMNS)
-    for hostile in ("' OR '1'='1", "x'; DROP TABLE session; --", "\x00finance-tui-slot\x00"):
+    for hostile in (
+        "' OR '1'='1",
+        "x'; DROP TABLE session; --",
+        SLOT,
+    ):  # SLOT: the value's stand-in
         assert compiled.first(hostile) is None
     assert compiled.first(admin.principal.session_jti) is not None
 

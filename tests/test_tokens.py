@@ -144,6 +144,22 @@ def test_token_signed_with_another_key_refused(admin):
     _assert_refused(foreign, "Invalid session")
 
 
+def test_a_jti_no_session_could_have_is_refused_before_any_query(admin, monkeypatch):
+    """The jti finds the row before the signature is checked, so it reaches the database
+    unsigned: one with a NUL (which PostgreSQL refuses with an error of its own), a
+    space, non-ASCII, too long for the column, or not text is refused first."""
+    for jti in ("ab\x00cd", "ab cd", "é" * 8, "a" * 65, 12345, ["x"]):
+        claims = {**_claims(admin.token), "jti": jti}
+        token = jwt.encode(claims, _db_key(), algorithm="HS256")
+        refused = _statements_of(lambda t=token: _refusal(t), monkeypatch)
+        assert refused == [], jti
+
+
+def _refusal(token: str) -> None:
+    with pytest.raises(SessionExpired, match="Invalid session"):
+        SessionController(token).verify()
+
+
 def test_garbage_tokens_refused(admin):
     for junk in ["", "abc", "a.b.c", "..", admin.token + "x"]:
         with pytest.raises(SessionExpired):
