@@ -22,7 +22,7 @@ from finance_tui.errors import AuthError, PermissionDenied, SessionExpired
 from finance_tui.migrations import SIGNING_KEY
 from finance_tui.models import ALL_MODELS, AuditEvent, Meta, Session, User, utcnow
 from finance_tui.permissions import Permission
-from finance_tui.session import SessionController
+from finance_tui.session import CHECK_COLUMNS, SessionCheck, SessionController
 from finance_tui.startup import connect
 
 
@@ -428,3 +428,10 @@ def test_a_checked_session_is_refused_once_its_token_expires(admin):
         time.sleep(0.05)
     with pytest.raises(SessionExpired, match="expired"):
         session.verify()
+
+
+def test_the_check_reads_its_columns_into_the_fields_of_the_same_names():
+    """SessionCheck is filled by position: a reordered column would hand, say, the email
+    over as the role, both being text. The stored key comes last, from a subquery."""
+    names = ["user_id" if column is User.id else column.name for column in CHECK_COLUMNS]
+    assert [*names, "signing_key"] == list(SessionCheck._fields)
