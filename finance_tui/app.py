@@ -56,6 +56,7 @@ from textual.screen import ModalScreen, Screen
 from finance_tui.clock import Clock
 from finance_tui.errors import DatabaseUnavailable, FinanceError
 from finance_tui.permissions import Permission
+from finance_tui.shell.styles_cache_leak import stop_styles_cache_leak
 from finance_tui.shell.theme_store import ThemeStore
 from finance_tui.shell.typeahead import TypeaheadGate
 from finance_tui.textsafety import visible
@@ -75,6 +76,8 @@ DEFAULT_THEME = "textual-dark"
 ANSI_THEME = "ansi-dark"  # for terminals with 16 colours
 SIXTEEN_COLOURS = ("standard", "windows")  # Rich's names of those colour systems
 REFRESH_SECONDS = 2.0
+
+stop_styles_cache_leak()  # Textual keeps removed widgets' painted lines (see the module)
 
 
 def all_binding_ids() -> set[str]:
