@@ -30,7 +30,7 @@ from textual.color import Color
 from textual.style import Style
 
 # Textual's method as Textual defines it: the canary test calls it to show the leak.
-STOCK_GET_INNER_OUTER: Any = StylesCache.__dict__["get_inner_outer"]
+STOCK_GET_INNER_OUTER: Any = StylesCache.__dict__.get("get_inner_outer")
 _BODY: Callable[[Any, Color, Color], tuple[Style, Style]] | None = getattr(
     STOCK_GET_INNER_OUTER, "__wrapped__", None
 )
