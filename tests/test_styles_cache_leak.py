@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Callable, Iterator
 
 import pytest
 from test_tui_support import make_app, settle
@@ -23,16 +24,20 @@ COLOUR_PAIRS = [
 ]
 
 
-def test_stock_textual_keeps_a_styles_cache_alive():
+@pytest.fixture
+def stock_method() -> Iterator[Callable]:
+    """Textual's own ``get_inner_outer``; its cache is emptied again afterwards."""
+    yield STOCK_GET_INNER_OUTER
+    STOCK_GET_INNER_OUTER.cache_clear()
+
+
+def test_stock_textual_keeps_a_styles_cache_alive(stock_method):
     cache = StylesCache()
     alive = weakref.ref(cache)
-    try:
-        STOCK_GET_INNER_OUTER(cache, *COLOUR_PAIRS[1])
-        del cache
-        gc.collect()
-        assert alive() is not None, "Textual no longer holds StylesCache objects: drop the fix"
-    finally:
-        STOCK_GET_INNER_OUTER.cache_clear()
+    stock_method(cache, *COLOUR_PAIRS[1])
+    del cache
+    gc.collect()
+    assert alive() is not None, "Textual no longer holds StylesCache objects: drop the fix"
 
 
 def test_the_app_installs_the_fix_and_it_holds_no_styles_cache():
@@ -49,13 +54,9 @@ def test_the_app_installs_the_fix_and_it_holds_no_styles_cache():
 
 
 @pytest.mark.parametrize(("base", "background"), COLOUR_PAIRS)
-def test_the_fix_gives_the_styles_textual_gives(base, background):
-    try:
-        assert StylesCache().get_inner_outer(base, background) == STOCK_GET_INNER_OUTER(
-            StylesCache(), base, background
-        )
-    finally:
-        STOCK_GET_INNER_OUTER.cache_clear()
+def test_the_fix_gives_the_styles_textual_gives(stock_method, base, background):
+    expected = stock_method(StylesCache(), base, background)
+    assert StylesCache().get_inner_outer(base, background) == expected
 
 
 @pytest.mark.paints_every_frame  # the lines are kept by painting them

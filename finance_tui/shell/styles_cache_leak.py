@@ -43,18 +43,17 @@ def _inner_outer(base_background: Color, background: Color) -> tuple[Style, Styl
     return _BODY(None, base_background, background)
 
 
-def _get_inner_outer(
-    self: StylesCache, base_background: Color, background: Color
-) -> tuple[Style, Style]:
-    return _inner_outer(base_background, background)
+# A static method: ``self.get_inner_outer(base, background)`` reaches the cache with the
+# colours alone, with no wrapper call in the paint path.
+_FIXED = staticmethod(_inner_outer)
 
 
 def stop_styles_cache_leak() -> bool:
     """Install the colour-keyed method; False (nothing changed) where Textual's method
     is no longer the cached instance method this works around."""
-    if StylesCache.__dict__.get("get_inner_outer") is _get_inner_outer:
+    if StylesCache.__dict__.get("get_inner_outer") is _FIXED:
         return True
     if _BODY is None or not hasattr(STOCK_GET_INNER_OUTER, "cache_info"):
         return False
-    StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[method-assign, assignment]
+    StylesCache.get_inner_outer = _FIXED  # type: ignore[method-assign, assignment]
     return True
